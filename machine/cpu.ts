@@ -1,0 +1,1056 @@
+/**
+ * The R3000A: a MIPS I interpreter with coprocessor 0, the 64-entry TLB and exact exceptions.
+ *
+ * State is flat and public: 32 general registers in an Int32Array, pc, HI/LO, the CP0 registers in
+ * an Int32Array indexed by register number, and the TLB as two Int32Arrays of EntryHi/EntryLo
+ * words. Scripts may read and set all of it between runs.
+ *
+ * The inner loop, `execute`, fetches, decodes with one switch, and executes, keeping pc, the next
+ * pc (for branch delay slots) and the instruction count in locals. Memory goes through small
+ * direct-mapped translation caches that remember, per virtual page, the physical RAM page behind
+ * it; a hit reads the RAM typed array directly, a miss takes the slow path, which translates
+ * through the segment rules and the TLB, charges uncached cycles and talks to devices. The caches
+ * are emptied whenever the mapping could change: a TLB write, an ASID change, a change of mode.
+ *
+ * Guest faults are thrown (one preallocated sentinel, nothing allocated) from the slow paths and
+ * caught outside the inner loop, which then enters the exception as the hardware does: push the
+ * KU/IE stack, set Cause, EPC (the branch, with BD, for a fault in a delay slot), BadVAddr and
+ * Context where the fault has an address, and jump to the vector.
+ *
+ * The loop ends early whenever something outside it may need to act: an interrupt line changed,
+ * Status or Cause was written, a device register was touched, a hypercall ran, or `stop` was
+ * asked for. The caller (the machine's run loop) then fires due events and calls `execute` again,
+ * which first takes any pending, enabled interrupt.
+ *
+ * Timing follows machine/timing.ts: one cycle per instruction, MULT/DIV latencies with the HI/LO
+ * interlock, extra cycles for uncached accesses and exception entry.
+ *
+ * @module
+ */
+
+import { Bus, BusError, type Interrupts } from "./bus.ts";
+import { CAUSE, CP0, EXC, PRID_R3000A, SR, SR_WRITABLE, TLB, VECTOR } from "./cp0.ts";
+import { TIMING } from "./timing.ts";
+
+/** Thrown by slow paths to unwind to the exception entry; never escapes `execute`. */
+const TRAP: unique symbol = Symbol("guest exception");
+
+/** A translation-cache tag that no address matches. */
+const INVALID = 0xfff;
+
+/** Slots in each translation cache. */
+const TC_SLOTS = 64;
+
+/** Why `execute` returned. */
+export type StopReason = "limit" | "breakpoint" | "stop" | "attention";
+
+/** A hypercall handler: returns false when it does not know `code` (the CPU then raises RI). */
+export type HypercallHandler = (code: number) => boolean;
+
+/** Raised by `readVirtual`/`writeVirtual` when an address does not translate. */
+export class TranslationError extends Error {}
+
+/** The R3000A processor. */
+export class Cpu implements Interrupts {
+  /** General registers; regs[0] reads as zero. */
+  readonly regs: Int32Array = new Int32Array(32);
+  /** The multiply/divide unit's HI register. */
+  hi = 0;
+  /** The multiply/divide unit's LO register. */
+  lo = 0;
+  /** CP0 registers by number (see CP0 in cp0.ts); Random is computed when read, see `random`. */
+  readonly cp0: Int32Array = new Int32Array(32);
+  /** TLB EntryHi words (VPN, ASID). */
+  readonly tlbHi: Int32Array = new Int32Array(TLB.ENTRIES);
+  /** TLB EntryLo words (PFN, N, D, V, G). */
+  readonly tlbLo: Int32Array = new Int32Array(TLB.ENTRIES);
+  /** Instructions executed since reset (an instruction that faults counts). */
+  instructions = 0;
+  /** Cycles elapsed since reset, executed and modeled. */
+  cycles = 0;
+  /** The part of `cycles` charged by `charge` for work not executed as instructions. */
+  modeledCycles = 0;
+  /** Exceptions taken since reset, by code. */
+  readonly exceptionCounts: Float64Array = new Float64Array(16);
+  /** Called for `hcall` in kernel mode. */
+  hypercall: HypercallHandler = () => false;
+
+  #pc = VECTOR.RESET;
+  #npc = VECTOR.RESET + 4;
+  #inDelay = false;
+  #limit = 0;
+  #stopReason: StopReason = "limit";
+  #hiloReady = 0;
+  #randomBase = 0;
+  #lines = 0;
+  #excCode = 0;
+  #excBadVAddr = 0;
+  #excHasAddr = false;
+  #excUtlb = false;
+  #excCE = 0;
+  readonly #bus: Bus;
+  readonly #ram8: Uint8Array;
+  readonly #ram16: Uint16Array;
+  readonly #ram32: Int32Array;
+  #fTag = INVALID;
+  #fBase = 0;
+  readonly #rTag = new Int32Array(TC_SLOTS).fill(INVALID);
+  readonly #rBase = new Int32Array(TC_SLOTS);
+  readonly #wTag = new Int32Array(TC_SLOTS).fill(INVALID);
+  readonly #wBase = new Int32Array(TC_SLOTS);
+
+  /** Makes a CPU on `bus`, in the reset state. */
+  constructor(bus: Bus) {
+    this.#bus = bus;
+    this.#ram8 = bus.ram8;
+    this.#ram16 = bus.ram16;
+    this.#ram32 = bus.ram32;
+    this.reset();
+  }
+
+  /** Puts the CPU in its reset state: pc at the reset vector, kernel mode, BEV set, TLB cleared. */
+  reset(): void {
+    this.regs.fill(0);
+    this.hi = this.lo = 0;
+    this.cp0.fill(0);
+    this.cp0[CP0.Status] = SR.BEV;
+    this.cp0[CP0.PRId] = PRID_R3000A;
+    this.tlbHi.fill(0);
+    this.tlbLo.fill(0);
+    this.instructions = this.cycles = this.modeledCycles = 0;
+    this.exceptionCounts.fill(0);
+    this.#hiloReady = this.#randomBase = 0;
+    this.#lines = 0;
+    this.pc = VECTOR.RESET;
+    this.#flush();
+  }
+
+  /** The address of the next instruction to execute (unsigned). */
+  get pc(): number {
+    return this.#pc >>> 0;
+  }
+
+  /** Sets the next instruction to execute; the one after it is pc + 4 (no delay slot pending). */
+  set pc(value: number) {
+    this.#pc = value | 0;
+    this.#npc = (value + 4) | 0;
+    this.#inDelay = false;
+  }
+
+  /** The address of the instruction after the next (a branch target while in a delay slot). */
+  get npc(): number {
+    return this.#npc >>> 0;
+  }
+
+  /** Whether the next instruction sits in a branch delay slot. */
+  get inDelaySlot(): boolean {
+    return this.#inDelay;
+  }
+
+  /** True while the CPU is in kernel mode (Status.KUc clear). */
+  get kernelMode(): boolean {
+    return (this.cp0[CP0.Status] & SR.KUc) === 0;
+  }
+
+  /** The Random register now: counts down from 63 to 8 once per cycle, then wraps. */
+  get random(): number {
+    return this.#randomAt(this.cycles);
+  }
+
+  /** The Random register at cycle `now`. */
+  #randomAt(now: number): number {
+    const span = TLB.ENTRIES - TLB.RANDOM_FIRST;
+    return TLB.ENTRIES - 1 - ((now - this.#randomBase) % span);
+  }
+
+  /** Reads CP0 register `n` as MFC0 would. */
+  readCp0(n: number): number {
+    return n === CP0.Random ? this.random << 8 : this.cp0[n];
+  }
+
+  /** Writes CP0 register `n` as MTC0 would: read-only registers and bits keep their value. */
+  writeCp0(n: number, value: number): void {
+    const cp0 = this.cp0;
+    switch (n) {
+      case CP0.Index:
+        cp0[n] = (cp0[n] & TLB.P) | (value & 0x3f00);
+        break;
+      case CP0.EntryLo:
+        cp0[n] = value & TLB.LO_MASK;
+        break;
+      case CP0.Context:
+        cp0[n] = (cp0[n] & 0x001ffffc) | (value & 0xffe00000);
+        break;
+      case CP0.EntryHi:
+        cp0[n] = value & TLB.HI_MASK;
+        this.#flush();
+        break;
+      case CP0.Status: {
+        const old = cp0[n];
+        cp0[n] = (old & ~SR_WRITABLE) | (value & SR_WRITABLE);
+        if (((old ^ cp0[n]) & (SR.KUc | SR.IsC)) !== 0) this.#flush();
+        this.#limit = 0;
+        break;
+      }
+      case CP0.Cause:
+        cp0[n] = (cp0[n] & ~CAUSE.SW) | (value & CAUSE.SW);
+        this.#limit = 0;
+        break;
+      case CP0.EPC:
+        cp0[n] = value;
+        break;
+      default:
+        // Random, BadVAddr, PRId and the unimplemented numbers are read-only.
+        break;
+    }
+  }
+
+  /** Raises or lowers hardware interrupt line `line` (0 = IP2 ... 5 = IP7). */
+  setLine(line: number, level: boolean): void {
+    if (line < 0 || line > 5) throw new RangeError(`Interrupt line ${line} is not 0..5`);
+    const bit = 1 << (line + 10);
+    const lines = level ? this.#lines | bit : this.#lines & ~bit;
+    if (lines === this.#lines) return;
+    this.#lines = lines;
+    this.cp0[CP0.Cause] = (this.cp0[CP0.Cause] & ~0xfc00) | lines;
+    this.#limit = 0;
+  }
+
+  /** Asks a running `execute` to return after the current instruction, with reason "stop". */
+  stop(): void {
+    this.#stopReason = "stop";
+    this.#limit = 0;
+  }
+
+  /** Adds `cycles` of modeled work (done in TypeScript, not executed) to the cycle count. */
+  charge(cycles: number): void {
+    this.cycles += cycles;
+    this.modeledCycles += cycles;
+  }
+
+  /** True when an interrupt is pending on an unmasked line and interrupts are enabled. */
+  get interruptPending(): boolean {
+    const sr = this.cp0[CP0.Status];
+    return (sr & SR.IEc) !== 0 && (this.cp0[CP0.Cause] & sr & CAUSE.IP) !== 0;
+  }
+
+  /** Executes one instruction (or takes one pending interrupt); returns why it stopped. */
+  step(): StopReason {
+    return this.execute(1);
+  }
+
+  /**
+   * Executes up to `maxInstructions` instructions; stops before executing the instruction at
+   * `breakAt` (after at least one), or early when something outside needs attention.
+   * Takes a pending, enabled interrupt first. Returns why it stopped; never throws for guest faults.
+   */
+  execute(maxInstructions: number, breakAt = -1): StopReason {
+    const start = this.instructions;
+    if (this.interruptPending) this.#enterException(EXC.Int, false);
+    const regs = this.regs;
+    const ram8 = this.#ram8, ram16 = this.#ram16, ram32 = this.#ram32;
+    const rTag = this.#rTag, rBase = this.#rBase, wTag = this.#wTag, wBase = this.#wBase;
+    const breakPc = breakAt | 0;
+    this.#stopReason = "limit";
+    this.#limit = maxInstructions;
+    let pc = this.#pc, npc = this.#npc, inDelay = this.#inDelay;
+    let n = 0;
+    for (;;) {
+      try {
+        while (n < this.#limit) {
+          if (pc === breakPc && n !== 0) {
+            this.#stopReason = "breakpoint";
+            break;
+          }
+          const instr = (pc & 0xfffff003) === this.#fTag
+            ? ram32[(this.#fBase | (pc & 0xfff)) >>> 2]
+            : this.#fetchSlow(pc);
+          let next = (npc + 4) | 0;
+          let delay = false;
+          const rs = (instr >>> 21) & 31, rt = (instr >>> 16) & 31;
+          switch (instr >>> 26) {
+            case 0x00: { // SPECIAL
+              const rd = (instr >>> 11) & 31;
+              switch (instr & 63) {
+                case 0x00: // SLL
+                  if (rs !== 0) this.#reserved();
+                  regs[rd] = regs[rt] << ((instr >>> 6) & 31);
+                  break;
+                case 0x02: // SRL
+                  if (rs !== 0) this.#reserved();
+                  regs[rd] = regs[rt] >>> ((instr >>> 6) & 31);
+                  break;
+                case 0x03: // SRA
+                  if (rs !== 0) this.#reserved();
+                  regs[rd] = regs[rt] >> ((instr >>> 6) & 31);
+                  break;
+                case 0x04: // SLLV
+                  regs[rd] = regs[rt] << (regs[rs] & 31);
+                  break;
+                case 0x06: // SRLV
+                  regs[rd] = regs[rt] >>> (regs[rs] & 31);
+                  break;
+                case 0x07: // SRAV
+                  regs[rd] = regs[rt] >> (regs[rs] & 31);
+                  break;
+                case 0x08: // JR
+                  next = regs[rs];
+                  delay = true;
+                  break;
+                case 0x09: { // JALR
+                  const target = regs[rs];
+                  regs[rd] = (pc + 8) | 0;
+                  next = target;
+                  delay = true;
+                  break;
+                }
+                case 0x0c: // SYSCALL
+                  this.#fault(EXC.Sys);
+                  break;
+                case 0x0d: // BREAK
+                  this.#fault(EXC.Bp);
+                  break;
+                case 0x10: { // MFHI
+                  const now = this.cycles + n;
+                  if (now < this.#hiloReady) this.cycles += this.#hiloReady - now;
+                  regs[rd] = this.hi;
+                  break;
+                }
+                case 0x11: // MTHI
+                  this.hi = regs[rs];
+                  break;
+                case 0x12: { // MFLO
+                  const now = this.cycles + n;
+                  if (now < this.#hiloReady) this.cycles += this.#hiloReady - now;
+                  regs[rd] = this.lo;
+                  break;
+                }
+                case 0x13: // MTLO
+                  this.lo = regs[rs];
+                  break;
+                case 0x18: // MULT
+                  this.#multiply(regs[rs], regs[rt], true);
+                  this.#hiloReady = this.cycles + n + TIMING.multiply;
+                  break;
+                case 0x19: // MULTU
+                  this.#multiply(regs[rs], regs[rt], false);
+                  this.#hiloReady = this.cycles + n + TIMING.multiply;
+                  break;
+                case 0x1a: { // DIV
+                  const a = regs[rs], b = regs[rt];
+                  if (b === 0) {
+                    this.lo = a >= 0 ? -1 : 1;
+                    this.hi = a;
+                  } else if (a === -0x80000000 && b === -1) {
+                    this.lo = a;
+                    this.hi = 0;
+                  } else {
+                    this.lo = (a / b) | 0;
+                    this.hi = a % b;
+                  }
+                  this.#hiloReady = this.cycles + n + TIMING.divide;
+                  break;
+                }
+                case 0x1b: { // DIVU
+                  const a = regs[rs] >>> 0, b = regs[rt] >>> 0;
+                  if (b === 0) {
+                    this.lo = -1;
+                    this.hi = a | 0;
+                  } else {
+                    this.lo = (a / b) | 0;
+                    this.hi = (a % b) | 0;
+                  }
+                  this.#hiloReady = this.cycles + n + TIMING.divide;
+                  break;
+                }
+                case 0x20: { // ADD
+                  const a = regs[rs], b = regs[rt], r = (a + b) | 0;
+                  if (((a ^ r) & (b ^ r)) < 0) this.#fault(EXC.Ov);
+                  regs[rd] = r;
+                  break;
+                }
+                case 0x21: // ADDU
+                  regs[rd] = regs[rs] + regs[rt];
+                  break;
+                case 0x22: { // SUB
+                  const a = regs[rs], b = regs[rt], r = (a - b) | 0;
+                  if (((a ^ b) & (a ^ r)) < 0) this.#fault(EXC.Ov);
+                  regs[rd] = r;
+                  break;
+                }
+                case 0x23: // SUBU
+                  regs[rd] = regs[rs] - regs[rt];
+                  break;
+                case 0x24: // AND
+                  regs[rd] = regs[rs] & regs[rt];
+                  break;
+                case 0x25: // OR
+                  regs[rd] = regs[rs] | regs[rt];
+                  break;
+                case 0x26: // XOR
+                  regs[rd] = regs[rs] ^ regs[rt];
+                  break;
+                case 0x27: // NOR
+                  regs[rd] = ~(regs[rs] | regs[rt]);
+                  break;
+                case 0x28: { // HCALL: the machine's hypercall, reserved in MIPS I
+                  if ((this.cp0[CP0.Status] & SR.KUc) !== 0) this.#reserved();
+                  this.#commit(n);
+                  n = 0;
+                  this.#pc = npc;
+                  this.#npc = (npc + 4) | 0;
+                  this.#inDelay = false;
+                  this.instructions++;
+                  this.cycles++;
+                  if (!this.hypercall((instr >>> 6) & 0xfffff)) {
+                    this.instructions--;
+                    this.cycles--;
+                    this.#reserved();
+                  }
+                  regs[0] = 0;
+                  pc = this.#pc;
+                  npc = this.#npc;
+                  inDelay = this.#inDelay;
+                  this.#limit = 0;
+                  continue;
+                }
+                case 0x2a: // SLT
+                  regs[rd] = regs[rs] < regs[rt] ? 1 : 0;
+                  break;
+                case 0x2b: // SLTU
+                  regs[rd] = (regs[rs] >>> 0) < (regs[rt] >>> 0) ? 1 : 0;
+                  break;
+                default:
+                  this.#reserved();
+              }
+              break;
+            }
+            case 0x01: { // REGIMM
+              const v = regs[rs];
+              switch (rt) {
+                case 0x00: // BLTZ
+                  if (v < 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                  break;
+                case 0x01: // BGEZ
+                  if (v >= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                  break;
+                case 0x10: // BLTZAL
+                  regs[31] = (pc + 8) | 0;
+                  if (v < 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                  break;
+                case 0x11: // BGEZAL
+                  regs[31] = (pc + 8) | 0;
+                  if (v >= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                  break;
+                default:
+                  this.#reserved();
+              }
+              delay = true;
+              break;
+            }
+            case 0x02: // J
+              next = ((pc + 4) & 0xf0000000) | ((instr & 0x3ffffff) << 2);
+              delay = true;
+              break;
+            case 0x03: // JAL
+              regs[31] = (pc + 8) | 0;
+              next = ((pc + 4) & 0xf0000000) | ((instr & 0x3ffffff) << 2);
+              delay = true;
+              break;
+            case 0x04: // BEQ
+              if (regs[rs] === regs[rt]) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+              delay = true;
+              break;
+            case 0x05: // BNE
+              if (regs[rs] !== regs[rt]) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+              delay = true;
+              break;
+            case 0x06: // BLEZ
+              if (rt !== 0) this.#reserved();
+              if (regs[rs] <= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+              delay = true;
+              break;
+            case 0x07: // BGTZ
+              if (rt !== 0) this.#reserved();
+              if (regs[rs] > 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+              delay = true;
+              break;
+            case 0x08: { // ADDI
+              const a = regs[rs], b = (instr << 16) >> 16, r = (a + b) | 0;
+              if (((a ^ r) & (b ^ r)) < 0) this.#fault(EXC.Ov);
+              regs[rt] = r;
+              break;
+            }
+            case 0x09: // ADDIU
+              regs[rt] = regs[rs] + ((instr << 16) >> 16);
+              break;
+            case 0x0a: // SLTI
+              regs[rt] = regs[rs] < ((instr << 16) >> 16) ? 1 : 0;
+              break;
+            case 0x0b: // SLTIU
+              regs[rt] = (regs[rs] >>> 0) < (((instr << 16) >> 16) >>> 0) ? 1 : 0;
+              break;
+            case 0x0c: // ANDI
+              regs[rt] = regs[rs] & (instr & 0xffff);
+              break;
+            case 0x0d: // ORI
+              regs[rt] = regs[rs] | (instr & 0xffff);
+              break;
+            case 0x0e: // XORI
+              regs[rt] = regs[rs] ^ (instr & 0xffff);
+              break;
+            case 0x0f: // LUI
+              if (rs !== 0) this.#reserved();
+              regs[rt] = instr << 16;
+              break;
+            case 0x10: { // COP0
+              const sr = this.cp0[CP0.Status];
+              if ((sr & (SR.KUc)) !== 0 && (sr & SR.CU0) === 0) this.#unusable(0);
+              if ((instr & (1 << 25)) !== 0) {
+                switch (instr & 0x1ffffff) {
+                  case 0x01: // TLBR
+                    this.#tlbRead();
+                    break;
+                  case 0x02: // TLBWI
+                    this.#tlbWrite((this.cp0[CP0.Index] >>> 8) & 63);
+                    break;
+                  case 0x06: // TLBWR
+                    this.#tlbWrite(this.#randomAt(this.cycles + n));
+                    break;
+                  case 0x08: // TLBP
+                    this.#tlbProbe();
+                    break;
+                  case 0x10: { // RFE
+                    const old = this.cp0[CP0.Status];
+                    const s = (old & ~0xf) | ((old >>> 2) & 0xf);
+                    this.cp0[CP0.Status] = s;
+                    if (((old ^ s) & SR.KUc) !== 0) this.#flush();
+                    this.#limit = 0;
+                    break;
+                  }
+                  default:
+                    this.#reserved();
+                }
+              } else {
+                const rd = (instr >>> 11) & 31;
+                if ((instr & 0x7ff) !== 0) this.#reserved();
+                switch (rs) {
+                  case 0x00: // MFC0
+                    regs[rt] = rd === CP0.Random
+                      ? this.#randomAt(this.cycles + n) << 8
+                      : this.cp0[rd];
+                    break;
+                  case 0x04: // MTC0
+                    this.writeCp0(rd, regs[rt]);
+                    break;
+                  case 0x08: // BC0F / BC0T: CpCond0 is not wired on the KN02 and reads false
+                    if (rt === 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                    else if (rt !== 1) this.#reserved();
+                    delay = true;
+                    break;
+                  default:
+                    this.#reserved();
+                }
+              }
+              break;
+            }
+            case 0x11: // COP1
+            case 0x12: // COP2
+            case 0x13: // COP3
+            case 0x31: // LWC1
+            case 0x32: // LWC2
+            case 0x33: // LWC3
+            case 0x39: // SWC1
+            case 0x3a: // SWC2
+            case 0x3b: { // SWC3
+              const unit = (instr >>> 26) & 3;
+              if ((this.cp0[CP0.Status] & (SR.CU0 << unit)) === 0) this.#unusable(unit);
+              this.#reserved(); // usable but absent: no FPU or other coprocessor is modeled
+              break;
+            }
+            case 0x20: { // LB
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const s = (va >>> 12) & 63;
+              regs[rt] = (((va & 0xfffff000) === rTag[s]
+                ? ram8[rBase[s] | (va & 0xfff)]
+                : this.#load(va, 1)) << 24) >> 24;
+              break;
+            }
+            case 0x21: { // LH
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const s = (va >>> 12) & 63;
+              regs[rt] = (((va & 0xfffff001) === rTag[s]
+                ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
+                : this.#load(va, 2)) << 16) >> 16;
+              break;
+            }
+            case 0x22: { // LWL
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const w = this.#loadWord(va & ~3);
+              const r = regs[rt];
+              switch (va & 3) {
+                case 0:
+                  regs[rt] = (r & 0x00ffffff) | (w << 24);
+                  break;
+                case 1:
+                  regs[rt] = (r & 0x0000ffff) | (w << 16);
+                  break;
+                case 2:
+                  regs[rt] = (r & 0x000000ff) | (w << 8);
+                  break;
+                default:
+                  regs[rt] = w;
+              }
+              break;
+            }
+            case 0x23: { // LW
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const s = (va >>> 12) & 63;
+              regs[rt] = (va & 0xfffff003) === rTag[s]
+                ? ram32[(rBase[s] | (va & 0xfff)) >>> 2]
+                : this.#load(va, 4);
+              break;
+            }
+            case 0x24: { // LBU
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const s = (va >>> 12) & 63;
+              regs[rt] = (va & 0xfffff000) === rTag[s]
+                ? ram8[rBase[s] | (va & 0xfff)]
+                : this.#load(va, 1);
+              break;
+            }
+            case 0x25: { // LHU
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const s = (va >>> 12) & 63;
+              regs[rt] = (va & 0xfffff001) === rTag[s]
+                ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
+                : this.#load(va, 2);
+              break;
+            }
+            case 0x26: { // LWR
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const w = this.#loadWord(va & ~3);
+              const r = regs[rt];
+              switch (va & 3) {
+                case 0:
+                  regs[rt] = w;
+                  break;
+                case 1:
+                  regs[rt] = (r & 0xff000000) | (w >>> 8);
+                  break;
+                case 2:
+                  regs[rt] = (r & 0xffff0000) | (w >>> 16);
+                  break;
+                default:
+                  regs[rt] = (r & 0xffffff00) | (w >>> 24);
+              }
+              break;
+            }
+            case 0x28: { // SB
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const s = (va >>> 12) & 63;
+              if ((va & 0xfffff000) === wTag[s]) ram8[wBase[s] | (va & 0xfff)] = regs[rt];
+              else this.#store(va, 1, regs[rt]);
+              break;
+            }
+            case 0x29: { // SH
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const s = (va >>> 12) & 63;
+              if ((va & 0xfffff001) === wTag[s]) {
+                ram16[(wBase[s] | (va & 0xfff)) >>> 1] = regs[rt];
+              } else this.#store(va, 2, regs[rt]);
+              break;
+            }
+            case 0x2a: { // SWL
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const r = regs[rt];
+              const w = this.#loadWordForStore(va & ~3);
+              let m: number;
+              switch (va & 3) {
+                case 0:
+                  m = (w & 0xffffff00) | (r >>> 24);
+                  break;
+                case 1:
+                  m = (w & 0xffff0000) | (r >>> 16);
+                  break;
+                case 2:
+                  m = (w & 0xff000000) | (r >>> 8);
+                  break;
+                default:
+                  m = r;
+              }
+              this.#store(va & ~3, 4, m);
+              break;
+            }
+            case 0x2b: { // SW
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const s = (va >>> 12) & 63;
+              if ((va & 0xfffff003) === wTag[s]) {
+                ram32[(wBase[s] | (va & 0xfff)) >>> 2] = regs[rt];
+              } else this.#store(va, 4, regs[rt]);
+              break;
+            }
+            case 0x2e: { // SWR
+              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+              const r = regs[rt];
+              const w = this.#loadWordForStore(va & ~3);
+              let m: number;
+              switch (va & 3) {
+                case 0:
+                  m = r;
+                  break;
+                case 1:
+                  m = (w & 0x000000ff) | (r << 8);
+                  break;
+                case 2:
+                  m = (w & 0x0000ffff) | (r << 16);
+                  break;
+                default:
+                  m = (w & 0x00ffffff) | (r << 24);
+              }
+              this.#store(va & ~3, 4, m);
+              break;
+            }
+            default:
+              this.#reserved();
+          }
+          regs[0] = 0;
+          pc = npc;
+          npc = next;
+          inDelay = delay;
+          n++;
+        }
+        break;
+      } catch (e) {
+        this.#pc = pc;
+        this.#inDelay = inDelay;
+        if (e !== TRAP) {
+          this.#npc = npc;
+          this.#commit(n);
+          throw e;
+        }
+        // The faulting instruction counts as executed; the register it would write is untouched.
+        regs[0] = 0;
+        this.#commit(n + 1);
+        n = 0;
+        this.#takePending();
+        pc = this.#pc;
+        npc = this.#npc;
+        inDelay = false;
+      }
+    }
+    this.#pc = pc;
+    this.#npc = npc;
+    this.#inDelay = inDelay;
+    this.#commit(n);
+    if (this.#stopReason === "limit" && this.instructions - start < maxInstructions) {
+      this.#stopReason = "attention";
+    }
+    return this.#stopReason;
+  }
+
+  /** Adds `k` executed instructions to the counters and takes them off the loop's limit. */
+  #commit(k: number): void {
+    this.instructions += k;
+    this.cycles += k;
+    this.#limit = this.#limit > k ? this.#limit - k : 0;
+  }
+
+  /** Reads a word through translation without side effects on the guest; throws TranslationError. */
+  readVirtual(vaddr: number, bytes: 1 | 2 | 4 = 4): number {
+    const pa = this.#probe(vaddr | 0, false);
+    try {
+      return this.#bus.read(pa, bytes);
+    } catch (e) {
+      if (e instanceof BusError) throw new TranslationError(e.message);
+      throw e;
+    }
+  }
+
+  /** Writes through translation without raising guest exceptions; throws TranslationError. */
+  writeVirtual(vaddr: number, bytes: 1 | 2 | 4, value: number): void {
+    const pa = this.#probe(vaddr | 0, true);
+    try {
+      this.#bus.write(pa, bytes, value);
+    } catch (e) {
+      if (e instanceof BusError) throw new TranslationError(e.message);
+      throw e;
+    }
+  }
+
+  /** Translates `vaddr` in the current mode and ASID, or returns -1 (no exception is raised). */
+  translate(vaddr: number, write = false): number {
+    try {
+      return this.#probe(vaddr | 0, write);
+    } catch (e) {
+      if (e instanceof TranslationError) return -1;
+      throw e;
+    }
+  }
+
+  /** Empties the translation caches; call after changing RAM mappings or TLB state by hand. */
+  invalidateCaches(): void {
+    this.#flush();
+  }
+
+  // ---- exceptions ------------------------------------------------------------------------------
+
+  /** Records exception `code` (with no address) and unwinds to the exception entry. */
+  #fault(code: number): never {
+    this.#excCode = code;
+    this.#excHasAddr = false;
+    this.#excUtlb = false;
+    throw TRAP;
+  }
+
+  /** Raises RI for the current instruction. */
+  #reserved(): never {
+    return this.#fault(EXC.RI);
+  }
+
+  /** Raises CpU naming coprocessor `unit`. */
+  #unusable(unit: number): never {
+    this.#excCE = unit;
+    return this.#fault(EXC.CpU);
+  }
+
+  /** Records an addressing exception at `vaddr` and unwinds. */
+  #addressFault(code: number, vaddr: number, utlb: boolean): never {
+    this.#excCode = code;
+    this.#excBadVAddr = vaddr;
+    this.#excHasAddr = true;
+    this.#excUtlb = utlb;
+    throw TRAP;
+  }
+
+  /** Enters the exception recorded by the slow path, for the instruction at this.#pc. */
+  #takePending(): void {
+    const code = this.#excCode;
+    const cp0 = this.cp0;
+    if (this.#excHasAddr) {
+      const va = this.#excBadVAddr;
+      cp0[CP0.BadVAddr] = va;
+      if (code === EXC.TLBL || code === EXC.TLBS || code === EXC.Mod) {
+        cp0[CP0.Context] = (cp0[CP0.Context] & 0xffe00000) | ((va >>> 10) & 0x001ffffc);
+        cp0[CP0.EntryHi] = (va & TLB.VPN_MASK) | (cp0[CP0.EntryHi] & TLB.ASID_MASK);
+      }
+    }
+    if (code === EXC.CpU) {
+      cp0[CP0.Cause] = (cp0[CP0.Cause] & ~(3 << CAUSE.CE_SHIFT)) | (this.#excCE << CAUSE.CE_SHIFT);
+    }
+    this.#enterException(code, this.#excUtlb);
+  }
+
+  /** Takes exception `code` at this.#pc: KU/IE push, Cause, EPC, BD, then the vector. */
+  #enterException(code: number, utlb: boolean): void {
+    const cp0 = this.cp0;
+    const sr = cp0[CP0.Status];
+    cp0[CP0.Status] = (sr & ~0x3f) | ((sr << 2) & 0x3c);
+    let cause = (cp0[CP0.Cause] & ~(CAUSE.BD | 0x7c)) | (code << CAUSE.EXC_SHIFT);
+    if (code !== EXC.CpU) cause &= ~(3 << CAUSE.CE_SHIFT);
+    if (this.#inDelay) {
+      cp0[CP0.EPC] = (this.#pc - 4) | 0;
+      cause |= CAUSE.BD;
+    } else {
+      cp0[CP0.EPC] = this.#pc;
+    }
+    cp0[CP0.Cause] = cause;
+    const bev = (sr & SR.BEV) !== 0;
+    this.pc = utlb
+      ? (bev ? VECTOR.BEV_UTLB : VECTOR.UTLB)
+      : (bev ? VECTOR.BEV_GENERAL : VECTOR.GENERAL);
+    this.cycles += TIMING.exception;
+    this.exceptionCounts[code]++;
+    if ((sr & SR.KUc) !== 0) this.#flush();
+  }
+
+  // ---- memory ----------------------------------------------------------------------------------
+
+  /** Empties the translation caches. */
+  #flush(): void {
+    this.#fTag = INVALID;
+    this.#rTag.fill(INVALID);
+    this.#wTag.fill(INVALID);
+  }
+
+  /**
+   * Translates `va` for an access by the guest, raising the exception the R3000 would.
+   * Returns the physical address; a negative `cacheable` bit is reported through #lastUncached.
+   */
+  #translate(va: number, write: boolean, fetch: boolean): number {
+    const seg = va >>> 29;
+    const load = fetch || !write;
+    if (seg >= 4) {
+      if ((this.cp0[CP0.Status] & SR.KUc) !== 0) {
+        this.#addressFault(load ? EXC.AdEL : EXC.AdES, va, false);
+      }
+      if (seg < 6) {
+        this.#lastUncached = seg === 5;
+        return va & 0x1fffffff;
+      }
+    }
+    const vpn = va & TLB.VPN_MASK;
+    const asid = this.cp0[CP0.EntryHi] & TLB.ASID_MASK;
+    const hi = this.tlbHi, lo = this.tlbLo;
+    for (let i = 0; i < TLB.ENTRIES; i++) {
+      const h = hi[i];
+      if ((h & TLB.VPN_MASK) !== vpn) continue;
+      const l = lo[i];
+      if ((l & TLB.G) === 0 && (h & TLB.ASID_MASK) !== asid) continue;
+      if ((l & TLB.V) === 0) this.#addressFault(load ? EXC.TLBL : EXC.TLBS, va, false);
+      if (write && (l & TLB.D) === 0) this.#addressFault(EXC.Mod, va, false);
+      this.#lastUncached = (l & TLB.N) !== 0;
+      return ((l & TLB.PFN_MASK) | (va & 0xfff)) >>> 0;
+    }
+    return this.#addressFault(load ? EXC.TLBL : EXC.TLBS, va, seg < 4);
+  }
+
+  #lastUncached = false;
+
+  /** Translation for debuggers and the PROM: no guest exception, throws TranslationError. */
+  #probe(va: number, write: boolean): number {
+    try {
+      return this.#translate(va, write, false);
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      const code = ["Mod", "TLBL", "TLBS", "AdEL", "AdES"][this.#excCode - 1] ?? this.#excCode;
+      throw new TranslationError(
+        `Virtual address 0x${(va >>> 0).toString(16).padStart(8, "0")} does not translate ` +
+          `(${code}) in the current mode and ASID`,
+      );
+    }
+  }
+
+  /** Fetches the instruction at `pc` the slow way, filling the fetch cache when it can. */
+  #fetchSlow(pc: number): number {
+    if ((pc & 3) !== 0) this.#addressFault(EXC.AdEL, pc, false);
+    const pa = this.#translate(pc, false, true);
+    if (pa < this.#bus.ramSize && !this.#lastUncached) {
+      this.#fTag = pc & 0xfffff000;
+      this.#fBase = pa & 0xfffff000;
+      return this.#ram32[pa >>> 2];
+    }
+    this.cycles += TIMING.uncached;
+    try {
+      return this.#bus.read(pa, 4) | 0;
+    } catch (e) {
+      if (!(e instanceof BusError)) throw e;
+      return this.#fault(EXC.IBE);
+    }
+  }
+
+  /** Loads `bytes` at `va` the slow way; returns the zero-extended value (a word as int32). */
+  #load(va: number, bytes: 1 | 2 | 4): number {
+    if ((va & (bytes - 1)) !== 0) this.#addressFault(EXC.AdEL, va, false);
+    const pa = this.#translate(va, false, false);
+    if (pa < this.#bus.ramSize && !this.#lastUncached) {
+      const s = (va >>> 12) & 63;
+      this.#rTag[s] = va & 0xfffff000;
+      this.#rBase[s] = pa & 0xfffff000;
+      return bytes === 4
+        ? this.#ram32[pa >>> 2]
+        : bytes === 2
+        ? this.#ram16[pa >>> 1]
+        : this.#ram8[pa];
+    }
+    return this.#uncachedRead(pa, bytes);
+  }
+
+  /** Reads physical `pa` uncached: RAM through kseg1 or N, or a device; DBE where nobody answers. */
+  #uncachedRead(pa: number, bytes: 1 | 2 | 4): number {
+    this.cycles += TIMING.uncached;
+    if (pa >= this.#bus.ramSize) this.#limit = 0; // a device may have changed its interrupt state
+    try {
+      const v = this.#bus.read(pa, bytes);
+      return bytes === 4 ? v | 0 : v;
+    } catch (e) {
+      if (!(e instanceof BusError)) throw e;
+      return this.#fault(EXC.DBE);
+    }
+  }
+
+  /** Loads the aligned word at `va` (for LWL/LWR). */
+  #loadWord(va: number): number {
+    const s = (va >>> 12) & 63;
+    return (va & 0xfffff003) === this.#rTag[s]
+      ? this.#ram32[(this.#rBase[s] | (va & 0xfff)) >>> 2]
+      : this.#load(va, 4);
+  }
+
+  /** Reads the aligned word at `va` as a store would see it (for SWL/SWR): faults as a store. */
+  #loadWordForStore(va: number): number {
+    const pa = this.#translate(va, true, false);
+    if (pa < this.#bus.ramSize && !this.#lastUncached) return this.#ram32[pa >>> 2];
+    return this.#uncachedRead(pa, 4);
+  }
+
+  /** Stores `bytes` of `value` at `va` the slow way, filling the write cache when it can. */
+  #store(va: number, bytes: 1 | 2 | 4, value: number): void {
+    if ((va & (bytes - 1)) !== 0) this.#addressFault(EXC.AdES, va, false);
+    const pa = this.#translate(va, true, false);
+    if ((this.cp0[CP0.Status] & SR.IsC) !== 0) return; // isolated cache: memory is not written
+    if (pa < this.#bus.ramSize && !this.#lastUncached) {
+      const s = (va >>> 12) & 63;
+      this.#wTag[s] = va & 0xfffff000;
+      this.#wBase[s] = pa & 0xfffff000;
+      if (bytes === 4) this.#ram32[pa >>> 2] = value;
+      else if (bytes === 2) this.#ram16[pa >>> 1] = value;
+      else this.#ram8[pa] = value;
+      return;
+    }
+    this.cycles += TIMING.uncached;
+    if (pa >= this.#bus.ramSize) this.#limit = 0;
+    try {
+      this.#bus.write(pa, bytes, value);
+    } catch (e) {
+      if (!(e instanceof BusError)) throw e;
+      this.#fault(EXC.DBE);
+    }
+  }
+
+  // ---- multiply and TLB ------------------------------------------------------------------------
+
+  /** Sets HI:LO to the 64-bit product of `a` and `b`, signed or unsigned. */
+  #multiply(a: number, b: number, signed: boolean): void {
+    const au = a >>> 0, bu = b >>> 0;
+    const aL = au & 0xffff, aH = au >>> 16, bL = bu & 0xffff, bH = bu >>> 16;
+    const ll = aL * bL, lh = aL * bH, hl = aH * bL, hh = aH * bH;
+    const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+    this.lo = (mid << 16) | (ll & 0xffff);
+    let hi = hh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 65536);
+    if (signed) {
+      if (a < 0) hi -= bu;
+      if (b < 0) hi -= au;
+    }
+    this.hi = hi | 0;
+  }
+
+  /** TLBR: loads EntryHi and EntryLo from the entry Index names. */
+  #tlbRead(): void {
+    const i = (this.cp0[CP0.Index] >>> 8) & 63;
+    this.cp0[CP0.EntryHi] = this.tlbHi[i];
+    this.cp0[CP0.EntryLo] = this.tlbLo[i];
+    this.#flush();
+  }
+
+  /** Writes EntryHi/EntryLo into TLB entry `i`. */
+  #tlbWrite(i: number): void {
+    this.tlbHi[i] = this.cp0[CP0.EntryHi] & TLB.HI_MASK;
+    this.tlbLo[i] = this.cp0[CP0.EntryLo] & TLB.LO_MASK;
+    this.#flush();
+  }
+
+  /** TLBP: finds the entry matching EntryHi; sets Index or its P bit. */
+  #tlbProbe(): void {
+    const hi = this.cp0[CP0.EntryHi];
+    const vpn = hi & TLB.VPN_MASK, asid = hi & TLB.ASID_MASK;
+    for (let i = 0; i < TLB.ENTRIES; i++) {
+      const h = this.tlbHi[i];
+      if ((h & TLB.VPN_MASK) !== vpn) continue;
+      if ((this.tlbLo[i] & TLB.G) === 0 && (h & TLB.ASID_MASK) !== asid) continue;
+      this.cp0[CP0.Index] = i << 8;
+      return;
+    }
+    this.cp0[CP0.Index] = TLB.P | (this.cp0[CP0.Index] & 0x3f00);
+  }
+}
