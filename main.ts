@@ -1,0 +1,299 @@
+/**
+ * `exo`, the command line: the machine's operations for scripts, CI and people at a shell.
+ *
+ *   exo run PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace]
+ *   exo bench cpu [--json] [--seconds S]
+ *   exo disasm PROG.elf
+ *
+ * Each command has --help. Exit status: 0 success, 1 bad input (a bad ELF, a bad option),
+ * 2 a limit reached, 3 the guest died on an unexpected exception.
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { DECstation } from "./machine/decstation.ts";
+import { ElfError, parseElf } from "./machine/elf.ts";
+import { disassemble } from "./machine/asm/mod.ts";
+import { benchCpu } from "./machine/bench.ts";
+
+/** A command: its usage text and what it does with its arguments; returns the exit status. */
+interface Command {
+  usage: string;
+  run(args: string[]): Promise<number> | number;
+}
+
+/** Thrown for a usage mistake: the message goes to stderr with exit status 1. */
+class UsageError extends Error {}
+
+const encoder = new TextEncoder();
+
+/** Parses `args` with `options`, turning parseArgs's errors into UsageError. */
+function parse<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true as const, strict: true as const });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Reads a whole-number option value, or throws UsageError naming the option and the value. */
+function whole(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name} ${value} is not a whole number >= ${min}`);
+  }
+  return n;
+}
+
+/** Reads the ELF file at `path`, or throws UsageError saying it cannot be read. */
+function readProgram(path: string | undefined): Uint8Array {
+  if (path === undefined) throw new UsageError("Give the program to run: exo run PROG.elf");
+  try {
+    return Deno.readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`Cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+const run: Command = {
+  usage: `exo run PROG.elf [options] [-- ARGS...]
+
+Boots a bare DECstation ELF as the PROM would and runs it. stdout carries exactly what the
+program writes to the console; stdin feeds the console's input.
+
+Options:
+  --max-instructions N   stop after N instructions (exit status 2)
+  --memory MB            RAM size in MB, 1 to 480 (default 32)
+  --stats                one JSON line on stderr: instructions, cycles, us, hostSeconds,
+                         instructionsPerSecond
+  --trace                a disassembled instruction trace on stderr (slow)
+  --help                 this text
+
+Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad ELF or option,
+2 when --max-instructions is reached, 3 when the program dies on an unexpected exception.`,
+  async run(args) {
+    const { values, positionals } = parse(args, {
+      "max-instructions": { type: "string" },
+      memory: { type: "string" },
+      stats: { type: "boolean" },
+      trace: { type: "boolean" },
+      help: { type: "boolean" },
+    });
+    if (values.help) {
+      console.log(this.usage);
+      return 0;
+    }
+    const path = positionals[0];
+    const bytes = readProgram(path);
+    const maxI = whole("max-instructions", values["max-instructions"], Infinity);
+    const memoryMB = whole("memory", values.memory, 32);
+    const m = new DECstation({ memoryMB });
+    try {
+      m.loadElf(bytes, [path!, ...positionals.slice(1)]);
+    } catch (e) {
+      if (e instanceof ElfError) {
+        console.error(`exo run: ${path}: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+    const out = Deno.stdout;
+    m.console.onOutput((b) => out.writeSync(b));
+    const stdin = Deno.stdin.readable.getReader();
+    const started = performance.now();
+    let remaining = maxI;
+    let status = 0;
+    for (;;) {
+      const r = values.trace ? traceRun(m, remaining) : m.run({ maxInstructions: remaining });
+      remaining -= r.instructions;
+      if (r.reason === "input") {
+        const { value, done } = await stdin.read();
+        if (done || value === undefined) {
+          console.error("exo run: the program waits for console input, and stdin is closed");
+          status = 1;
+          break;
+        }
+        m.console.type(value);
+        continue;
+      }
+      if (r.reason === "instructions") {
+        console.error(
+          `exo run: stopped after ${m.cpu.instructions} instructions (--max-instructions); ` +
+            `pc 0x${m.cpu.pc.toString(16).padStart(8, "0")}`,
+        );
+        status = 2;
+      } else {
+        status = m.halted?.status ?? 0;
+      }
+      break;
+    }
+    stdin.releaseLock();
+    const hostSeconds = (performance.now() - started) / 1000;
+    if (values.stats) {
+      const cpu = m.cpu;
+      console.error(JSON.stringify({
+        instructions: cpu.instructions,
+        cycles: cpu.cycles,
+        modeledCycles: cpu.modeledCycles,
+        us: m.us,
+        hostSeconds,
+        instructionsPerSecond: Math.round(cpu.instructions / hostSeconds),
+      }));
+    }
+    return status;
+  },
+};
+
+/** Runs `m` one instruction at a time, writing a disassembled trace line per instruction to stderr. */
+function traceRun(m: DECstation, maxInstructions: number) {
+  const cpu = m.cpu;
+  const names = new Map(
+    m.symbols.filter((s) => s.type === "func").map((s) => [s.value >>> 0, s.name]),
+  );
+  const err = Deno.stderr;
+  let total = {
+    reason: "instructions" as ReturnType<DECstation["run"]>["reason"],
+    instructions: 0,
+    cycles: 0,
+  };
+  while (total.instructions < maxInstructions) {
+    const pc = cpu.pc;
+    let word: number | undefined;
+    try {
+      word = cpu.readVirtual(pc, 4);
+    } catch {
+      word = undefined;
+    }
+    const label = names.get(pc);
+    const text = word === undefined ? "(not mapped)" : disassemble(word, pc);
+    err.writeSync(encoder.encode(
+      `${label ? label + ":\n" : ""}${pc.toString(16).padStart(8, "0")}  ${text}\n`,
+    ));
+    const r = m.run({ maxInstructions: 1 });
+    total = {
+      reason: r.reason,
+      instructions: total.instructions + r.instructions,
+      cycles: total.cycles + r.cycles,
+    };
+    if (r.reason !== "instructions") break;
+  }
+  return total;
+}
+
+const bench: Command = {
+  usage: `exo bench cpu [--json] [--seconds S]
+
+Runs a CPU-bound guest loop (ALU, loads, stores, branches, in kseg0) and prints emulated
+instructions per host second. --json prints one line: {"instructionsPerSecond": N, ...}.`,
+  run(args) {
+    const { values, positionals } = parse(args, {
+      json: { type: "boolean" },
+      seconds: { type: "string" },
+      help: { type: "boolean" },
+    });
+    if (values.help) {
+      console.log(this.usage);
+      return 0;
+    }
+    const what = positionals[0] ?? "cpu";
+    if (what !== "cpu") throw new UsageError(`Unknown benchmark ${what}: the one there is is cpu`);
+    const seconds = Number(values.seconds ?? "2");
+    if (!(seconds > 0 && seconds <= 600)) {
+      throw new UsageError(`--seconds ${values.seconds} is not a number of seconds in (0, 600]`);
+    }
+    const r = benchCpu(seconds);
+    if (values.json) console.log(JSON.stringify(r));
+    else {
+      console.log(
+        `cpu: ${
+          (r.instructionsPerSecond / 1e6).toFixed(1)
+        } million emulated instructions per host ` +
+          `second (${r.instructions} instructions in ${r.hostSeconds.toFixed(2)} s)`,
+      );
+    }
+    return 0;
+  },
+};
+
+const disasm: Command = {
+  usage: `exo disasm PROG.elf
+
+Disassembles the executable segments of an ELF, with its function symbols as labels.`,
+  run(args) {
+    const { values, positionals } = parse(args, { help: { type: "boolean" } });
+    if (values.help) {
+      console.log(this.usage);
+      return 0;
+    }
+    const bytes = readProgram(positionals[0]);
+    let image;
+    try {
+      image = parseElf(bytes);
+    } catch (e) {
+      if (e instanceof ElfError) {
+        console.error(`exo disasm: ${positionals[0]}: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+    const names = new Map(
+      image.symbols.filter((s) => s.type === "func").map((s) => [s.value >>> 0, s.name]),
+    );
+    const lines: string[] = [];
+    for (const seg of image.segments) {
+      if ((seg.flags & 1) === 0) continue;
+      const view = new DataView(seg.data.buffer, seg.data.byteOffset, seg.data.byteLength);
+      for (let off = 0; off + 4 <= seg.data.length; off += 4) {
+        const pc = (seg.vaddr + off) >>> 0;
+        const label = names.get(pc);
+        if (label) lines.push(`\n${label}:`);
+        const w = view.getUint32(off, true);
+        lines.push(
+          `${pc.toString(16).padStart(8, "0")}  ${w.toString(16).padStart(8, "0")}  ${
+            disassemble(w, pc)
+          }`,
+        );
+      }
+    }
+    console.log(lines.join("\n"));
+    return 0;
+  },
+};
+
+const commands: Record<string, Command> = { run, bench, disasm };
+
+const usage = `exo: the exolab command line (a DECstation 5000/200 with the Aegis exokernel)
+
+Commands:
+  run PROG.elf      run a bare DECstation program
+  bench cpu         emulated instructions per host second
+  disasm PROG.elf   disassemble a program
+
+Run \`exo COMMAND --help\` for a command's options.`;
+
+/** Runs the command line `args`; returns the exit status. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "help") {
+    console.log(usage);
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`exo: unknown command ${name}\n\n${usage}`);
+    return 1;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`exo ${name}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,131 @@
+/**
+ * The `exo` command line as a user meets it: exact stdout, exit statuses, and one-line errors.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+
+const mainTs = new URL("../main.ts", import.meta.url).pathname;
+const guest = (name: string) => new URL(`./guest/out/${name}.elf`, import.meta.url).pathname;
+
+/** Runs `exo ARGS` with `stdin` text; returns status, stdout and stderr. */
+async function exo(args: string[], stdin = "") {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", mainTs, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(stdin));
+  await w.close();
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("exo run prints exactly the program's console output and exits 0 on a PROM halt", async () => {
+  const r = await exo(["run", guest("hello")]);
+  const expected = Deno.readTextFileSync(new URL("./guest/expected/hello.txt", import.meta.url));
+  assert.equal(r.stdout, expected);
+  assert.equal(r.stderr, "");
+  assert.equal(r.code, 0);
+});
+
+Deno.test("exo run --max-instructions stops with a message and exit status 2", async () => {
+  const r = await exo(["run", "--max-instructions", "1000", guest("loop")]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /stopped after 1000 instructions/);
+});
+
+Deno.test("exo run --stats prints one JSON line with the run's figures", async () => {
+  const r = await exo(["run", "--stats", guest("hello")]);
+  const stats = JSON.parse(r.stderr.trim());
+  for (const key of ["instructions", "cycles", "us", "hostSeconds", "instructionsPerSecond"]) {
+    assert.equal(typeof stats[key], "number", key);
+  }
+  assert.ok(stats.instructions > 0);
+  assert.equal(stats.us, stats.cycles / 25);
+});
+
+Deno.test("exo run --trace writes a disassembled trace to stderr only", async () => {
+  const r = await exo(["run", "--trace", "--max-instructions", "5", guest("hello")]);
+  const lines = r.stderr.trim().split("\n");
+  assert.match(lines[0], /^bfc00000 {2}hcall 0x1$/);
+  assert.match(r.stderr, /__start:\n80030000 {2}/);
+  assert.equal(r.stdout, "");
+});
+
+Deno.test("exo run --memory sets RAM and rejects a size out of range", async () => {
+  const ok = await exo(["run", "--memory", "8", guest("hello")]);
+  assert.equal(ok.code, 0);
+  const bad = await exo(["run", "--memory", "1000", guest("hello")]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /1000/);
+});
+
+/** Writes `bytes` to a temporary file and returns its path. */
+function tempElf(bytes: Uint8Array): string {
+  const path = Deno.makeTempFileSync({ suffix: ".elf" });
+  Deno.writeFileSync(path, bytes);
+  return path;
+}
+
+Deno.test("exo run rejects a bad ELF with a one-line error and exit status 1", async () => {
+  const good = Deno.readFileSync(guest("hello"));
+  const cases: [string, (b: Uint8Array) => Uint8Array, RegExp][] = [
+    ["class", (b) => (b[4] = 2, b), /class|ELF64/i],
+    ["endianness", (b) => (b[5] = 2, b), /endian/i],
+    ["machine", (b) => (b[18] = 3, b), /machine/i],
+    ["truncated", (b) => b.slice(0, 40), /truncated/i],
+    ["magic", (b) => (b[0] = 0, b), /not an ELF|magic/i],
+  ];
+  for (const [what, corrupt, pattern] of cases) {
+    const path = tempElf(corrupt(good.slice()));
+    try {
+      const r = await exo(["run", path]);
+      assert.equal(r.code, 1, what);
+      assert.equal(r.stdout, "", what);
+      assert.equal(r.stderr.trim().split("\n").length, 1, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, pattern, what);
+    } finally {
+      Deno.removeSync(path);
+    }
+  }
+});
+
+Deno.test("exo run rejects a segment outside RAM", async () => {
+  const elf = Deno.readFileSync(guest("hello"));
+  const view = new DataView(elf.buffer);
+  const phoff = view.getUint32(28, true);
+  view.setUint32(phoff + 8, 0x00400000, true); // the first segment's p_vaddr, now in kuseg
+  const path = tempElf(elf);
+  try {
+    const r = await exo(["run", path]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.match(r.stderr, /0x400000.*outside RAM/);
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("exo bench cpu --json prints one line with instructionsPerSecond", async () => {
+  const r = await exo(["bench", "cpu", "--json", "--seconds", "0.2"]);
+  assert.equal(r.code, 0);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, 1);
+  const result = JSON.parse(lines[0]);
+  assert.ok(result.instructionsPerSecond > 0);
+});
+
+Deno.test("exo with an unknown command or option says so and exits 1", async () => {
+  const a = await exo(["frobnicate"]);
+  assert.equal(a.code, 1);
+  assert.match(a.stderr, /unknown command frobnicate/);
+  const b = await exo(["run", "--bogus", guest("hello")]);
+  assert.equal(b.code, 1);
+  assert.match(b.stderr, /bogus/);
+});
