@@ -80,6 +80,8 @@ export class Cpu implements Interrupts {
   #inDelay = false;
   #limit = 0;
   #stopReason: StopReason = "limit";
+  /** The pc `execute` steps over a breakpoint at: set by the pc setter and a breakpoint stop. */
+  #resume = -1;
   #hiloReady = 0;
   #randomBase = 0;
   #lines = 0;
@@ -92,6 +94,8 @@ export class Cpu implements Interrupts {
   readonly #ram8: Uint8Array;
   readonly #ram16: Uint16Array;
   readonly #ram32: Int32Array;
+  /** The mode and ASID (`#cacheKey()`) the translation caches were filled under. */
+  #cachedFor = 0;
   #fTag = INVALID;
   #fBase = 0;
   readonly #rTag = new Int32Array(TC_SLOTS).fill(INVALID);
@@ -132,7 +136,7 @@ export class Cpu implements Interrupts {
 
   /** Sets the next instruction to execute; the one after it is pc + 4 (no delay slot pending). */
   set pc(value: number) {
-    this.#pc = value | 0;
+    this.#pc = this.#resume = value | 0;
     this.#npc = (value + 4) | 0;
     this.#inDelay = false;
   }
@@ -241,11 +245,14 @@ export class Cpu implements Interrupts {
 
   /**
    * Executes up to `maxInstructions` instructions; stops before executing the instruction at
-   * `breakAt` (after at least one), or early when something outside needs attention.
+   * `breakAt` (unless it resumes from there: a breakpoint stop or a pc set by hand), or early
+   * when something outside needs attention.
    * Takes a pending, enabled interrupt first. Returns why it stopped; never throws for guest faults.
    */
   execute(maxInstructions: number, breakAt = -1): StopReason {
     const start = this.instructions;
+    const resume = this.#resume;
+    if (this.#cacheKey() !== this.#cachedFor) this.#flush(); // Status or EntryHi set by a script
     if (this.interruptPending) this.#enterException(EXC.Int, false);
     const regs = this.regs;
     const ram8 = this.#ram8, ram16 = this.#ram16, ram32 = this.#ram32;
@@ -258,7 +265,7 @@ export class Cpu implements Interrupts {
     for (;;) {
       try {
         while (n < this.#limit) {
-          if (pc === breakPc && n !== 0) {
+          if (pc === breakPc && (pc !== resume || this.instructions + n !== start)) {
             this.#stopReason = "breakpoint";
             break;
           }
@@ -649,8 +656,9 @@ export class Cpu implements Interrupts {
             case 0x28: { // SB
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              if ((va & 0xfffff000) === wTag[s]) ram8[wBase[s] | (va & 0xfff)] = regs[rt];
-              else this.#store(va, 1, regs[rt]);
+              if ((va & 0xfffff000) === wTag[s]) {
+                ram8[wBase[s] | (va & 0xfff)] = regs[rt];
+              } else this.#store(va, 1, regs[rt]);
               break;
             }
             case 0x29: { // SH
@@ -742,6 +750,7 @@ export class Cpu implements Interrupts {
     this.#pc = pc;
     this.#npc = npc;
     this.#inDelay = inDelay;
+    this.#resume = this.#stopReason === "breakpoint" ? pc : -1;
     this.#commit(n);
     if (this.#stopReason === "limit" && this.instructions - start < maxInstructions) {
       this.#stopReason = "attention";
@@ -866,8 +875,14 @@ export class Cpu implements Interrupts {
 
   // ---- memory ----------------------------------------------------------------------------------
 
+  /** What the translation caches depend on besides the TLB: Status KUc and IsC, the ASID. */
+  #cacheKey(): number {
+    return (this.cp0[CP0.Status] & (SR.KUc | SR.IsC)) | (this.cp0[CP0.EntryHi] & TLB.ASID_MASK);
+  }
+
   /** Empties the translation caches. */
   #flush(): void {
+    this.#cachedFor = this.#cacheKey();
     this.#fTag = INVALID;
     this.#rTag.fill(INVALID);
     this.#wTag.fill(INVALID);
