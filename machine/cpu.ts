@@ -47,6 +47,34 @@ export type StopReason = "limit" | "breakpoint" | "stop" | "attention";
 /** A hypercall handler: returns false when it does not know `code` (the CPU then raises RI). */
 export type HypercallHandler = (code: number) => boolean;
 
+/** A copy of everything the CPU holds, for `Cpu.snapshot` and `Cpu.restore`. */
+export interface CpuSnapshot {
+  /** General registers. */
+  regs: Int32Array;
+  /** HI and LO. */
+  hi: number;
+  /** LO. */
+  lo: number;
+  /** pc, the next pc, and whether pc is in a delay slot. */
+  pc: number;
+  /** The instruction after pc. */
+  npc: number;
+  /** Whether pc sits in a branch delay slot. */
+  inDelay: boolean;
+  /** CP0 registers. */
+  cp0: Int32Array;
+  /** TLB EntryHi words. */
+  tlbHi: Int32Array;
+  /** TLB EntryLo words. */
+  tlbLo: Int32Array;
+  /** Counters: instructions, cycles, modeled cycles, and when HI/LO are ready. */
+  counters: [number, number, number, number];
+  /** Hardware interrupt lines. */
+  lines: number;
+  /** Exceptions taken, by code. */
+  exceptionCounts: Float64Array;
+}
+
 /** Raised by `readVirtual`/`writeVirtual` when an address does not translate. */
 export class TranslationError extends Error {}
 
@@ -90,6 +118,7 @@ export class Cpu implements Interrupts {
   #excHasAddr = false;
   #excUtlb = false;
   #excCE = 0;
+  #excFetch = false;
   readonly #bus: Bus;
   readonly #ram8: Uint8Array;
   readonly #ram16: Uint16Array;
@@ -218,6 +247,42 @@ export class Cpu implements Interrupts {
     this.#lines = lines;
     this.cp0[CP0.Cause] = (this.cp0[CP0.Cause] & ~0xfc00) | lines;
     this.#limit = 0;
+  }
+
+  /** A copy of the whole CPU state (registers, CP0, TLB, counters). */
+  snapshot(): CpuSnapshot {
+    return {
+      regs: this.regs.slice(),
+      hi: this.hi,
+      lo: this.lo,
+      pc: this.#pc,
+      npc: this.#npc,
+      inDelay: this.#inDelay,
+      cp0: this.cp0.slice(),
+      tlbHi: this.tlbHi.slice(),
+      tlbLo: this.tlbLo.slice(),
+      counters: [this.instructions, this.cycles, this.modeledCycles, this.#hiloReady],
+      lines: this.#lines,
+      exceptionCounts: this.exceptionCounts.slice(),
+    };
+  }
+
+  /** Puts back a state taken by `snapshot`. */
+  restore(s: CpuSnapshot): void {
+    this.regs.set(s.regs);
+    this.hi = s.hi;
+    this.lo = s.lo;
+    this.#pc = s.pc;
+    this.#npc = s.npc;
+    this.#inDelay = s.inDelay;
+    this.#resume = s.pc;
+    this.cp0.set(s.cp0);
+    this.tlbHi.set(s.tlbHi);
+    this.tlbLo.set(s.tlbLo);
+    [this.instructions, this.cycles, this.modeledCycles, this.#hiloReady] = s.counters;
+    this.#lines = s.lines;
+    this.exceptionCounts.set(s.exceptionCounts);
+    this.#flush();
   }
 
   /** Asks a running `execute` to return after the current instruction, with reason "stop". */
@@ -737,9 +802,11 @@ export class Cpu implements Interrupts {
           this.#commit(n);
           throw e;
         }
-        // The faulting instruction counts as executed; the register it would write is untouched.
+        // A faulting instruction counts as executed (it issued), unless its fetch failed; the
+        // register it would write is untouched.
         regs[0] = 0;
-        this.#commit(n + 1);
+        this.#commit(this.#excFetch ? n : n + 1);
+        this.#excFetch = false;
         n = 0;
         this.#takePending();
         pc = this.#pc;
@@ -938,16 +1005,20 @@ export class Cpu implements Interrupts {
 
   /** Fetches the instruction at `pc` the slow way, filling the fetch cache when it can. */
   #fetchSlow(pc: number): number {
+    this.#excFetch = true;
     if ((pc & 3) !== 0) this.#addressFault(EXC.AdEL, pc, false);
     const pa = this.#translate(pc, false, true);
     if (pa < this.#bus.ramSize && !this.#lastUncached) {
       this.#fTag = pc & 0xfffff000;
       this.#fBase = pa & 0xfffff000;
+      this.#excFetch = false;
       return this.#ram32[pa >>> 2];
     }
     this.cycles += TIMING.uncached;
     try {
-      return this.#bus.read(pa, 4) | 0;
+      const word = this.#bus.read(pa, 4) | 0;
+      this.#excFetch = false;
+      return word;
     } catch (e) {
       if (!(e instanceof BusError)) throw e;
       return this.#fault(EXC.IBE);

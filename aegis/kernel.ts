@@ -1,0 +1,1038 @@
+/**
+ * Aegis: the exokernel. Boots on a DECstation, multiplexes its hardware securely, and leaves all
+ * policy to the environments.
+ *
+ * The kernel's state lives in the machine's memory (aegis/layout.ts): environment records, the
+ * page table with owners and capabilities, the STLB, the free-page bitmap. The assembly hot paths
+ * (aegis/kernel_asm.ts) read it directly; the TypeScript services here read and write the same
+ * words through `KernelMemory`, so there is one truth. The services run behind a hypercall and
+ * charge the cycles aegis/costs.ts declares for them.
+ *
+ * Protection rests on three checks: a capability for every binding of a physical page (TLBWR,
+ * the save area), an environment id that must match its record (transfers, configuration), and
+ * user-space addresses for everything an environment names as code.
+ *
+ * @module
+ */
+
+import type { DECstation } from "../machine/decstation.ts";
+import { assemble } from "../machine/asm/mod.ts";
+import { CP0, EXC, EXC_NAMES, SR, TLB } from "../machine/cp0.ts";
+import {
+  ENTRY,
+  ERR,
+  errorName,
+  EXPORT,
+  HANDLER,
+  PINNED_MAX,
+  SYS,
+  SYS_NAMES,
+  SYSCALL_COUNT,
+  type SyscallResult,
+  TLBWR,
+  TLBWR_TARGET_SHIFT,
+} from "./abi.ts";
+import { ASM_SYSCALLS, HC, idleSource, kernelSource } from "./kernel_asm.ts";
+import { COSTS } from "./costs.ts";
+import { Environment } from "./env.ts";
+import {
+  E,
+  ENV,
+  envRecord,
+  firstFreePage,
+  G,
+  K,
+  PAGE_SHIFT,
+  PAGE_SIZE,
+  PT,
+  PTF,
+  STLB,
+  TRAMP,
+  U,
+} from "./layout.ts";
+
+/** The RTC's periodic-interrupt register offsets, as the KN02 places them. */
+const RTC = { BASE: 0x1fe80000, A: 0x28, B: 0x2c, C: 0x30 } as const;
+
+/** Options for booting Aegis. */
+export interface AegisOptions {
+  /** Slice positions in the time-slice vector (default 16). */
+  slices?: number;
+  /** RTC rate select for the slice clock, 3..15 (default 6: 1024 Hz, a 977 us slice). */
+  clockRate?: number;
+  /** Seed for the capability generator (default: random); fix it for reproducible runs. */
+  seed?: number;
+}
+
+/** A TypeScript exception handler: returns "resume" to go on at EPC, or a new pc. */
+export type TsHandler = (x: ExceptionInfo) => "resume" | "kill" | number;
+
+/** What a handler learns about an exception. */
+export interface ExceptionInfo {
+  /** Exception code (EXC or HANDLER). */
+  code: number;
+  /** Its name. */
+  name: string;
+  /** The exception PC. */
+  epc: number;
+  /** The faulting address (or, for REVOKE, the page). */
+  badVAddr: number;
+  /** The Cause register. */
+  cause: number;
+}
+
+/** Reads and writes the kernel's words in the machine's memory by kseg0 address. */
+export class KernelMemory {
+  readonly #ram32: Int32Array;
+
+  /** Views `machine`'s RAM. */
+  constructor(machine: DECstation) {
+    this.#ram32 = machine.bus.ram32;
+  }
+
+  /** The word at kseg0 address `k`. */
+  r32(k: number): number {
+    return this.#ram32[(k & 0x1fffffff) >>> 2];
+  }
+
+  /** Writes `v` at kseg0 address `k`. */
+  w32(k: number, v: number): void {
+    this.#ram32[(k & 0x1fffffff) >>> 2] = v;
+  }
+
+  /** Fills `bytes` at kseg0 address `k` with zeros. */
+  zero(k: number, bytes: number): void {
+    const i = (k & 0x1fffffff) >>> 2;
+    this.#ram32.fill(0, i, i + (bytes >>> 2));
+  }
+}
+
+/** Why an environment ended. */
+export interface EnvExit {
+  /** The environment's id. */
+  id: number;
+  /** Why: "freed", or what killed it. */
+  reason: string;
+}
+
+/** The exokernel. */
+export class Aegis {
+  /** The machine Aegis runs on. */
+  readonly machine: DECstation;
+  /** The kernel's memory. */
+  readonly mem: KernelMemory;
+  /** Physical pages of RAM. */
+  readonly pages: number;
+  /** The first page environments may allocate. */
+  readonly firstPage: number;
+  /** Slice positions. */
+  readonly sliceCount: number;
+  /** The slice vector: the owner id of each position, 0 where free. */
+  readonly slices: Int32Array;
+  /** The kernel's symbols (labels of its assembly). */
+  readonly symbols: Record<string, number>;
+  /** Environments that ended, most recent last. */
+  readonly exits: EnvExit[] = [];
+  /** Names given to environments from TypeScript, by id. */
+  readonly names: Map<number, string> = new Map();
+  /** TypeScript exception handlers, by env id then code. */
+  readonly tsHandlers: Map<number, Map<number, TsHandler>> = new Map();
+  /** TypeScript protected-entry functions, by env id. */
+  readonly tsEntries: Map<number, (caller: number) => void> = new Map();
+  #slicePos = 0;
+  #seed: number;
+  #asidOwner = new Int32Array(64);
+  #lastRun = new Float64Array(ENV.SLOTS);
+  #runs = 0;
+
+  /** Boots Aegis on `machine`: assembles the kernel, lays out memory, starts the slice clock. */
+  constructor(machine: DECstation, options: AegisOptions = {}) {
+    this.machine = machine;
+    this.mem = new KernelMemory(machine);
+    this.pages = machine.bus.ramSize / PAGE_SIZE;
+    this.firstPage = firstFreePage(machine.bus.ramSize);
+    const slices = options.slices ?? 16;
+    if (!Number.isInteger(slices) || slices < 1 || slices > 256) {
+      throw new RangeError(`Slice count ${slices} is out of range: give 1 to 256`);
+    }
+    const rate = options.clockRate ?? 6;
+    if (!Number.isInteger(rate) || rate < 3 || rate > 15) {
+      throw new RangeError(
+        `Clock rate select ${rate} is out of range: give 3 (8192 Hz) to 15 (2 Hz)`,
+      );
+    }
+    this.sliceCount = slices;
+    this.slices = new Int32Array(slices);
+    this.#seed = (options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]) | 0 || 1;
+    this.symbols = this.#boot(rate);
+  }
+
+  // ---- boot ------------------------------------------------------------------------------------
+
+  /** Lays out kernel memory, loads the kernel and the trampoline, and enters the idle loop. */
+  #boot(rate: number): Record<string, number> {
+    const m = this.machine, mem = this.mem, cpu = m.cpu;
+    m.reset();
+    const kernel = kernelSource(this.pages).at(K.UTLB_VECTOR);
+    if (K.UTLB_VECTOR + kernel.text.length * 4 > K.TEXT_END - 0x100) {
+      throw new Error("The kernel text outgrew its room below K.GLOBALS");
+    }
+    const idle = idleSource().at(K.TEXT_END - 0x100);
+    m.bus.ram32.set(kernel.text, 0);
+    m.bus.ram32.set(idle.text, ((K.TEXT_END - 0x100) & 0x1fffffff) >>> 2);
+    const symbols: Record<string, number> = { ...kernel.symbols, idle: idle.symbols.idle };
+    for (let n = 0; n < SYSCALL_COUNT; n++) {
+      mem.w32(K.SYSCALL_TABLE + 4 * n, symbols[ASM_SYSCALLS[n] ?? "sys_ts"]);
+    }
+    const tramp = assemble(
+      `
+        .set noreorder
+        syscall                   # TRAMP.SYSCALL: TypeScript runs a call from here
+        break   0x3ff             # TRAMP.SYSCALL_DONE: where it stops
+        .space  8
+        li      $v0, ${SYS.UNHANDLED}
+        syscall
+        break   0x3fe
+        nop
+        li      $v0, ${SYS.TS_HANDLER}
+        syscall
+        break   0x3fe
+        nop
+        li      $v0, ${SYS.TS_ENTRY}
+        syscall
+        break   0x3fe
+      `,
+      { origin: U.TRAMPOLINE },
+    );
+    m.bus.ram32.set(tramp.text, (K.TRAMPOLINE & 0x1fffffff) >>> 2);
+    // Page table: kernel pages are marked and never carry capabilities; all others are free.
+    mem.zero(K.PAGE_TABLE, this.pages * PT.ENTRY_BYTES);
+    mem.zero(K.FREE_BITMAP, 4 * PAGE_SIZE);
+    for (let p = 0; p < this.pages; p++) {
+      if (p < this.firstPage) mem.w32(this.#pte(p) + PT.FLAGS, PTF.KERNEL);
+      else this.#setFree(p, true);
+    }
+    mem.zero(K.STLB, STLB.ENTRIES * STLB.ENTRY_BYTES);
+    for (let s = 0; s < ENV.SLOTS; s++) mem.zero(envRecord(s), ENV.BYTES);
+    mem.w32(envRecord(0) + E.ID, -1); // slot 0 never matches an id, not even 0
+    mem.w32(K.GLOBALS + G.CURENV, 0);
+    // The slice clock: the RTC's periodic interrupt on IP3.
+    m.bus.write(RTC.BASE + RTC.A, 1, 0x20 | rate);
+    m.bus.write(RTC.BASE + RTC.B, 1, 0x46);
+    for (let h = 0x100; h <= 0x103; h++) m.onHypercall(h, (code) => this.#hypercall(code));
+    cpu.cp0[CP0.Status] = SR.IEc | (1 << 11); // IM3: the clock; kernel mode; BEV clear
+    cpu.cp0[CP0.EntryHi] = 0;
+    cpu.pc = symbols.idle;
+    return symbols;
+  }
+
+  // ---- words in kernel memory ----------------------------------------------------------------
+
+  /** kseg0 address of page `p`'s page-table entry. */
+  #pte(p: number): number {
+    return K.PAGE_TABLE + p * PT.ENTRY_BYTES;
+  }
+
+  /** Marks page `p` free or not in the exported bitmap. */
+  #setFree(p: number, free: boolean): void {
+    const k = K.FREE_BITMAP + ((p >>> 5) << 2);
+    const bit = 1 << (p & 31);
+    const w = this.mem.r32(k);
+    this.mem.w32(k, free ? w | bit : w & ~bit);
+  }
+
+  /** A fresh nonzero 32-bit capability (xorshift32 over the seed). */
+  #capability(): number {
+    let x = this.#seed;
+    do {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+    } while (x === 0);
+    this.#seed = x;
+    return x;
+  }
+
+  // ---- environments --------------------------------------------------------------------------
+
+  /** The slot of a live environment with id `id`, or -1. */
+  slotOf(id: number): number {
+    const slot = id & 0x7f;
+    if (id <= 0 || slot === 0 || (id & 0x80) !== 0) return -1;
+    return this.mem.r32(envRecord(slot) + E.ID) === id ? slot : -1;
+  }
+
+  /** The ids of the live environments. */
+  get envIds(): number[] {
+    const ids: number[] = [];
+    for (let s = 1; s < ENV.SLOTS; s++) {
+      const id = this.mem.r32(envRecord(s) + E.ID);
+      if (id !== 0) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** A field of environment `id`'s record. */
+  field(id: number, offset: number): number {
+    return this.mem.r32(envRecord(id & 0x7f) + offset);
+  }
+
+  /** The id of the environment running now, or 0 when the kernel idles. */
+  get current(): number {
+    const rec = this.mem.r32(K.GLOBALS + G.CURENV);
+    return rec === 0 ? 0 : this.mem.r32(rec + E.ID);
+  }
+
+  /** Creates an environment called `name` from TypeScript; throws when no slot is free. */
+  createEnv(name = `env${this.envIds.length + 1}`): Environment {
+    this.machine.cpu.charge(COSTS.envAlloc);
+    const id = this.createEnvironment(U.TRAMPOLINE + TRAMP.TS_ENTRY);
+    if (id < 0) throw new Error(`No free environment slot: all ${ENV.SLOTS - 1} are in use`);
+    this.names.set(id, name);
+    const env = new Environment(this, id, name);
+    this.environments.set(id, env);
+    return env;
+  }
+
+  /** The TypeScript faces of the environments made with `createEnv`, by id. */
+  readonly environments: Map<number, Environment> = new Map();
+
+  /** Creates an environment whose entry points start at `entry`; returns its id or ERR.NOSLOT. */
+  createEnvironment(entry: number, parent = 0): number {
+    const mem = this.mem;
+    let slot = 1;
+    while (slot < ENV.SLOTS && mem.r32(envRecord(slot) + E.ID) !== 0) slot++;
+    if (slot === ENV.SLOTS) return ERR.NOSLOT;
+    const rec = envRecord(slot);
+    const gen = ((mem.r32(rec + E.GENERATION) + 1) & 0x7fffff) || 1;
+    mem.zero(rec, ENV.BYTES);
+    mem.w32(rec + E.GENERATION, gen);
+    const id = (gen << 8) | slot;
+    mem.w32(rec + E.ID, id);
+    mem.w32(rec + E.SAVE, rec + E.DEFAULT_SAVE);
+    mem.w32(rec + E.SYNC_ENTRY, entry);
+    mem.w32(rec + E.ASYNC_ENTRY, entry);
+    mem.w32(rec + E.PARENT, parent);
+    for (let i = 0; i < PINNED_MAX; i++) mem.w32(rec + E.PINNED + 4 * i, -1);
+    for (let c = 0; c < HANDLER.COUNT; c++) {
+      mem.w32(rec + E.HANDLERS + 4 * c, U.TRAMPOLINE + TRAMP.UNHANDLED);
+    }
+    mem.w32(rec + E.CONTEXT + 136, entry);
+    this.#giveAsid(slot);
+    return id;
+  }
+
+  /** Gives slot `slot` an ASID, taking one back from the least recently run env if need be. */
+  #giveAsid(slot: number): number {
+    const cpu = this.machine.cpu;
+    let asid = 1;
+    while (asid < 64 && this.#asidOwner[asid] !== 0) asid++;
+    cpu.charge(COSTS.asid);
+    if (asid === 64) {
+      // Recycle: the victim is the least recently run environment that is not running now.
+      const cur = this.current & 0x7f;
+      let victim = -1;
+      for (let a = 1; a < 64; a++) {
+        const s = this.#asidOwner[a];
+        if (s === cur) continue;
+        if (victim < 0 || this.#lastRun[s] < this.#lastRun[this.#asidOwner[victim]]) victim = a;
+      }
+      asid = victim;
+      this.mem.w32(envRecord(this.#asidOwner[asid]) + E.ASID, 0);
+      this.#purgeAsid(asid);
+      cpu.charge(COSTS.asidRecycle);
+    }
+    this.#asidOwner[asid] = slot;
+    this.mem.w32(envRecord(slot) + E.ASID, asid);
+    return asid;
+  }
+
+  /** Removes every TLB and STLB entry tagged with `asid`. */
+  #purgeAsid(asid: number): void {
+    const cpu = this.machine.cpu;
+    for (let i = 0; i < TLB.ENTRIES; i++) {
+      if ((cpu.tlbLo[i] & TLB.G) === 0 && ((cpu.tlbHi[i] & TLB.ASID_MASK) >>> 6) === asid) {
+        this.#invalidateTlb(i);
+      }
+    }
+    for (let i = 0; i < STLB.ENTRIES; i++) {
+      const k = K.STLB + i * STLB.ENTRY_BYTES;
+      if (((this.mem.r32(k) & TLB.ASID_MASK) >>> 6) === asid && this.mem.r32(k) !== 0) {
+        this.mem.w32(k, 0);
+        this.mem.w32(k + 4, 0);
+      }
+    }
+    cpu.invalidateCaches();
+  }
+
+  /** Makes TLB entry `i` match nothing: a kseg0 VPN is never looked up in the TLB. */
+  #invalidateTlb(i: number): void {
+    const cpu = this.machine.cpu;
+    cpu.tlbHi[i] = (0x80000000 | (i << PAGE_SHIFT)) | 0;
+    cpu.tlbLo[i] = 0;
+  }
+
+  /** Removes every binding of physical page `p` from the TLB and the STLB; returns how many. */
+  purgePage(p: number): number {
+    const cpu = this.machine.cpu;
+    let n = 0;
+    for (let i = 0; i < TLB.ENTRIES; i++) {
+      if ((cpu.tlbLo[i] & TLB.V) !== 0 && (cpu.tlbLo[i] >>> PAGE_SHIFT) === p) {
+        this.#invalidateTlb(i);
+        n++;
+      }
+    }
+    for (let i = 0; i < STLB.ENTRIES; i++) {
+      const k = K.STLB + i * STLB.ENTRY_BYTES;
+      const lo = this.mem.r32(k + 4);
+      if ((lo & TLB.V) !== 0 && (lo >>> PAGE_SHIFT) === p) {
+        this.mem.w32(k, 0);
+        this.mem.w32(k + 4, 0);
+        n++;
+      }
+    }
+    // A save area in the page would let the kernel write into memory the env no longer owns.
+    for (let s = 1; s < ENV.SLOTS; s++) {
+      const rec = envRecord(s);
+      const save = this.mem.r32(rec + E.SAVE);
+      if (((save & 0x1fffffff) >>> PAGE_SHIFT) === p) {
+        this.mem.w32(rec + E.SAVE, rec + E.DEFAULT_SAVE);
+      }
+    }
+    cpu.invalidateCaches();
+    return n;
+  }
+
+  /** Destroys environment `id`: frees its pages and slices, forgets its ASID. */
+  destroyEnvironment(id: number, reason: string): void {
+    const slot = this.slotOf(id);
+    if (slot < 0) return;
+    const mem = this.mem, rec = envRecord(slot);
+    this.machine.cpu.charge(COSTS.envFree);
+    for (let p = this.firstPage; p < this.pages; p++) {
+      if (mem.r32(this.#pte(p) + PT.OWNER) === id) this.#freePage(p);
+    }
+    for (let i = 0; i < this.sliceCount; i++) if (this.slices[i] === id) this.slices[i] = 0;
+    const asid = mem.r32(rec + E.ASID);
+    if (asid !== 0) {
+      this.#purgeAsid(asid);
+      this.#asidOwner[asid] = 0;
+    }
+    for (let s = 1; s < ENV.SLOTS; s++) {
+      if (mem.r32(envRecord(s) + E.DONATED_TO) === id) mem.w32(envRecord(s) + E.DONATED_TO, 0);
+    }
+    const gen = mem.r32(rec + E.GENERATION);
+    mem.zero(rec, ENV.BYTES);
+    mem.w32(rec + E.GENERATION, gen);
+    this.tsHandlers.delete(id);
+    this.tsEntries.delete(id);
+    this.exits.push({ id, reason });
+    if (mem.r32(K.GLOBALS + G.CURENV) === rec) {
+      mem.w32(K.GLOBALS + G.CURENV, 0);
+      this.#schedule();
+    }
+  }
+
+  // ---- pages ---------------------------------------------------------------------------------
+
+  /** The owner of physical page `p` (0: free, -1: the kernel's). */
+  ownerOf(p: number): number {
+    if (!Number.isInteger(p) || p < 0 || p >= this.pages) return 0;
+    if (p < this.firstPage) return -1;
+    return this.mem.r32(this.#pte(p) + PT.OWNER);
+  }
+
+  /** Page `p`'s read-write capability (0 when free): for the kernel's own tests and views. */
+  capabilityOf(p: number): number {
+    return this.mem.r32(this.#pte(p) + PT.CAP_RW);
+  }
+
+  /** Gives page `p` (free) to `owner` with fresh capabilities; returns the read-write one. */
+  #takePage(p: number, owner: number): number {
+    const pte = this.#pte(p);
+    const rw = this.#capability();
+    let ro = this.#capability();
+    while (ro === rw) ro = this.#capability();
+    this.mem.w32(pte + PT.OWNER, owner);
+    this.mem.w32(pte + PT.CAP_RW, rw);
+    this.mem.w32(pte + PT.CAP_RO, ro);
+    this.mem.w32(pte + PT.FLAGS, 0);
+    this.#setFree(p, false);
+    return rw;
+  }
+
+  /** Frees page `p`: its capabilities die, its bindings go, its contents are cleared. */
+  #freePage(p: number): void {
+    const pte = this.#pte(p);
+    this.mem.w32(pte + PT.OWNER, 0);
+    this.mem.w32(pte + PT.CAP_RW, 0);
+    this.mem.w32(pte + PT.CAP_RO, 0);
+    this.mem.w32(pte + PT.FLAGS, 0);
+    this.purgePage(p);
+    this.mem.zero(0x80000000 + (p << PAGE_SHIFT), PAGE_SIZE);
+    this.#setFree(p, true);
+    for (let s = 1; s < ENV.SLOTS; s++) {
+      const rec = envRecord(s);
+      for (let i = 0; i < PINNED_MAX; i++) {
+        if (this.mem.r32(rec + E.PINNED + 4 * i) === p) this.mem.w32(rec + E.PINNED + 4 * i, -1);
+      }
+    }
+  }
+
+  /** Takes page `p` from its owner by force (the abort protocol's last step); true if taken. */
+  repossess(p: number): boolean {
+    const owner = this.ownerOf(p);
+    const slot = this.slotOf(owner);
+    if (owner <= 0 || slot < 0) return false;
+    const rec = envRecord(slot);
+    for (let i = 0; i < PINNED_MAX; i++) {
+      if (this.mem.r32(rec + E.PINNED + 4 * i) === p) return false;
+    }
+    this.machine.cpu.charge(COSTS.revoke);
+    const n = this.mem.r32(rec + E.REPOSSESSED_COUNT);
+    if (n < E.REPOSSESSED_MAX) {
+      this.mem.w32(rec + E.REPOSSESSED + 4 * n, p);
+      this.mem.w32(rec + E.REPOSSESSED_COUNT, n + 1);
+    }
+    this.#freePage(p);
+    this.#pendingRepossession.add(owner);
+    return true;
+  }
+
+  #pendingRepossession = new Set<number>();
+
+  // ---- hypercalls ----------------------------------------------------------------------------
+
+  /** Dispatches a hypercall from the kernel's assembly. */
+  #hypercall(code: number): void {
+    switch (code) {
+      case HC.SYSCALL:
+        return this.#syscall();
+      case HC.INTERRUPT:
+        return this.#interrupt();
+      case HC.GUARANTEED:
+        return this.#guaranteed();
+      case HC.ASID: {
+        const cpu = this.machine.cpu;
+        const rec = this.mem.r32(K.GLOBALS + G.CURENV);
+        const slot = ((rec & 0x1fffffff) - (K.ENVS & 0x1fffffff)) / ENV.BYTES;
+        cpu.regs[27] = this.#giveAsid(slot) << 6;
+        return;
+      }
+    }
+  }
+
+  /** Returns from the exception to `pc` as RFE would: pops the KU/IE stack. */
+  #eret(pc: number): void {
+    const cpu = this.machine.cpu;
+    const s = cpu.cp0[CP0.Status];
+    cpu.cp0[CP0.Status] = (s & ~0xf) | ((s >>> 2) & 0xf);
+    cpu.pc = pc;
+  }
+
+  /** The TypeScript system calls: number in v0, arguments in a0..a3, results in v0 and v1. */
+  #syscall(): void {
+    const cpu = this.machine.cpu, r = cpu.regs;
+    const number = r[2];
+    const caller = this.current;
+    const [a0, a1, a2, a3] = [r[4], r[5], r[6], r[7]];
+    let v0 = 0, v1 = 0;
+    switch (number) {
+      case SYS.YIELD:
+        // Undirected yield: give up the rest of this slice to the next position's owner.
+        cpu.charge(COSTS.tick);
+        this.#saveContext(cpu.cp0[CP0.EPC] + 4, 0);
+        this.#schedule(true);
+        return;
+      case SYS.TLBWR:
+        v0 = this.#tlbwrOther(caller, a0, a1, a2, a3);
+        break;
+      case SYS.TLBVADELETE:
+        v0 = this.#tlbVaDelete(caller, a0, a1);
+        break;
+      case SYS.ALLOC:
+        [v0, v1] = this.#alloc(caller, a0);
+        break;
+      case SYS.DEALLOC:
+      case SYS.REVOKE_ANSWER:
+        v0 = this.#dealloc(caller, a0, a1);
+        break;
+      case SYS.CAP_READONLY:
+        cpu.charge(COSTS.capReadonly);
+        if (!this.#pageArg(a0)) v0 = ERR.INVAL;
+        else if (a1 === 0 || this.mem.r32(this.#pte(a0) + PT.CAP_RW) !== a1) v0 = ERR.CAP;
+        else v1 = this.mem.r32(this.#pte(a0) + PT.CAP_RO);
+        break;
+      case SYS.SET_HANDLER:
+        v0 = this.#setHandler(caller, a0, a1, a2);
+        break;
+      case SYS.SET_SAVE_AREA:
+        v0 = this.#setSaveArea(caller, a0, a1, a2, a3);
+        break;
+      case SYS.SET_ENTRY:
+        v0 = this.#setEntry(caller, a0, a1, a2);
+        break;
+      case SYS.ENV_ALLOC:
+        cpu.charge(COSTS.envAlloc);
+        v0 = a0 >>> 0 >= U.GUARANTEED || (a0 & 3) !== 0
+          ? ERR.ADDR
+          : this.createEnvironment(a0, caller);
+        break;
+      case SYS.ENV_FREE: {
+        const target = this.#target(caller, a0);
+        if (target < 0) {
+          v0 = target;
+          break;
+        }
+        const self = target === caller;
+        this.destroyEnvironment(target, self ? "exited" : `freed by ${caller}`);
+        if (self) return; // the scheduler has put someone else on the CPU
+        break;
+      }
+      case SYS.SLICE_ALLOC:
+        v0 = this.#sliceAlloc(caller, a0, a1);
+        break;
+      case SYS.SLICE_FREE: {
+        cpu.charge(COSTS.slice);
+        const target = this.#target(caller, a1);
+        if (target < 0) v0 = target;
+        else if (!Number.isInteger(a0) || a0 < 0 || a0 >= this.sliceCount) v0 = ERR.INVAL;
+        else if (this.slices[a0] !== target) v0 = ERR.PERM;
+        else this.slices[a0] = 0;
+        break;
+      }
+      case SYS.EXPORT:
+        cpu.charge(COSTS.query);
+        v0 = a0 === EXPORT.STLB
+          ? U.STLB
+          : a0 === EXPORT.FREE_BITMAP
+          ? U.FREE_BITMAP
+          : a0 === EXPORT.ENV
+          ? U.ENV
+          : ERR.INVAL;
+        break;
+      case SYS.GETID:
+        cpu.charge(COSTS.query);
+        v0 = caller;
+        v1 = this.field(caller, E.ASID);
+        break;
+      case SYS.PIN:
+        v0 = this.#pin(caller, a0, a1);
+        break;
+      case SYS.UNHANDLED: {
+        cpu.charge(COSTS.query);
+        const code = (r[10] >>> 2) & 31;
+        const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
+        this.destroyEnvironment(
+          caller,
+          `unhandled ${EXC_NAMES[code] ?? code} at EPC ${hex(r[8])}, BadVAddr ${hex(r[9])}`,
+        );
+        return;
+      }
+      case SYS.TS_HANDLER:
+        return this.#runTsHandler(caller);
+      case SYS.TS_ENTRY: {
+        const fn = this.tsEntries.get(caller);
+        cpu.charge(COSTS.query);
+        fn?.(r[2]);
+        break;
+      }
+      default:
+        v0 = ERR.NOSYS;
+    }
+    r[2] = v0;
+    r[3] = v1;
+  }
+
+  /** Whether `p` names a page environments may hold. */
+  #pageArg(p: number): boolean {
+    return Number.isInteger(p) && p >= this.firstPage && p < this.pages;
+  }
+
+  /** Resolves a target argument: 0 or the caller's id for itself, else one of its children. */
+  #target(caller: number, arg: number): number {
+    if (arg === 0 || arg === caller) return caller;
+    if (this.slotOf(arg) < 0) return ERR.NOENV;
+    return this.field(arg, E.PARENT) === caller ? arg : ERR.PERM;
+  }
+
+  /** ALLOC: page `want` (or any, for -1) to `caller`; returns [page, capability] or [error, 0]. */
+  #alloc(caller: number, want: number): [number, number] {
+    this.machine.cpu.charge(COSTS.alloc);
+    let p = want;
+    if (want === -1) {
+      p = this.firstPage;
+      while (p < this.pages && this.mem.r32(this.#pte(p) + PT.OWNER) !== 0) p++;
+      if (p === this.pages) return [ERR.NOMEM, 0];
+    } else if (!Number.isInteger(want) || want < 0 || want >= this.pages) {
+      return [ERR.INVAL, 0];
+    } else if (want < this.firstPage || this.mem.r32(this.#pte(want) + PT.OWNER) !== 0) {
+      return [ERR.NOMEM, 0];
+    }
+    return [p, this.#takePage(p, caller)];
+  }
+
+  /** DEALLOC: frees page `p` when `cap` is its read-write capability and `caller` owns it. */
+  #dealloc(caller: number, p: number, cap: number): number {
+    this.machine.cpu.charge(COSTS.dealloc);
+    if (!this.#pageArg(p)) return ERR.INVAL;
+    const pte = this.#pte(p);
+    if (cap === 0 || this.mem.r32(pte + PT.CAP_RW) !== cap) return ERR.CAP;
+    if (this.mem.r32(pte + PT.OWNER) !== caller) return ERR.PERM;
+    this.#freePage(p);
+    this.revocations.delete(p);
+    return 0;
+  }
+
+  /** PIN: keeps page `p` safe from repossession. */
+  #pin(caller: number, p: number, cap: number): number {
+    this.machine.cpu.charge(COSTS.setHandler);
+    if (!this.#pageArg(p)) return ERR.INVAL;
+    if (cap === 0 || this.mem.r32(this.#pte(p) + PT.CAP_RW) !== cap) return ERR.CAP;
+    if (this.mem.r32(this.#pte(p) + PT.OWNER) !== caller) return ERR.PERM;
+    const rec = envRecord(caller & 0x7f);
+    let free = -1;
+    for (let i = 0; i < PINNED_MAX; i++) {
+      const q = this.mem.r32(rec + E.PINNED + 4 * i);
+      if (q === p) return 0;
+      if (q === -1 && free < 0) free = i;
+    }
+    if (free < 0) return ERR.NOSLOT;
+    this.mem.w32(rec + E.PINNED + 4 * free, p);
+    return 0;
+  }
+
+  /** TLBWR for another environment (a3 names it): checked here, installed in the STLB. */
+  #tlbwrOther(caller: number, va: number, p: number, cap: number, flags: number): number {
+    const cpu = this.machine.cpu;
+    cpu.charge(COSTS.setHandler);
+    const target = this.#target(caller, flags >>> TLBWR_TARGET_SHIFT);
+    if (target < 0) return target;
+    if ((va >>> 0) >= U.GUARANTEED) return ERR.ADDR;
+    if (!Number.isInteger(p) || p < 0 || p >= this.pages) return ERR.INVAL;
+    const pte = this.#pte(p);
+    const writable = (flags & TLBWR.WRITABLE) !== 0;
+    const rw = this.mem.r32(pte + PT.CAP_RW), ro = this.mem.r32(pte + PT.CAP_RO);
+    if (cap === 0 || !(cap === rw || (!writable && cap === ro))) return ERR.CAP;
+    const asid = this.field(target, E.ASID) || this.#giveAsid(target & 0x7f);
+    const hi = (va & TLB.VPN_MASK) | (asid << 6);
+    const lo = (p << PAGE_SHIFT) | TLB.V | (writable ? TLB.D : 0) |
+      ((flags & TLBWR.UNCACHED) !== 0 ? TLB.N : 0);
+    const k = K.STLB + ((va >>> PAGE_SHIFT) & 0xfff) * STLB.ENTRY_BYTES;
+    this.mem.w32(k, hi);
+    this.mem.w32(k + 4, lo);
+    // A TLB entry for the same page and ASID would shadow the new binding: drop it.
+    for (let i = 0; i < TLB.ENTRIES; i++) {
+      if ((cpu.tlbHi[i] & TLB.HI_MASK) === (hi & TLB.HI_MASK)) this.#invalidateTlb(i);
+    }
+    cpu.invalidateCaches();
+    return 0;
+  }
+
+  /** TLBVADELETE: removes `caller`'s (or its child's) mapping of virtual page `va`. */
+  #tlbVaDelete(caller: number, va: number, targetArg: number): number {
+    const cpu = this.machine.cpu;
+    cpu.charge(COSTS.tlbVaDelete);
+    const target = this.#target(caller, targetArg);
+    if (target < 0) return target;
+    if ((va >>> 0) >= U.GUARANTEED) return ERR.ADDR;
+    const asid = this.field(target, E.ASID);
+    if (asid === 0) return 0;
+    const hi = (va & TLB.VPN_MASK) | (asid << 6);
+    for (let i = 0; i < TLB.ENTRIES; i++) {
+      if ((cpu.tlbHi[i] & TLB.HI_MASK) === (hi & TLB.HI_MASK)) this.#invalidateTlb(i);
+    }
+    const k = K.STLB + ((va >>> PAGE_SHIFT) & 0xfff) * STLB.ENTRY_BYTES;
+    if ((this.mem.r32(k) & TLB.HI_MASK) === (hi & TLB.HI_MASK)) {
+      this.mem.w32(k, 0);
+      this.mem.w32(k + 4, 0);
+    }
+    cpu.invalidateCaches();
+    return 0;
+  }
+
+  /** SET_HANDLER: handler `code` of `targetArg` to user address `va`. */
+  #setHandler(caller: number, code: number, va: number, targetArg: number): number {
+    this.machine.cpu.charge(COSTS.setHandler);
+    const target = this.#target(caller, targetArg);
+    if (target < 0) return target;
+    if (!Number.isInteger(code) || code < 0 || code >= HANDLER.COUNT) return ERR.INVAL;
+    if (code === EXC.Int || code === EXC.Sys) return ERR.INVAL; // the kernel's own
+    if ((va >>> 0) >= U.END || (va & 3) !== 0 || va === 0) return ERR.ADDR;
+    this.mem.w32(envRecord(target & 0x7f) + E.HANDLERS + 4 * code, va);
+    return 0;
+  }
+
+  /** SET_SAVE_AREA: the save area at `offset` in page `p`, owned with capability `cap`. */
+  #setSaveArea(caller: number, p: number, cap: number, offset: number, targetArg: number): number {
+    this.machine.cpu.charge(COSTS.setHandler);
+    const target = this.#target(caller, targetArg);
+    if (target < 0) return target;
+    if (!this.#pageArg(p)) return ERR.ADDR;
+    if (!Number.isInteger(offset) || offset < 0 || offset > PAGE_SIZE - 12 || (offset & 3) !== 0) {
+      return ERR.INVAL;
+    }
+    if (cap === 0 || this.mem.r32(this.#pte(p) + PT.CAP_RW) !== cap) return ERR.CAP;
+    if (this.mem.r32(this.#pte(p) + PT.OWNER) !== target) return ERR.ADDR;
+    this.mem.w32(envRecord(target & 0x7f) + E.SAVE, 0x80000000 + (p << PAGE_SHIFT) + offset);
+    return 0;
+  }
+
+  /** SET_ENTRY: entry point `which` of `targetArg` to user address `va` (0 clears slice ones). */
+  #setEntry(caller: number, which: number, va: number, targetArg: number): number {
+    this.machine.cpu.charge(COSTS.setHandler);
+    const target = this.#target(caller, targetArg);
+    if (target < 0) return target;
+    const offsets = [E.SYNC_ENTRY, E.ASYNC_ENTRY, E.SLICE_START, E.SLICE_END];
+    if (!Number.isInteger(which) || which < 0 || which >= offsets.length) return ERR.INVAL;
+    const clearable = which === ENTRY.SLICE_START || which === ENTRY.SLICE_END;
+    if (!(va === 0 && clearable) && ((va >>> 0) >= U.END || (va & 3) !== 0 || va === 0)) {
+      return ERR.ADDR;
+    }
+    this.mem.w32(envRecord(target & 0x7f) + offsets[which], va);
+    return 0;
+  }
+
+  /** SLICE_ALLOC: position `pos` (or the first free one, for -1) for `targetArg`. */
+  #sliceAlloc(caller: number, pos: number, targetArg: number): number {
+    this.machine.cpu.charge(COSTS.slice);
+    const target = this.#target(caller, targetArg);
+    if (target < 0) return target;
+    if (pos === -1) {
+      pos = this.slices.indexOf(0);
+      if (pos < 0) return ERR.NOSLOT;
+    } else if (!Number.isInteger(pos) || pos < 0 || pos >= this.sliceCount) return ERR.INVAL;
+    else if (this.slices[pos] !== 0) return ERR.NOSLOT;
+    this.slices[pos] = target;
+    return pos;
+  }
+
+  // ---- guaranteed mappings -------------------------------------------------------------------
+
+  /** A kuseg miss at or above U.GUARANTEED: map the trampoline or an exported structure. */
+  #guaranteed(): void {
+    const cpu = this.machine.cpu;
+    cpu.charge(COSTS.guaranteed);
+    const va = cpu.cp0[CP0.BadVAddr] >>> 0;
+    const page = va & ~(PAGE_SIZE - 1);
+    let pa = -1;
+    if (page === U.TRAMPOLINE) pa = K.TRAMPOLINE;
+    else if (page === U.ENV) pa = this.mem.r32(K.GLOBALS + G.CURENV);
+    else if (page >= U.STLB && page < U.STLB + 8 * PAGE_SIZE) pa = K.STLB + (page - U.STLB);
+    else if (page >= U.FREE_BITMAP && page < U.FREE_BITMAP + 4 * PAGE_SIZE) {
+      pa = K.FREE_BITMAP + (page - U.FREE_BITMAP);
+    }
+    const code = (cpu.cp0[CP0.Cause] >>> 2) & 31;
+    if (pa === -1 || code === EXC.TLBS) {
+      // Nothing is guaranteed there (or a write to a read-only structure): the env's fault.
+      return this.#forward(code);
+    }
+    const i = cpu.random;
+    cpu.tlbHi[i] = page | (cpu.cp0[CP0.EntryHi] & TLB.ASID_MASK);
+    cpu.tlbLo[i] = ((pa & 0x1fffffff) & ~(PAGE_SIZE - 1)) | TLB.V;
+    cpu.invalidateCaches();
+    this.#eret(cpu.cp0[CP0.EPC]);
+  }
+
+  /** Forwards exception `code` to the current environment as the assembly does. */
+  #forward(code: number, badVAddr?: number): void {
+    const cpu = this.machine.cpu, r = cpu.regs, mem = this.mem;
+    const rec = mem.r32(K.GLOBALS + G.CURENV);
+    const save = mem.r32(rec + E.SAVE);
+    mem.w32(save, r[8]);
+    mem.w32(save + 4, r[9]);
+    mem.w32(save + 8, r[10]);
+    r[8] = cpu.cp0[CP0.EPC];
+    r[9] = badVAddr ?? cpu.cp0[CP0.BadVAddr];
+    r[10] = (cpu.cp0[CP0.Cause] & ~0x7c) | (code << 2);
+    this.#eret(mem.r32(rec + E.HANDLERS + 4 * code));
+  }
+
+  /** Runs the TypeScript handler for the exception whose t0-t2 the trampoline holds. */
+  #runTsHandler(caller: number): void {
+    const cpu = this.machine.cpu, r = cpu.regs, mem = this.mem;
+    cpu.charge(COSTS.query);
+    const code = (r[10] >>> 2) & 31;
+    const handler = this.tsHandlers.get(caller)?.get(code);
+    const info: ExceptionInfo = {
+      code,
+      name: code < 16
+        ? EXC_NAMES[code] ?? String(code)
+        : code === HANDLER.REVOKE
+        ? "Revoke"
+        : "Repossessed",
+      epc: r[8] >>> 0,
+      badVAddr: r[9] >>> 0,
+      cause: r[10] >>> 0,
+    };
+    const verdict = handler === undefined ? "kill" : handler(info);
+    if (verdict === "kill") {
+      this.destroyEnvironment(caller, `killed by its TypeScript handler for ${info.name}`);
+      return;
+    }
+    // Resume: put back t0-t2 from the save area and return to the pc the handler chose.
+    const save = mem.r32(envRecord(caller & 0x7f) + E.SAVE);
+    const pc = verdict === "resume" ? info.epc : verdict;
+    r[8] = mem.r32(save);
+    r[9] = mem.r32(save + 4);
+    r[10] = mem.r32(save + 8);
+    this.#eret(pc);
+  }
+
+  // ---- time slices ---------------------------------------------------------------------------
+
+  /** The clock interrupt: acknowledge it and move to the next slice. */
+  #interrupt(): void {
+    const m = this.machine, cpu = m.cpu;
+    cpu.charge(COSTS.tick);
+    const cause = cpu.cp0[CP0.Cause];
+    if ((cause & (1 << 11)) !== 0) m.bus.read(RTC.BASE + RTC.C, 1); // acknowledges the clock
+    if (this.current !== 0) this.#saveContext(cpu.cp0[CP0.EPC], -1);
+    this.#schedule(true);
+  }
+
+  /**
+   * Saves the CPU's registers as the current environment's context, resuming at `pc`;
+   * `v0` replaces v0 when it is not -1.
+   */
+  #saveContext(pc: number, v0: number): void {
+    const cpu = this.machine.cpu, mem = this.mem;
+    const rec = mem.r32(K.GLOBALS + G.CURENV);
+    if (rec === 0) return;
+    const ctx = rec + E.CONTEXT;
+    for (let i = 1; i < 32; i++) if (i !== 26 && i !== 27) mem.w32(ctx + 4 * i, cpu.regs[i]);
+    if (v0 !== -1) mem.w32(ctx + 8, v0);
+    mem.w32(ctx + 128, cpu.hi);
+    mem.w32(ctx + 132, cpu.lo);
+    mem.w32(ctx + 136, pc);
+    mem.w32(rec + E.RESUME_PC, pc);
+  }
+
+  /** Who runs in slice position `pos`: its owner, following synchronous donations. */
+  #runnerOf(pos: number): number {
+    let id = this.slices[pos];
+    for (let hops = 0; id !== 0 && hops < ENV.SLOTS; hops++) {
+      if (this.slotOf(id) < 0) return 0;
+      const next = this.field(id, E.DONATED_TO);
+      if (next === 0 || this.slotOf(next) < 0) return id;
+      id = next;
+    }
+    return id;
+  }
+
+  /**
+   * Puts the next runnable environment on the CPU (advancing the slice vector when `advance`),
+   * or the idle loop when there is none. Exits the exception as RFE would.
+   */
+  #schedule(advance = false): void {
+    const cpu = this.machine.cpu, mem = this.mem;
+    let next = 0;
+    for (let k = 0; k < this.sliceCount && next === 0; k++) {
+      if (advance || k > 0) this.#slicePos = (this.#slicePos + 1) % this.sliceCount;
+      next = this.#runnerOf(this.#slicePos);
+    }
+    if (next === 0) {
+      mem.w32(K.GLOBALS + G.CURENV, 0);
+      cpu.cp0[CP0.EntryHi] = 0;
+      const s = cpu.cp0[CP0.Status];
+      cpu.cp0[CP0.Status] = (s & ~0x3f) | SR.IEc; // kernel mode, interrupts on
+      cpu.pc = this.symbols.idle;
+      return;
+    }
+    if (next !== this.current) cpu.charge(COSTS.contextSwitch);
+    this.#enter(next);
+  }
+
+  /** Loads environment `id`'s saved context and returns to it in user mode. */
+  #enter(id: number): void {
+    const cpu = this.machine.cpu, mem = this.mem;
+    const slot = id & 0x7f, rec = envRecord(slot);
+    mem.w32(K.GLOBALS + G.CURENV, rec);
+    const asid = mem.r32(rec + E.ASID) || this.#giveAsid(slot);
+    cpu.cp0[CP0.EntryHi] = asid << 6;
+    this.#lastRun[slot] = ++this.#runs;
+    const ctx = rec + E.CONTEXT;
+    for (let i = 1; i < 32; i++) if (i !== 26 && i !== 27) cpu.regs[i] = mem.r32(ctx + 4 * i);
+    cpu.hi = mem.r32(ctx + 128);
+    cpu.lo = mem.r32(ctx + 132);
+    const start = mem.r32(rec + E.SLICE_START);
+    const pc = start !== 0 ? start : mem.r32(ctx + 136);
+    const s = cpu.cp0[CP0.Status];
+    cpu.cp0[CP0.Status] = (s & ~0x3f) | SR.KUc | SR.IEc; // user mode, interrupts on
+    cpu.pc = pc;
+  }
+
+  // ---- acting for an environment from TypeScript -------------------------------------------
+
+  /**
+   * Runs system call `number` for environment `id` through the real path: the CPU executes the
+   * trampoline's `syscall` in that environment, in user mode, until it reaches `until` (by
+   * default the trampoline's stop). What was on the CPU before is put back afterwards; the time
+   * spent stays spent. Returns v0 and v1; throws when the call does not come back.
+   */
+  call(
+    id: number,
+    number: number,
+    args: readonly number[] = [],
+    until = U.TRAMPOLINE + TRAMP.SYSCALL_DONE,
+  ): SyscallResult {
+    const slot = this.slotOf(id);
+    if (slot < 0) throw new RangeError(`Environment ${id} does not exist (it may have exited)`);
+    const m = this.machine, cpu = m.cpu, mem = this.mem;
+    const before = cpu.snapshot();
+    const curenv = mem.r32(K.GLOBALS + G.CURENV);
+    const rec = envRecord(slot);
+    mem.w32(K.GLOBALS + G.CURENV, rec);
+    const asid = mem.r32(rec + E.ASID) || this.#giveAsid(slot);
+    this.#lastRun[slot] = ++this.#runs;
+    cpu.cp0[CP0.EntryHi] = asid << 6;
+    cpu.cp0[CP0.Status] = (before.cp0[CP0.Status] & ~0x3f) | SR.KUc; // user, interrupts off
+    cpu.regs[2] = number;
+    for (let i = 0; i < 4; i++) cpu.regs[4 + i] = args[i] ?? 0;
+    cpu.pc = U.TRAMPOLINE + TRAMP.SYSCALL;
+    const r = m.run({ until, maxInstructions: 1_000_000 });
+    const result = { v0: cpu.regs[2], v1: cpu.regs[3] };
+    const after = cpu.snapshot();
+    cpu.restore({
+      ...after,
+      regs: before.regs,
+      hi: before.hi,
+      lo: before.lo,
+      pc: before.pc,
+      npc: before.npc,
+      inDelay: before.inDelay,
+      cp0: before.cp0,
+    });
+    mem.w32(K.GLOBALS + G.CURENV, this.slotOf(this.mem.r32(curenv + E.ID)) >= 0 ? curenv : 0);
+    if (r.reason !== "breakpoint" && this.slotOf(id) >= 0) {
+      throw new Error(
+        `System call ${SYS_NAMES[number] ?? number} for environment ${id} did not come back ` +
+          `(${r.reason} after ${r.instructions} instructions)`,
+      );
+    }
+    return result;
+  }
+
+  /**
+   * Puts environment `id` on the CPU at user address `pc`, in user mode with interrupts on, as
+   * the kernel does when it enters an environment. The next `machine.run` executes it.
+   */
+  enter(id: number, pc: number): void {
+    const slot = this.slotOf(id);
+    if (slot < 0) throw new RangeError(`Environment ${id} does not exist (it may have exited)`);
+    this.#saveContext(this.machine.cpu.pc, -1);
+    this.mem.w32(envRecord(slot) + E.CONTEXT + 136, pc);
+    const start = this.mem.r32(envRecord(slot) + E.SLICE_START);
+    this.mem.w32(envRecord(slot) + E.SLICE_START, 0);
+    this.#enter(id);
+    this.mem.w32(envRecord(slot) + E.SLICE_START, start);
+  }
+
+  // ---- revocation ----------------------------------------------------------------------------
+
+  /** Pages being revoked: page -> the cycle by which the owner must give it back. */
+  readonly revocations: Map<number, number> = new Map();
+
+  /** The names of the system calls and errors, for messages. */
+  static readonly names = { SYS_NAMES, errorName };
+}

@@ -1,0 +1,322 @@
+/**
+ * Aegis's hot paths, in MIPS assembly: assembled at boot and executed by the emulated CPU, so
+ * every instruction the paper counts is an instruction the machine runs.
+ *
+ * - The UTLB-miss vector refills the TLB from the STLB (15 instructions on a hit).
+ * - The general vector tells system calls and interrupts from other exceptions and forwards the
+ *   others to the environment: it saves t0-t2 in the environment's save area, loads t0 = EPC,
+ *   t1 = BadVAddr, t2 = Cause and jumps to the handler in user mode (18 instructions).
+ * - System calls dispatch through a table; NULL, TLBWR (with its capability check), SCALL,
+ *   ACALL and YIELD are assembly, the rest go to TypeScript through one hypercall stub.
+ *
+ * Registers: the kernel uses only k0 and k1 until it knows what it is doing; system calls may use
+ * the caller-saved registers (see abi.ts); protected calls touch nothing but v0.
+ *
+ * @module
+ */
+
+import { asm, type AsmSource } from "../machine/asm/mod.ts";
+import { ERR, SYS, SYSCALL_COUNT } from "./abi.ts";
+import { E, K, PT, U } from "./layout.ts";
+
+/** Hypercall codes the kernel's assembly uses to reach its TypeScript services. */
+export const HC = {
+  /** A system call implemented in TypeScript (the number is in v0). */
+  SYSCALL: 0x100,
+  /** The clock (or another device) interrupted. */
+  INTERRUPT: 0x101,
+  /** A TLB miss in the guaranteed-mapping region. */
+  GUARANTEED: 0x102,
+  /** The environment entered by a protected call has no ASID: give it one (k1 = ASID << 6). */
+  ASID: 0x103,
+} as const;
+
+const hi = (v: number) => (v >>> 16) & 0xffff;
+const CTX = E.CONTEXT;
+
+/** The registers a context save keeps: all but zero, k0 and k1. */
+const SAVED = [...Array(32).keys()].filter((r) => r !== 0 && r !== 26 && r !== 27);
+
+/** `sw`/`lw` of every saved register at its context slot from `base`. */
+function contextMoves(op: "sw" | "lw", base: string): string {
+  return SAVED.map((r) => `        ${op}    $${r}, ${CTX + 4 * r}(${base})`).join("\n");
+}
+
+/** The kernel's text: both vectors first, each at its hardware address via the origin. */
+export function kernelSource(pages: number): AsmSource {
+  return asm`
+        .set noreorder
+        .set noat
+# ---- UTLB miss (0x80000000): refill from the STLB ------------------------------------------
+utlb:   mfc0    $k0, $context
+        lui     $k1, ${hi(K.STLB)}
+        sll     $k0, $k0, 1
+        andi    $k0, $k0, 0x7ff8             # (VPN & 0xfff) * 8
+        or      $k0, $k0, $k1
+        lw      $k1, 4($k0)
+        mtc0    $k1, $entrylo
+        lw      $k1, 0($k0)                  # the tag: VPN | ASID
+        mfc0    $k0, $entryhi
+        bne     $k0, $k1, utlb_miss
+        nop
+        tlbwr
+        mfc0    $k0, $epc
+        jr      $k0
+        rfe
+        .space  ${0x80 - 15 * 4}
+# ---- general vector (0x80000080) -------------------------------------------------------------
+general:
+        mfc0    $k0, $cause
+        andi    $k0, $k0, 0x7c
+        addiu   $k1, $k0, -32                # code 8: a system call
+        beqz    $k1, syscall
+        lui     $k1, ${hi(K.GLOBALS)}
+        beqz    $k0, interrupt               # code 0: an interrupt
+        lw      $k1, 0($k1)                  # the current environment's record
+forward:
+        addu    $k0, $k0, $k1
+        lw      $k0, ${E.HANDLERS}($k0)
+        lw      $k1, ${E.SAVE}($k1)
+        sw      $t0, 0($k1)
+        sw      $t1, 4($k1)
+        sw      $t2, 8($k1)
+        mfc0    $t0, $epc
+        mfc0    $t1, $badvaddr
+        mfc0    $t2, $cause
+        jr      $k0
+        rfe
+
+utlb_miss:                                   # not in the STLB: guaranteed, or the env's own
+        mfc0    $k0, $badvaddr
+        lui     $k1, ${hi(U.GUARANTEED)}
+        sltu    $k1, $k0, $k1
+        beqz    $k1, guaranteed
+        mfc0    $k0, $cause
+        andi    $k0, $k0, 0x7c
+        lui     $k1, ${hi(K.GLOBALS)}
+        b       forward
+        lw      $k1, 0($k1)
+guaranteed:
+        hcall   ${HC.GUARANTEED}
+
+interrupt:
+        hcall   ${HC.INTERRUPT}
+
+# ---- system calls: k1 = K.GLOBALS; each call starts with k0 = EPC ---------------------------
+syscall:
+        sltiu   $k0, $v0, ${SYSCALL_COUNT}
+        beqz    $k0, bad_syscall
+        sll     $k0, $v0, 2
+        addu    $k1, $k1, $k0
+        lw      $k1, ${K.SYSCALL_TABLE - K.GLOBALS}($k1)
+        jr      $k1
+        mfc0    $k0, $epc
+bad_syscall:
+        mfc0    $k0, $epc
+        b       sys_return
+        li      $v0, ${ERR.NOSYS}
+
+sys_null:
+        move    $v0, $zero
+sys_return:
+        addiu   $k0, $k0, 4
+        jr      $k0
+        rfe
+
+sys_ts:                                      # the TypeScript services; v0 = the call
+        hcall   ${HC.SYSCALL}
+        addiu   $k0, $k0, 4
+        jr      $k0
+        rfe
+
+# ---- TLBWR: a0 = va, a1 = page, a2 = capability, a3 = flags -----------------------------------
+sys_tlbwr:
+        srl     $t0, $a3, 8
+        bnez    $t0, sys_ts                  # another environment's mapping: TypeScript
+        lui     $t1, ${hi(U.GUARANTEED)}
+        sltu    $t1, $a0, $t1
+        beqz    $t1, err_addr                # kernel space or the guaranteed region
+        lui     $t2, ${hi(pages)}
+        ori     $t2, $t2, ${pages & 0xffff}
+        sltu    $t2, $a1, $t2
+        beqz    $t2, err_inval
+        sll     $t0, $a1, 4
+        lui     $t1, ${hi(K.PAGE_TABLE)}
+        addu    $t0, $t0, $t1                # the page's entry
+        beqz    $a2, err_cap
+        lw      $t1, ${PT.CAP_RW}($t0)
+        beq     $t1, $a2, 1f                 # the read-write capability grants either mapping
+        andi    $t2, $a3, 1
+        bnez    $t2, err_cap                 # writable, but not the read-write capability
+        lw      $t1, ${PT.CAP_RO}($t0)
+        bne     $t1, $a2, err_cap
+        nop
+1:      sll     $t0, $a1, 12
+        ori     $t0, $t0, 0x200              # V
+        sll     $t2, $t2, 10                 # D when writable
+        or      $t0, $t0, $t2
+        andi    $t2, $a3, 2
+        sll     $t2, $t2, 10                 # N when uncached
+        or      $t0, $t0, $t2
+        mtc0    $t0, $entrylo
+        mfc0    $t1, $entryhi
+        srl     $t2, $a0, 12
+        sll     $t2, $t2, 12
+        andi    $t1, $t1, 0xfc0
+        or      $t1, $t1, $t2
+        mtc0    $t1, $entryhi
+        tlbp                                 # replace a mapping of the same page, if any
+        mfc0    $t2, $index
+        bltz    $t2, 2f
+        nop
+        b       3f
+        tlbwi
+2:      tlbwr
+3:      srl     $t2, $a0, 9
+        andi    $t2, $t2, 0x7ff8
+        lui     $t3, ${hi(K.STLB)}
+        or      $t2, $t2, $t3
+        sw      $t1, 0($t2)                  # and cache the binding in the STLB
+        sw      $t0, 4($t2)
+        b       sys_return
+        move    $v0, $zero
+err_addr:
+        b       sys_return
+        li      $v0, ${ERR.ADDR}
+err_inval:
+        b       sys_return
+        li      $v0, ${ERR.INVAL}
+err_cap:
+        b       sys_return
+        li      $v0, ${ERR.CAP}
+
+# ---- protected control transfer: a0 = the callee's id; registers pass untouched -------------
+sys_scall:
+        andi    $k0, $a0, 0x7f
+        sll     $k0, $k0, 12
+        lui     $k1, ${hi(K.ENVS)}
+        addu    $k0, $k0, $k1                # the callee's record
+        lw      $k1, ${E.ID}($k0)
+        bne     $k1, $a0, pct_noenv
+        lw      $k1, ${E.SYNC_ENTRY}($k0)
+        beqz    $k1, pct_noentry
+        lui     $v0, ${hi(K.GLOBALS)}
+        lw      $k1, 0($v0)                  # the caller's record
+        sw      $k0, 0($v0)                  # the callee runs now
+        sw      $a0, ${E.DONATED_TO}($k1)    # with the caller's slice and its future instances
+        sw      $zero, ${E.DONATED_TO}($k0)
+        lw      $v0, ${E.ID}($k1)            # the callee learns who called
+        lw      $k1, ${E.ASID}($k0)
+        beqz    $k1, scall_asid
+        sll     $k1, $k1, 6
+scall_go:
+        mtc0    $k1, $entryhi
+        lw      $k0, ${E.SYNC_ENTRY}($k0)
+        jr      $k0
+        rfe
+scall_asid:
+        hcall   ${HC.ASID}
+        b       scall_go
+        nop
+
+sys_acall:
+        andi    $k0, $a0, 0x7f
+        sll     $k0, $k0, 12
+        lui     $k1, ${hi(K.ENVS)}
+        addu    $k0, $k0, $k1
+        lw      $k1, ${E.ID}($k0)
+        bne     $k1, $a0, pct_noenv
+        lw      $k1, ${E.ASYNC_ENTRY}($k0)
+        beqz    $k1, pct_noentry
+        lui     $v0, ${hi(K.GLOBALS)}
+        lw      $k1, 0($v0)
+        sw      $k0, 0($v0)                  # the rest of this slice only: no donation
+        lw      $v0, ${E.ID}($k1)
+        lw      $k1, ${E.ASID}($k0)
+        beqz    $k1, acall_asid
+        sll     $k1, $k1, 6
+acall_go:
+        mtc0    $k1, $entryhi
+        lw      $k0, ${E.ASYNC_ENTRY}($k0)
+        jr      $k0
+        rfe
+acall_asid:
+        hcall   ${HC.ASID}
+        b       acall_go
+        nop
+
+pct_noenv:
+        mfc0    $k0, $epc
+        b       sys_return
+        li      $v0, ${ERR.NOENV}
+pct_noentry:
+        mfc0    $k0, $epc
+        b       sys_return
+        li      $v0, ${ERR.NOENTRY}
+
+# ---- YIELD to a named environment: save this context, load that one ------------------------
+sys_yield:
+        beqz    $a0, sys_ts                  # to whoever is next: TypeScript picks
+        andi    $k1, $a0, 0x7f
+        sll     $k1, $k1, 12
+        lui     $k0, ${hi(K.ENVS)}
+        addu    $k1, $k1, $k0                # the target's record
+        lw      $k0, ${E.ID}($k1)
+        bne     $k0, $a0, pct_noenv
+        lui     $k0, ${hi(K.GLOBALS)}
+        lw      $k0, 0($k0)                  # this environment's record
+${contextMoves("sw", "$k0")}
+        mfhi    $t0
+        sw      $t0, ${CTX + 128}($k0)
+        mflo    $t0
+        sw      $t0, ${CTX + 132}($k0)
+        mfc0    $t0, $epc
+        addiu   $t0, $t0, 4
+        sw      $t0, ${CTX + 136}($k0)
+        li      $t0, ${SYS.NULL}
+        sw      $t0, ${CTX + 8}($k0)         # it resumes with v0 = 0: the yield succeeded
+        lui     $t0, ${hi(K.GLOBALS)}
+        sw      $k1, 0($t0)                  # the target runs now
+        lw      $t0, ${E.ASID}($k1)
+        beqz    $t0, yield_asid
+        sll     $t0, $t0, 6
+yield_go:
+        mtc0    $t0, $entryhi
+        lw      $t0, ${CTX + 128}($k1)
+        mthi    $t0
+        lw      $t0, ${CTX + 132}($k1)
+        mtlo    $t0
+        lw      $t0, ${CTX + 136}($k1)
+        mtc0    $t0, $epc
+${contextMoves("lw", "$k1")}
+        mfc0    $k0, $epc
+        jr      $k0
+        rfe
+yield_asid:
+        move    $k0, $k1                     # keep the target's record
+        hcall   ${HC.ASID}                   # k1 = its new ASID << 6
+        move    $t0, $k1
+        b       yield_go
+        move    $k1, $k0
+
+kernel_end:
+`;
+}
+
+/** Which system calls the assembly implements, by label; the rest go to `sys_ts`. */
+export const ASM_SYSCALLS: Readonly<Record<number, string>> = {
+  [SYS.NULL]: "sys_null",
+  [SYS.YIELD]: "sys_yield",
+  [SYS.SCALL]: "sys_scall",
+  [SYS.ACALL]: "sys_acall",
+  [SYS.TLBWR]: "sys_tlbwr",
+};
+
+/** The idle loop the kernel runs when no environment can: interrupts on, waiting for the clock. */
+export function idleSource(): AsmSource {
+  return asm`
+        .set noreorder
+idle:   b       idle
+        nop
+`;
+}
