@@ -16,6 +16,7 @@
  */
 
 import type { DECstation } from "../machine/decstation.ts";
+import { periodicHz } from "../machine/rtc.ts";
 import { assemble } from "../machine/asm/mod.ts";
 import { CP0, EXC, EXC_NAMES, SR, TLB } from "../machine/cp0.ts";
 import {
@@ -53,6 +54,12 @@ import {
 
 /** The RTC's periodic-interrupt register offsets, as the KN02 places them. */
 const RTC = { BASE: 0x1fe80000, A: 0x28, B: 0x2c, C: 0x30 } as const;
+
+/**
+ * How much abuse ends an environment: this many end-of-slice overruns in a row, or more than this
+ * many slices of unpaid excess time.
+ */
+export const EXCESS_LIMIT = 4;
 
 /** Options for booting Aegis. */
 export interface AegisOptions {
@@ -140,6 +147,7 @@ export class Aegis {
   /** TypeScript protected-entry functions, by env id. */
   readonly tsEntries: Map<number, (caller: number) => void> = new Map();
   #slicePos = 0;
+  #rate: number;
   #seed: number;
   #asidOwner = new Int32Array(64);
   #lastRun = new Float64Array(ENV.SLOTS);
@@ -162,6 +170,7 @@ export class Aegis {
       );
     }
     this.sliceCount = slices;
+    this.#rate = rate;
     this.slices = new Int32Array(slices);
     this.#seed = (options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]) | 0 || 1;
     this.symbols = this.#boot(rate);
@@ -260,6 +269,11 @@ export class Aegis {
     const slot = id & 0x7f;
     if (id <= 0 || slot === 0 || (id & 0x80) !== 0) return -1;
     return this.mem.r32(envRecord(slot) + E.ID) === id ? slot : -1;
+  }
+
+  /** kseg0 address of environment `id`'s record (whether or not it is alive). */
+  envRecordOf(id: number): number {
+    return envRecord(id & 0x7f);
   }
 
   /** The ids of the live environments. */
@@ -426,8 +440,11 @@ export class Aegis {
     mem.w32(rec + E.GENERATION, gen);
     this.tsHandlers.delete(id);
     this.tsEntries.delete(id);
+    this.#notices.delete(id);
+    this.#inUpcall.delete(id);
+    this.#overruns.delete(id);
     this.exits.push({ id, reason });
-    if (mem.r32(K.GLOBALS + G.CURENV) === rec) {
+    if ((mem.r32(K.GLOBALS + G.CURENV) >>> 0) === rec) {
       mem.w32(K.GLOBALS + G.CURENV, 0);
       this.#schedule();
     }
@@ -471,6 +488,7 @@ export class Aegis {
     this.purgePage(p);
     this.mem.zero(0x80000000 + (p << PAGE_SHIFT), PAGE_SIZE);
     this.#setFree(p, true);
+    this.revocations.delete(p);
     for (let s = 1; s < ENV.SLOTS; s++) {
       const rec = envRecord(s);
       for (let i = 0; i < PINNED_MAX; i++) {
@@ -495,16 +513,25 @@ export class Aegis {
       this.mem.w32(rec + E.REPOSSESSED_COUNT, n + 1);
     }
     this.#freePage(p);
-    this.#pendingRepossession.add(owner);
     return true;
   }
-
-  #pendingRepossession = new Set<number>();
 
   // ---- hypercalls ----------------------------------------------------------------------------
 
   /** Dispatches a hypercall from the kernel's assembly. */
   #hypercall(code: number): void {
+    this.#inHypercall++;
+    try {
+      this.#dispatch(code);
+    } finally {
+      this.#inHypercall--;
+    }
+  }
+
+  #inHypercall = 0;
+
+  /** Runs the service behind hypercall `code`. */
+  #dispatch(code: number): void {
     switch (code) {
       case HC.SYSCALL:
         return this.#syscall();
@@ -541,6 +568,7 @@ export class Aegis {
       case SYS.YIELD:
         // Undirected yield: give up the rest of this slice to the next position's owner.
         cpu.charge(COSTS.tick);
+        if (this.#inUpcall.delete(caller)) this.#overruns.delete(caller);
         this.#saveContext(cpu.cp0[CP0.EPC] + 4, 0);
         this.#schedule(true);
         return;
@@ -881,14 +909,57 @@ export class Aegis {
 
   // ---- time slices ---------------------------------------------------------------------------
 
-  /** The clock interrupt: acknowledge it and move to the next slice. */
+  /**
+   * The clock interrupt: the current slice ends. An environment with an end-of-slice entry is
+   * upcalled there and must yield before the next tick; one still in that upcall at the next
+   * tick has overrun: the slice is charged to its excess time, the CPU is taken, and past
+   * EXCESS_LIMIT slices of excess it is destroyed. Others have their context saved by the kernel.
+   */
   #interrupt(): void {
-    const m = this.machine, cpu = m.cpu;
+    const m = this.machine, cpu = m.cpu, mem = this.mem;
     cpu.charge(COSTS.tick);
-    const cause = cpu.cp0[CP0.Cause];
-    if ((cause & (1 << 11)) !== 0) m.bus.read(RTC.BASE + RTC.C, 1); // acknowledges the clock
-    if (this.current !== 0) this.#saveContext(cpu.cp0[CP0.EPC], -1);
+    if ((cpu.cp0[CP0.Cause] & (1 << 11)) !== 0) m.bus.read(RTC.BASE + RTC.C, 1); // acknowledge
+    const cur = this.current;
+    for (const id of this.#inUpcall) if (id !== cur) this.#inUpcall.delete(id);
+    if (cur !== 0) {
+      const rec = envRecord(cur & 0x7f);
+      const epc = cpu.cp0[CP0.EPC];
+      if (this.#inUpcall.has(cur)) {
+        this.#inUpcall.delete(cur);
+        const excess = mem.r32(rec + E.EXCESS) + this.sliceCycles;
+        mem.w32(rec + E.EXCESS, excess);
+        const strikes = (this.#overruns.get(cur) ?? 0) + 1;
+        this.#overruns.set(cur, strikes);
+        if (strikes >= EXCESS_LIMIT || excess > EXCESS_LIMIT * this.sliceCycles) {
+          this.destroyEnvironment(
+            cur,
+            `abused its time slices: ${strikes} overruns in a row, ${excess} cycles of excess time`,
+          );
+          return;
+        }
+        this.#saveContext(epc, -1);
+      } else {
+        const end = mem.r32(rec + E.SLICE_END);
+        if (end !== 0) {
+          mem.w32(rec + E.RESUME_PC, epc);
+          this.#inUpcall.add(cur);
+          this.#eret(end);
+          return;
+        }
+        this.#saveContext(epc, -1);
+      }
+    }
     this.#schedule(true);
+  }
+
+  /** Environments in their end-of-slice upcall, which must yield before the next tick. */
+  readonly #inUpcall = new Set<number>();
+  /** Overruns in a row, by environment; a timely yield clears them. */
+  readonly #overruns = new Map<number, number>();
+
+  /** Cycles in one slice (one period of the slice clock). */
+  get sliceCycles(): number {
+    return Math.round(25_000_000 / periodicHz(this.#rate));
   }
 
   /**
@@ -905,7 +976,6 @@ export class Aegis {
     mem.w32(ctx + 128, cpu.hi);
     mem.w32(ctx + 132, cpu.lo);
     mem.w32(ctx + 136, pc);
-    mem.w32(rec + E.RESUME_PC, pc);
   }
 
   /** Who runs in slice position `pos`: its owner, following synchronous donations. */
@@ -930,6 +1000,12 @@ export class Aegis {
     for (let k = 0; k < this.sliceCount && next === 0; k++) {
       if (advance || k > 0) this.#slicePos = (this.#slicePos + 1) % this.sliceCount;
       next = this.#runnerOf(this.#slicePos);
+      const excess = next === 0 ? 0 : this.field(next, E.EXCESS);
+      if (excess > 0) {
+        // Excess time is repaid with the environment's next slices.
+        mem.w32(envRecord(next & 0x7f) + E.EXCESS, Math.max(0, excess - this.sliceCycles));
+        next = 0;
+      }
     }
     if (next === 0) {
       mem.w32(K.GLOBALS + G.CURENV, 0);
@@ -956,10 +1032,46 @@ export class Aegis {
     cpu.hi = mem.r32(ctx + 128);
     cpu.lo = mem.r32(ctx + 132);
     const start = mem.r32(rec + E.SLICE_START);
-    const pc = start !== 0 ? start : mem.r32(ctx + 136);
+    let pc = mem.r32(ctx + 136);
+    if (start !== 0) {
+      mem.w32(rec + E.RESUME_PC, pc); // the start-of-slice handler finds where it was here
+      pc = start;
+    }
     const s = cpu.cp0[CP0.Status];
     cpu.cp0[CP0.Status] = (s & ~0x3f) | SR.KUc | SR.IEc; // user mode, interrupts on
+    // A pending notice (revocation, repossession) is delivered like an exception.
+    const notices = this.#notices.get(id);
+    while (notices !== undefined && notices.length > 0) {
+      const { code, value } = notices.shift()!;
+      const handler = mem.r32(rec + E.HANDLERS + 4 * code);
+      if (handler === U.TRAMPOLINE + TRAMP.UNHANDLED) continue; // not listening: nothing to say
+      const save = mem.r32(rec + E.SAVE);
+      mem.w32(save, cpu.regs[8]);
+      mem.w32(save + 4, cpu.regs[9]);
+      mem.w32(save + 8, cpu.regs[10]);
+      cpu.regs[8] = pc;
+      cpu.regs[9] = value;
+      cpu.regs[10] = code << 2;
+      pc = handler;
+      break;
+    }
     cpu.pc = pc;
+  }
+
+  /** Notices waiting for each environment's next entry. */
+  readonly #notices = new Map<number, { code: number; value: number }[]>();
+
+  /** Queues a notice for `id` and delivers it now if `id` is on the CPU in user mode. */
+  #notify(id: number, code: number, value: number): void {
+    let q = this.#notices.get(id);
+    if (q === undefined) this.#notices.set(id, q = []);
+    q.push({ code, value });
+    const cpu = this.machine.cpu;
+    if (this.current === id && !cpu.kernelMode) {
+      const pc = cpu.inDelaySlot ? cpu.pc - 4 : cpu.pc; // re-run the branch, as EPC would
+      this.#saveContext(pc, -1);
+      this.#enter(id);
+    }
   }
 
   // ---- acting for an environment from TypeScript -------------------------------------------
@@ -978,6 +1090,12 @@ export class Aegis {
   ): SyscallResult {
     const slot = this.slotOf(id);
     if (slot < 0) throw new RangeError(`Environment ${id} does not exist (it may have exited)`);
+    if (this.#inHypercall > 0) {
+      throw new Error(
+        "A system call cannot be made from inside a TypeScript handler or entry point: the CPU " +
+          "is in the middle of the kernel; return a verdict, or do the work after the run",
+      );
+    }
     const m = this.machine, cpu = m.cpu, mem = this.mem;
     const before = cpu.snapshot();
     const curenv = mem.r32(K.GLOBALS + G.CURENV);
@@ -1032,6 +1150,44 @@ export class Aegis {
 
   /** Pages being revoked: page -> the cycle by which the owner must give it back. */
   readonly revocations: Map<number, number> = new Map();
+
+  /**
+   * Visible revocation: asks the owner of `page` to give it back (a REVOKE notice, t1 = the
+   * page) within `graceUs` emulated microseconds. If it has not by then, the abort protocol takes
+   * the page by force: its bindings leave the TLB and the STLB, it is recorded in the owner's
+   * repossession vector, and the owner gets a REPOSSESSED notice. Returns false, changing
+   * nothing, for a free, kernel or pinned page.
+   */
+  revoke(page: number, graceUs = 1000): boolean {
+    const owner = this.ownerOf(page);
+    const slot = this.slotOf(owner);
+    if (owner <= 0 || slot < 0 || this.isPinned(page)) return false;
+    if (!(graceUs >= 0)) throw new RangeError(`Grace period ${graceUs} us is not a duration`);
+    const cpu = this.machine.cpu;
+    cpu.charge(COSTS.revoke);
+    const deadline = cpu.cycles + Math.round(graceUs * 25);
+    this.revocations.set(page, deadline);
+    this.machine.events.at(deadline, () => {
+      if (this.revocations.get(page) !== deadline) return; // answered, or revoked again
+      this.revocations.delete(page);
+      if (this.ownerOf(page) === owner && this.repossess(page)) {
+        this.#notify(owner, HANDLER.REPOSSESSED, this.field(owner, E.REPOSSESSED_COUNT));
+      }
+    });
+    this.#notify(owner, HANDLER.REVOKE, page);
+    return true;
+  }
+
+  /** Whether page `p` is pinned by its owner against repossession. */
+  isPinned(p: number): boolean {
+    const owner = this.ownerOf(p);
+    if (owner <= 0) return false;
+    const rec = envRecord(owner & 0x7f);
+    for (let i = 0; i < PINNED_MAX; i++) {
+      if (this.mem.r32(rec + E.PINNED + 4 * i) === p) return true;
+    }
+    return false;
+  }
 
   /** The names of the system calls and errors, for messages. */
   static readonly names = { SYS_NAMES, errorName };

@@ -96,11 +96,16 @@ utlb_miss:                                   # not in the STLB: guaranteed, or t
         lui     $k1, ${hi(K.GLOBALS)}
         b       forward
         lw      $k1, 0($k1)
-guaranteed:
+guaranteed:                                  # TypeScript returns to the env itself
         hcall   ${HC.GUARANTEED}
-
-interrupt:
+        b       resume
+        nop
+interrupt:                                   # TypeScript picks who runs and goes there
         hcall   ${HC.INTERRUPT}
+resume:                                      # (only if it did not)
+        mfc0    $k0, $epc
+        jr      $k0
+        rfe
 
 # ---- system calls: k1 = K.GLOBALS; each call starts with k0 = EPC ---------------------------
 syscall:
