@@ -22,7 +22,6 @@ import { CP0, EXC, EXC_NAMES, SR, TLB } from "../machine/cp0.ts";
 import {
   ENTRY,
   ERR,
-  errorName,
   EXPORT,
   HANDLER,
   PINNED_MAX,
@@ -36,6 +35,7 @@ import {
 import { ASM_SYSCALLS, HC, idleSource, kernelSource } from "./kernel_asm.ts";
 import { COSTS } from "./costs.ts";
 import { Environment } from "./env.ts";
+import { aegisSummary, envTable, pageLine, stlbTable, tlbTable, View } from "./views.ts";
 import {
   E,
   ENV,
@@ -1189,6 +1189,33 @@ export class Aegis {
     return false;
   }
 
-  /** The names of the system calls and errors, for messages. */
-  static readonly names = { SYS_NAMES, errorName };
+  /** The hardware TLB's valid entries, as a table. */
+  tlb(): View {
+    return new View(() => tlbTable(this));
+  }
+
+  /** The STLB's valid entries, as a table. */
+  stlb(): View {
+    return new View(() => stlbTable(this));
+  }
+
+  /** The environments, as a table. */
+  envs(): View {
+    return new View(() => envTable(this));
+  }
+
+  /** Who owns physical page `p`, and how. */
+  page(p: number): View {
+    return new View(() => pageLine(this, p));
+  }
+
+  /** A summary: environments, free pages, slices. */
+  toString(): string {
+    return aegisSummary(this);
+  }
+
+  /** Prints the summary in the REPL. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
 }

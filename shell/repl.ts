@@ -6,8 +6,9 @@
  * @module
  */
 
-import { asm, DECstation } from "../mod.ts";
+import { asm } from "../machine/asm/mod.ts";
 import { cyclesToUs } from "../machine/timing.ts";
+import { Lab } from "./lab.ts";
 
 /** A measurement in emulated time. */
 class Measurement {
@@ -35,8 +36,8 @@ class Measurement {
   }
 }
 
-/** The machine in scope. */
-const m = new DECstation();
+/** The machine in scope, with Aegis booted. */
+const m = new Lab();
 
 /** Runs `fn` and returns what it cost the machine in emulated time. */
 function time(fn: () => unknown): Measurement {
@@ -48,25 +49,31 @@ function time(fn: () => unknown): Measurement {
 
 /** Prints how to get started. */
 function help(): void {
-  console.log(`exolab: a DECstation 5000/200 (R3000A, 25 MHz) in your REPL.
+  console.log(`exolab: a DECstation 5000/200 (R3000A, 25 MHz) running the Aegis exokernel.
 
-  m                       the machine; m.cpu (registers, pc, cp0, TLB), m.bus.ram32, m.console
-  asm\`...\`.at(addr)        assemble GNU-style MIPS at an address: .text (words), .symbols
-  m.bus.ram32.set(p.text, (addr & 0x1fffffff) >> 2)   put assembled words in RAM
-  m.cpu.pc = addr         where to start
+  m                        the machine: m.cpu (registers, pc, cp0, TLB), m.bus.ram32, m.console
+  m.aegis                  the exokernel: environments, m.aegis.tlb(), m.aegis.stlb(), m.aegis.page(n)
+  time(() => ...)          what an operation cost in emulated time
+
+Environments and their system calls (each runs through the real system-call path):
+  const e = m.aegis.createEnv("demo")
+  const p = e.sys.allocPage()                        // a physical page and its capability
+  e.sys.tlbWrite(0x00400000, p, { writable: true })  // a secure binding: TLBwr checks the capability
+  e.onException("Ov", (x) => (console.log("overflow at", x.epc.toString(16)), x.epc + 4))
+  time(() => e.sys.null())                           // the cheapest kernel crossing
+  m.aegis.page(p.number)                             // who owns it
+
+Guest code in an environment:
+  const prog = e.load(asm\`
+      li    $t0, 0x7fffffff
+      addi  $t0, $t0, 1       # overflows: the handler above runs, then skips it
+      break
+  \`)
+  e.enter(prog.origin); m.run({ maxInstructions: 200 })
+
+The bare machine:
+  asm\`...\`.at(addr)         assemble GNU-style MIPS at an address: .text (words), .symbols
   m.run({ maxInstructions: 100 })   run; returns why it stopped
-  time(() => m.run({ until: addr }))   what an operation cost in emulated time
-
-Example:
-  const p = asm\`
-      li   $t0, 6
-      li   $t1, 7
-      mult $t0, $t1
-      mflo $v0
-  \`.at(0x80030000)
-  m.bus.ram32.set(p.text, 0x30000 >> 2); m.cpu.pc = 0x80030000
-  time(() => m.run({ maxInstructions: 4 }))
-  m.cpu.regs[2]           // 42
 `);
 }
 
