@@ -16,6 +16,7 @@ import { DECstation } from "./machine/decstation.ts";
 import { ElfError, parseElf } from "./machine/elf.ts";
 import { disassemble } from "./machine/asm/mod.ts";
 import { benchCpu } from "./machine/bench.ts";
+import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 
 /** A command: its usage text and what it does with its arguments; returns the exit status. */
 interface Command {
@@ -262,7 +263,41 @@ Disassembles the executable segments of an ELF, with its function symbols as lab
   },
 };
 
-const commands: Record<string, Command> = { run, bench, disasm };
+const paper: Command = {
+  usage: `exo paper [aegis|avm|all] [--json]
+
+Measures the exokernel paper's tables on the emulated machine and prints them beside the
+paper's figures (shared/PAPER.md). aegis: the kernel's primitives (system call, exception
+dispatch, protected control transfer, STLB refill, TLBwr). avm: ExOS's application-level
+virtual memory (not built yet). all (the default): every table there is.
+
+Options:
+  --json   one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper
+  --help   this text`,
+  run(args) {
+    const { values, positionals } = parse(args, {
+      json: { type: "boolean" },
+      help: { type: "boolean" },
+    });
+    if (values.help) {
+      console.log(this.usage);
+      return 0;
+    }
+    const table = positionals[0] ?? "all";
+    if (table === "avm") {
+      console.error("exo paper avm: ExOS is not built yet, so there is no AVM table to measure");
+      return 1;
+    }
+    if (table !== "aegis" && table !== "all") {
+      throw new UsageError(`Unknown table ${table}: give aegis, avm or all`);
+    }
+    const rows = measureAegis();
+    console.log(values.json ? JSON.stringify(rows) : formatAegis(rows));
+    return 0;
+  },
+};
+
+const commands: Record<string, Command> = { run, bench, disasm, paper };
 
 const usage = `exo: the exolab command line (a DECstation 5000/200 with the Aegis exokernel)
 
@@ -270,6 +305,7 @@ Commands:
   run PROG.elf      run a bare DECstation program
   bench cpu         emulated instructions per host second
   disasm PROG.elf   disassemble a program
+  paper [TABLE]     the paper's tables, measured (aegis, avm, all)
 
 Run \`exo COMMAND --help\` for a command's options.`;
 

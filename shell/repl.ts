@@ -67,7 +67,8 @@ Guest code in an environment:
   const prog = e.load(asm\`
       li    $t0, 0x7fffffff
       addi  $t0, $t0, 1       # overflows: the handler above runs, then skips it
-      break
+  1:  b     1b
+      nop
   \`)
   e.enter(prog.origin); m.run({ maxInstructions: 200 })
 
