@@ -1090,12 +1090,6 @@ export class Aegis {
   ): SyscallResult {
     const slot = this.slotOf(id);
     if (slot < 0) throw new RangeError(`Environment ${id} does not exist (it may have exited)`);
-    if (this.#inHypercall > 0) {
-      throw new Error(
-        "A system call cannot be made from inside a TypeScript handler or entry point: the CPU " +
-          "is in the middle of the kernel; return a verdict, or do the work after the run",
-      );
-    }
     const m = this.machine, cpu = m.cpu, mem = this.mem;
     const before = cpu.snapshot();
     const curenv = mem.r32(K.GLOBALS + G.CURENV);

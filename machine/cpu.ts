@@ -474,7 +474,12 @@ export class Cpu implements Interrupts {
                   this.#inDelay = false;
                   this.instructions++;
                   this.cycles++;
-                  if (!this.hypercall((instr >>> 6) & 0xfffff)) {
+                  // A hypercall may run the CPU again (a nested execute); only a stop survives it.
+                  const reason: StopReason = this.#stopReason, resume: number = this.#resume;
+                  const handled = this.hypercall((instr >>> 6) & 0xfffff);
+                  if ((this.#stopReason as StopReason) !== "stop") this.#stopReason = reason;
+                  this.#resume = resume;
+                  if (!handled) {
                     this.instructions--;
                     this.cycles--;
                     this.#reserved();

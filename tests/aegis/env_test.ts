@@ -1,0 +1,65 @@
+/**
+ * Environments from TypeScript: handlers written as TypeScript functions, which may themselves
+ * make system calls for the environment, and the tables Aegis prints.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { asm } from "../../machine/asm/mod.ts";
+import { Lab } from "../../shell/lab.ts";
+
+Deno.test("Environment TypeScript handler may make system calls and resume the guest past the trap", () => {
+  const m = new Lab({ seed: 3 });
+  const e = m.aegis.createEnv("x");
+  const prog = e.load(asm`
+        .set noreorder
+        li      $s0, 5
+        break   7
+        addiu   $s0, $s0, 1
+1:      b       1b
+        nop
+`);
+  let page = -1;
+  e.onException("Bp", (x) => {
+    assert.equal(x.name, "Bp");
+    assert.equal(x.epc, prog.origin + 4);
+    page = e.sys.allocPage().number;
+    return x.epc + 4;
+  });
+  e.enter(prog.origin);
+  const r = m.run({ maxInstructions: 300 });
+  assert.equal(r.reason, "instructions", "the run goes on after the handler's own system call");
+  assert.equal(m.aegis.ownerOf(page), e.id);
+  assert.equal(m.cpu.regs[16], 6);
+  assert.deepEqual(m.aegis.exits, []);
+});
+
+Deno.test("Environment TypeScript handler that says kill ends the environment with a reason", () => {
+  const m = new Lab({ seed: 3 });
+  const e = m.aegis.createEnv("x");
+  const prog = e.load(asm`
+        lw      $t0, 0($zero)
+`);
+  e.onException("TLBL", () => "kill");
+  e.enter(prog.origin);
+  m.run({ maxInstructions: 300 });
+  assert.equal(e.alive, false);
+  assert.match(m.aegis.exits[0].reason, /TypeScript handler for TLBL/);
+});
+
+Deno.test("Aegis prints its environments, TLB, STLB and page owners as tables", () => {
+  const m = new Lab({ seed: 3 });
+  const e = m.aegis.createEnv("demo");
+  const p = e.sys.allocPage();
+  e.sys.tlbWrite(0x00400000, p, { writable: true });
+  const text = String(m.aegis);
+  assert.match(text, /1 environments/);
+  assert.match(text, /demo\s+1\s+1/);
+  assert.match(String(m.aegis.tlb()), /0x00400000\s+1\s+0x[0-9a-f]+\s+-DV-/);
+  assert.match(String(m.aegis.stlb()), /0x00400000\s+1/);
+  assert.match(String(m.aegis.page(p.number)), /owner demo/);
+  assert.match(String(m.aegis.page(0)), /owner the kernel/);
+  assert.match(String(p), /^Page 0x[0-9a-f]{4} rw, owner demo, capability 0x[0-9a-f]{8}$/);
+  assert.match(String(m), /Aegis: 1 environments/);
+});
