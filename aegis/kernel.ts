@@ -353,11 +353,13 @@ export class Aegis {
       }
       asid = victim;
       this.mem.w32(envRecord(this.#asidOwner[asid]) + E.ASID, 0);
+      this.mem.w32(envRecord(this.#asidOwner[asid]) + E.ENTRYHI, 0);
       this.#purgeAsid(asid);
       cpu.charge(COSTS.asidRecycle);
     }
     this.#asidOwner[asid] = slot;
     this.mem.w32(envRecord(slot) + E.ASID, asid);
+    this.mem.w32(envRecord(slot) + E.ENTRYHI, asid << 6);
     return asid;
   }
 

@@ -32,6 +32,14 @@ export const HC = {
 } as const;
 
 const hi = (v: number) => (v >>> 16) & 0xffff;
+
+/** t2 = (a1 < pages): one instruction while the count fits sltiu's immediate, three after. */
+function pageBound(pages: number): string {
+  if (pages < 0x8000) return `        sltiu   $t2, $a1, ${pages}`;
+  return `        lui     $t2, ${hi(pages)}
+        ori     $t2, $t2, ${pages & 0xffff}
+        sltu    $t2, $a1, $t2`;
+}
 const CTX = E.CONTEXT;
 
 /** The registers a context save keeps: all but zero, k0 and k1. */
@@ -58,12 +66,11 @@ utlb:   mfc0    $k0, $context
         lw      $k1, 0($k0)                  # the tag: VPN | ASID
         mfc0    $k0, $entryhi
         bne     $k0, $k1, utlb_miss
-        nop
+        mfc0    $k0, $epc                    # (on a miss, utlb_miss overwrites it)
         tlbwr
-        mfc0    $k0, $epc
         jr      $k0
         rfe
-        .space  ${0x80 - 15 * 4}
+        .space  ${0x80 - 14 * 4}
 # ---- general vector (0x80000080) -------------------------------------------------------------
 general:
         mfc0    $k0, $cause
@@ -141,9 +148,7 @@ sys_tlbwr:
         lui     $t1, ${hi(U.GUARANTEED)}
         sltu    $t1, $a0, $t1
         beqz    $t1, err_addr                # kernel space or the guaranteed region
-        lui     $t2, ${hi(pages)}
-        ori     $t2, $t2, ${pages & 0xffff}
-        sltu    $t2, $a1, $t2
+${pageBound(pages)}
         beqz    $t2, err_inval
         sll     $t0, $a1, 4
         lui     $t1, ${hi(K.PAGE_TABLE)}
@@ -173,12 +178,11 @@ sys_tlbwr:
         tlbp                                 # replace a mapping of the same page, if any
         mfc0    $t2, $index
         bltz    $t2, 2f
-        nop
+        srl     $t2, $a0, 9                  # (the STLB slot, wanted on both paths)
         b       3f
         tlbwi
 2:      tlbwr
-3:      srl     $t2, $a0, 9
-        andi    $t2, $t2, 0x7ff8
+3:      andi    $t2, $t2, 0x7ff8
         lui     $t3, ${hi(K.STLB)}
         or      $t2, $t2, $t3
         sw      $t1, 0($t2)                  # and cache the binding in the STLB
@@ -211,18 +215,17 @@ sys_scall:
         sw      $a0, ${E.DONATED_TO}($k1)    # with the caller's slice and its future instances
         sw      $zero, ${E.DONATED_TO}($k0)
         lw      $v0, ${E.ID}($k1)            # the callee learns who called
-        lw      $k1, ${E.ASID}($k0)
+        lw      $k1, ${E.ENTRYHI}($k0)
         beqz    $k1, scall_asid
-        sll     $k1, $k1, 6
+        mtc0    $k1, $entryhi                # the callee's address space
 scall_go:
-        mtc0    $k1, $entryhi
         lw      $k0, ${E.SYNC_ENTRY}($k0)
         jr      $k0
         rfe
 scall_asid:
         hcall   ${HC.ASID}
         b       scall_go
-        nop
+        mtc0    $k1, $entryhi
 
 sys_acall:
         andi    $k0, $a0, 0x7f
@@ -237,18 +240,17 @@ sys_acall:
         lw      $k1, 0($v0)
         sw      $k0, 0($v0)                  # the rest of this slice only: no donation
         lw      $v0, ${E.ID}($k1)
-        lw      $k1, ${E.ASID}($k0)
+        lw      $k1, ${E.ENTRYHI}($k0)
         beqz    $k1, acall_asid
-        sll     $k1, $k1, 6
+        mtc0    $k1, $entryhi                # the callee's address space
 acall_go:
-        mtc0    $k1, $entryhi
         lw      $k0, ${E.ASYNC_ENTRY}($k0)
         jr      $k0
         rfe
 acall_asid:
         hcall   ${HC.ASID}
         b       acall_go
-        nop
+        mtc0    $k1, $entryhi
 
 pct_noenv:
         mfc0    $k0, $epc
@@ -282,9 +284,9 @@ ${contextMoves("sw", "$k0")}
         sw      $t0, ${CTX + 8}($k0)         # it resumes with v0 = 0: the yield succeeded
         lui     $t0, ${hi(K.GLOBALS)}
         sw      $k1, 0($t0)                  # the target runs now
-        lw      $t0, ${E.ASID}($k1)
+        lw      $t0, ${E.ENTRYHI}($k1)
         beqz    $t0, yield_asid
-        sll     $t0, $t0, 6
+        nop
 yield_go:
         mtc0    $t0, $entryhi
         lw      $t0, ${CTX + 128}($k1)

@@ -68,6 +68,8 @@ export const E = {
   ID: 0x000,
   /** Its address-space id, 1..63, or 0 when it has none at the moment. */
   ASID: 0x004,
+  /** The same ASID in EntryHi form (ASID << 6), for the assembly; 0 with it. */
+  ENTRYHI: 0x03c,
   /** kseg0 address of its save area (three words: t0, t1, t2 at an exception). */
   SAVE: 0x008,
   /** Synchronous protected-entry point. */
