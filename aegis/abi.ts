@@ -158,10 +158,16 @@ export interface SyscallResult {
 }
 
 /**
- * The call path a library OS uses from TypeScript: runs system call `number` with up to four
- * arguments, executed by the CPU in the environment, and returns v0 and v1.
+ * The call path a library OS uses from TypeScript: system calls executed by the CPU in the
+ * environment, and the environment's memory as its own bindings show it.
  */
 export interface SyscallPath {
-  /** Runs system call `number` with arguments a0..a3. */
+  /** The environment's id. */
+  readonly id: number;
+  /** Runs system call `number` with arguments a0..a3; returns v0 and v1. */
   call(number: number, a0?: number, a1?: number, a2?: number, a3?: number): SyscallResult;
+  /** Reads the word at user address `va` through the environment's bindings; throws if unbound. */
+  read32(va: number): number;
+  /** Writes the word at user address `va` through a writable binding; throws if there is none. */
+  write32(va: number, value: number): void;
 }

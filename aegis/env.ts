@@ -18,6 +18,7 @@ import {
   HANDLER,
   SYS,
   SYS_NAMES,
+  type SyscallPath,
   type SyscallResult,
   TLBWR,
 } from "./abi.ts";
@@ -186,7 +187,7 @@ export class Syscalls {
 }
 
 /** One environment, from TypeScript. */
-export class Environment {
+export class Environment implements SyscallPath {
   /** Its system calls. */
   readonly sys: Syscalls = new Syscalls(this);
 
@@ -217,6 +218,36 @@ export class Environment {
       }
     }
     return this.aegis.call(this.id, number, args);
+  }
+
+  /** Reads the word at user address `va` through this environment's bindings. */
+  read32(va: number): number {
+    const pa = this.#physical(va, false);
+    return this.aegis.machine.bus.ram32[pa >>> 2];
+  }
+
+  /** Writes the word at user address `va` through a writable binding of this environment. */
+  write32(va: number, value: number): void {
+    const pa = this.#physical(va, true);
+    this.aegis.machine.bus.ram32[pa >>> 2] = value;
+  }
+
+  /** The physical address of `va` for this environment; throws when it is not bound. */
+  #physical(va: number, write: boolean): number {
+    if ((va & 3) !== 0) {
+      throw new RangeError(`Address 0x${(va >>> 0).toString(16)} is not word-aligned`);
+    }
+    const pa = this.aegis.physicalFor(this.id, va, write);
+    if (pa < 0 || pa >= this.aegis.machine.bus.ramSize) {
+      throw new RangeError(
+        `${this.name} has no ${write ? "writable " : ""}binding for 0x${
+          (va >>> 0).toString(16)
+        }: ` +
+          `map the page with TLBWR first`,
+      );
+    }
+    this.aegis.machine.cpu.charge(1); // a load or store the library makes
+    return pa;
   }
 
   /**

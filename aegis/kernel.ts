@@ -1128,6 +1128,28 @@ export class Aegis {
   }
 
   /**
+   * The physical address environment `id` reaches at user address `va` through its own
+   * bindings (the TLB, then the STLB), or -1 when it has none (or, for `write`, no writable one).
+   */
+  physicalFor(id: number, va: number, write = false): number {
+    const slot = this.slotOf(id);
+    if (slot < 0 || (va >>> 0) >= U.GUARANTEED) return -1;
+    const asid = this.mem.r32(envRecord(slot) + E.ASID);
+    if (asid === 0) return -1;
+    const tag = (va & TLB.VPN_MASK) | (asid << 6);
+    const ok = (lo: number) =>
+      (lo & TLB.V) !== 0 && (!write || (lo & TLB.D) !== 0)
+        ? ((lo & TLB.PFN_MASK) >>> 0) + (va & (PAGE_SIZE - 1))
+        : -1;
+    const cpu = this.machine.cpu;
+    for (let i = 0; i < TLB.ENTRIES; i++) {
+      if ((cpu.tlbHi[i] & TLB.HI_MASK) === tag) return ok(cpu.tlbLo[i]);
+    }
+    const k = K.STLB + ((va >>> PAGE_SHIFT) & 0xfff) * STLB.ENTRY_BYTES;
+    return this.mem.r32(k) === tag ? ok(this.mem.r32(k + 4)) : -1;
+  }
+
+  /**
    * Puts environment `id` on the CPU at user address `pc`, in user mode with interrupts on, as
    * the kernel does when it enters an environment. The next `machine.run` executes it.
    */

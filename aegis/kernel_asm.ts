@@ -199,6 +199,39 @@ err_cap:
         b       sys_return
         li      $v0, ${ERR.CAP}
 
+# ---- TLBVADELETE: a0 = va, a1 = target (0: self; another goes to TypeScript) ---------------
+sys_tlbvadelete:
+        bnez    $a1, sys_ts
+        lui     $t1, ${hi(U.GUARANTEED)}
+        sltu    $t1, $a0, $t1
+        beqz    $t1, err_addr
+        mfc0    $t1, $entryhi
+        srl     $t2, $a0, 12
+        sll     $t2, $t2, 12
+        andi    $t1, $t1, 0xfc0              # this address space
+        or      $t2, $t2, $t1                # the binding's tag: VPN | ASID
+        mtc0    $t2, $entryhi
+        tlbp
+        mfc0    $t3, $index
+        bltz    $t3, 1f
+        sll     $t3, $t3, 4                  # (index << 8) << 4 = index << 12
+        lui     $t0, 0x8000
+        or      $t3, $t3, $t0                # a kseg0 VPN: matches nothing
+        mtc0    $t3, $entryhi
+        mtc0    $zero, $entrylo
+        tlbwi
+1:      mtc0    $t1, $entryhi                # back to this address space
+        srl     $t3, $a0, 9
+        andi    $t3, $t3, 0x7ff8
+        lui     $t0, ${hi(K.STLB)}
+        or      $t3, $t3, $t0
+        lw      $t0, 0($t3)
+        bne     $t0, $t2, sys_return         # the STLB slot holds someone else's binding
+        move    $v0, $zero
+        sw      $zero, 0($t3)
+        b       sys_return
+        sw      $zero, 4($t3)
+
 # ---- protected control transfer: a0 = the callee's id; registers pass untouched -------------
 sys_scall:
         andi    $k0, $a0, 0x7f
@@ -317,6 +350,7 @@ export const ASM_SYSCALLS: Readonly<Record<number, string>> = {
   [SYS.SCALL]: "sys_scall",
   [SYS.ACALL]: "sys_acall",
   [SYS.TLBWR]: "sys_tlbwr",
+  [SYS.TLBVADELETE]: "sys_tlbvadelete",
 };
 
 /** The idle loop the kernel runs when no environment can: interrupts on, waiting for the clock. */
