@@ -16,6 +16,12 @@
  * Calls that configure an environment take the target last: 0 for the caller itself, or the id
  * of an environment the caller created.
  *
+ * A `syscall` in a branch delay slot is not supported: the kernel returns to EPC + 4, which is
+ * the syscall itself, so the call runs again and the branch is lost. Only the caller suffers.
+ *
+ * Every environment has synchronous and asynchronous entry points (ENV_ALLOC and SET_ENTRY
+ * refuse 0), so a protected call needs no check for a missing one.
+ *
  * @module
  */
 
@@ -45,7 +51,7 @@ export const SYS = {
   SET_SAVE_AREA: 10,
   /** Set entry point a0 (ENTRY) to address a1; a2 = target env. */
   SET_ENTRY: 11,
-  /** Create an environment whose entry points all start at a0; v0 = its id. */
+  /** Create an environment whose entry points all start at a0 (a user address); v0 = its id. */
   ENV_ALLOC: 12,
   /** Destroy environment a0 (0 for oneself, or one's own child). */
   ENV_FREE: 13,
@@ -93,8 +99,6 @@ export const ERR = {
   NOSLOT: -7,
   /** An address the call may not use (kernel space, the guaranteed region, unowned memory). */
   ADDR: -8,
-  /** The target has no entry point for that transfer. */
-  NOENTRY: -9,
 } as const;
 
 /** Names of the error codes, by code. */

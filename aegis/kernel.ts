@@ -151,6 +151,8 @@ export class Aegis {
   #seed: number;
   #asidOwner = new Int32Array(64);
   #lastRun = new Float64Array(ENV.SLOTS);
+  /** Slots of environments put aside by `call` while it runs another: their ASIDs stay. */
+  readonly #paused: number[] = [];
   #runs = 0;
 
   /** Boots Aegis on `machine`: assembles the kernel, lays out memory, starts the slice clock. */
@@ -207,9 +209,14 @@ export class Aegis {
         syscall
         break   0x3fe
         nop
+        move    $t9, $v0          # TRAMP.TS_ENTRY: the caller's id, for the function
         li      $v0, ${SYS.TS_ENTRY}
         syscall
-        break   0x3fe
+1:      li      $v0, ${SYS.YIELD}  # then give the slice back, whenever it comes
+        move    $a0, $zero
+        syscall
+        b       1b
+        nop
       `,
       { origin: U.TRAMPOLINE },
     );
@@ -318,7 +325,8 @@ export class Aegis {
     while (slot < ENV.SLOTS && mem.r32(envRecord(slot) + E.ID) !== 0) slot++;
     if (slot === ENV.SLOTS) return ERR.NOSLOT;
     const rec = envRecord(slot);
-    const gen = ((mem.r32(rec + E.GENERATION) + 1) & 0x7fffff) || 1;
+    // 16 bits of generation keep ids within 24 bits, so a TLBWR's a3 can name any of them.
+    const gen = ((mem.r32(rec + E.GENERATION) + 1) & 0xffff) || 1;
     mem.zero(rec, ENV.BYTES);
     mem.w32(rec + E.GENERATION, gen);
     const id = (gen << 8) | slot;
@@ -332,6 +340,7 @@ export class Aegis {
       mem.w32(rec + E.HANDLERS + 4 * c, U.TRAMPOLINE + TRAMP.UNHANDLED);
     }
     mem.w32(rec + E.CONTEXT + 136, entry);
+    this.#lastRun[slot] = ++this.#runs; // a newcomer is not the least recently run
     this.#giveAsid(slot);
     return id;
   }
@@ -348,7 +357,7 @@ export class Aegis {
       let victim = -1;
       for (let a = 1; a < 64; a++) {
         const s = this.#asidOwner[a];
-        if (s === cur) continue;
+        if (s === cur || s === slot || this.#paused.includes(s)) continue;
         if (victim < 0 || this.#lastRun[s] < this.#lastRun[this.#asidOwner[victim]]) victim = a;
       }
       asid = victim;
@@ -604,7 +613,7 @@ export class Aegis {
         break;
       case SYS.ENV_ALLOC:
         cpu.charge(COSTS.envAlloc);
-        v0 = a0 >>> 0 >= U.GUARANTEED || (a0 & 3) !== 0
+        v0 = a0 === 0 || a0 >>> 0 >= U.GUARANTEED || (a0 & 3) !== 0
           ? ERR.ADDR
           : this.createEnvironment(a0, caller);
         break;
@@ -661,12 +670,11 @@ export class Aegis {
       }
       case SYS.TS_HANDLER:
         return this.#runTsHandler(caller);
-      case SYS.TS_ENTRY: {
-        const fn = this.tsEntries.get(caller);
+      case SYS.TS_ENTRY:
+        // The trampoline kept the caller's id (v0 at the entry) in t9.
         cpu.charge(COSTS.query);
-        fn?.(r[2]);
+        this.tsEntries.get(caller)?.(r[25]);
         break;
-      }
       default:
         v0 = ERR.NOSYS;
     }
@@ -798,12 +806,12 @@ export class Aegis {
     this.machine.cpu.charge(COSTS.setHandler);
     const target = this.#target(caller, targetArg);
     if (target < 0) return target;
-    if (!this.#pageArg(p)) return ERR.ADDR;
+    if (!this.#pageArg(p)) return ERR.INVAL;
     if (!Number.isInteger(offset) || offset < 0 || offset > PAGE_SIZE - 12 || (offset & 3) !== 0) {
       return ERR.INVAL;
     }
     if (cap === 0 || this.mem.r32(this.#pte(p) + PT.CAP_RW) !== cap) return ERR.CAP;
-    if (this.mem.r32(this.#pte(p) + PT.OWNER) !== target) return ERR.ADDR;
+    if (this.mem.r32(this.#pte(p) + PT.OWNER) !== target) return ERR.PERM;
     this.mem.w32(envRecord(target & 0x7f) + E.SAVE, 0x80000000 + (p << PAGE_SHIFT) + offset);
     return 0;
   }
@@ -1009,16 +1017,19 @@ export class Aegis {
         next = 0;
       }
     }
-    if (next === 0) {
-      mem.w32(K.GLOBALS + G.CURENV, 0);
-      cpu.cp0[CP0.EntryHi] = 0;
-      const s = cpu.cp0[CP0.Status];
-      cpu.cp0[CP0.Status] = (s & ~0x3f) | SR.IEc; // kernel mode, interrupts on
-      cpu.pc = this.symbols.idle;
-      return;
-    }
+    if (next === 0) return this.#idle();
     if (next !== this.current) cpu.charge(COSTS.contextSwitch);
     this.#enter(next);
+  }
+
+  /** Puts the CPU in the kernel's idle loop: kernel mode, interrupts on, no environment. */
+  #idle(): void {
+    const cpu = this.machine.cpu;
+    this.mem.w32(K.GLOBALS + G.CURENV, 0);
+    cpu.cp0[CP0.EntryHi] = 0;
+    const s = cpu.cp0[CP0.Status];
+    cpu.cp0[CP0.Status] = (s & ~0x3f) | SR.IEc;
+    cpu.pc = this.symbols.idle;
   }
 
   /** Loads environment `id`'s saved context and returns to it in user mode. */
@@ -1095,6 +1106,7 @@ export class Aegis {
     const m = this.machine, cpu = m.cpu, mem = this.mem;
     const before = cpu.snapshot();
     const curenv = mem.r32(K.GLOBALS + G.CURENV);
+    const pausedId = curenv === 0 ? 0 : mem.r32(curenv + E.ID);
     const rec = envRecord(slot);
     mem.w32(K.GLOBALS + G.CURENV, rec);
     const asid = mem.r32(rec + E.ASID) || this.#giveAsid(slot);
@@ -1104,7 +1116,13 @@ export class Aegis {
     cpu.regs[2] = number;
     for (let i = 0; i < 4; i++) cpu.regs[4 + i] = args[i] ?? 0;
     cpu.pc = U.TRAMPOLINE + TRAMP.SYSCALL;
-    const r = m.run({ until, maxInstructions: 1_000_000 });
+    this.#paused.push(pausedId & 0x7f);
+    let r;
+    try {
+      r = m.run({ until, maxInstructions: 1_000_000 });
+    } finally {
+      this.#paused.pop();
+    }
     const result = { v0: cpu.regs[2], v1: cpu.regs[3] };
     const after = cpu.snapshot();
     cpu.restore({
@@ -1117,7 +1135,12 @@ export class Aegis {
       inDelay: before.inDelay,
       cp0: before.cp0,
     });
-    mem.w32(K.GLOBALS + G.CURENV, this.slotOf(this.mem.r32(curenv + E.ID)) >= 0 ? curenv : 0);
+    if (pausedId !== 0 && this.slotOf(pausedId) < 0) {
+      // The call ended the environment that was on the CPU: the kernel idles until the clock.
+      this.#idle();
+    } else {
+      mem.w32(K.GLOBALS + G.CURENV, curenv);
+    }
     if (r.reason !== "breakpoint" && this.slotOf(id) >= 0) {
       throw new Error(
         `System call ${SYS_NAMES[number] ?? number} for environment ${id} did not come back ` +

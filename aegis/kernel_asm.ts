@@ -240,8 +240,6 @@ sys_scall:
         addu    $k0, $k0, $k1                # the callee's record
         lw      $k1, ${E.ID}($k0)
         bne     $k1, $a0, pct_noenv
-        lw      $k1, ${E.SYNC_ENTRY}($k0)
-        beqz    $k1, pct_noentry
         lui     $v0, ${hi(K.GLOBALS)}
         lw      $k1, 0($v0)                  # the caller's record
         sw      $k0, 0($v0)                  # the callee runs now
@@ -267,8 +265,6 @@ sys_acall:
         addu    $k0, $k0, $k1
         lw      $k1, ${E.ID}($k0)
         bne     $k1, $a0, pct_noenv
-        lw      $k1, ${E.ASYNC_ENTRY}($k0)
-        beqz    $k1, pct_noentry
         lui     $v0, ${hi(K.GLOBALS)}
         lw      $k1, 0($v0)
         sw      $k0, 0($v0)                  # the rest of this slice only: no donation
@@ -289,10 +285,6 @@ pct_noenv:
         mfc0    $k0, $epc
         b       sys_return
         li      $v0, ${ERR.NOENV}
-pct_noentry:
-        mfc0    $k0, $epc
-        b       sys_return
-        li      $v0, ${ERR.NOENTRY}
 
 # ---- YIELD to a named environment: save this context, load that one ------------------------
 sys_yield:

@@ -68,8 +68,7 @@ export const E = {
   ID: 0x000,
   /** Its address-space id, 1..63, or 0 when it has none at the moment. */
   ASID: 0x004,
-  /** The same ASID in EntryHi form (ASID << 6), for the assembly; 0 with it. */
-  ENTRYHI: 0x03c,
+
   /** kseg0 address of its save area (three words: t0, t1, t2 at an exception). */
   SAVE: 0x008,
   /** Synchronous protected-entry point. */
@@ -94,6 +93,8 @@ export const E = {
   PINNED: 0x030,
   /** Exception handlers, one word per handler code (code * 4 from here; HANDLER codes too). */
   HANDLERS: 0x040,
+  /** The ASID in EntryHi form (ASID << 6), for the assembly; 0 when the ASID is. */
+  ENTRYHI: 0x090,
   /** The default save area, used until the environment names one. */
   DEFAULT_SAVE: 0x0c0,
   /** The saved context: 32 registers, then hi, lo, pc. */

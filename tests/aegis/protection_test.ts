@@ -1,0 +1,888 @@
+/**
+ * Tests for Aegis's protection: what an environment may not do. Every refused request must
+ * return its exact error code from aegis/abi.ts and leave the kernel as it was (the page table,
+ * the free bitmap, the STLB, every environment record, the TLB and the slice vector: see
+ * ./_aegis.ts), and every forbidden access by guest code must reach the environment's own handler
+ * as the R3000 raised it.
+ *
+ * The first half attacks the capability checks (forged, stale, read-only, someone else's), the
+ * save area and handlers, and kernel memory from user mode. The second half is a table: every
+ * system call with each argument out of range.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { asm } from "../../machine/asm/mod.ts";
+import { CP0, EXC, EXC_NAMES, TLB } from "../../machine/cp0.ts";
+import {
+  E,
+  ENTRY,
+  ERR,
+  HANDLER,
+  PINNED_MAX,
+  SYS,
+  SYS_NAMES,
+  SYSCALL_COUNT,
+  TLBWR,
+  U,
+} from "../../aegis/mod.ts";
+import type { Environment, Page } from "../../aegis/mod.ts";
+import { envRecord } from "../../aegis/layout.ts";
+import {
+  assertUnchanged,
+  boot,
+  expectError,
+  kernelState,
+  type Lab,
+  physWord,
+  setPhysWord,
+  stlbEntry,
+  tlbIndex,
+} from "./_aegis.ts";
+
+/** A user page the tests map data at (code goes at 0x00400000). */
+const VA = 0x00600000;
+
+/** The exception code in a Cause value. */
+const excOf = (cause: number) => (cause >>> 2) & 31;
+
+/** The name of exception code `code`. */
+const excName = (code: number) => EXC_NAMES[code] ?? String(code);
+
+/** A page given by number and capability. */
+const pageOf = (n: number, capability: number) => ({ number: n, capability });
+
+// ---- capabilities ----------------------------------------------------------------------------
+
+Deno.test("Aegis TLBWR refuses a page without its capability (someone else's, zero, free)", () => {
+  const lab = boot();
+  const { aegis } = lab;
+  const a = aegis.createEnv("a"), b = aegis.createEnv("b");
+  const pa = a.sys.allocPage(), pb = b.sys.allocPage();
+  const free = pb.number + 1;
+  assert.equal(aegis.ownerOf(free), 0);
+  for (const flags of [0, TLBWR.WRITABLE]) {
+    expectError(lab, a, SYS.TLBWR, [VA, pb.number, 0, flags], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, [VA, pb.number, pa.capability, flags], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, [VA, pa.number, 0, flags], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, [VA, pa.number, pb.capability, flags], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, [VA, free, 0, flags], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, [VA, free, pa.capability, flags], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, [VA, aegis.firstPage - 1, pa.capability, flags], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, [VA, 0, 0, flags], ERR.CAP);
+  }
+  // The same call with the right capability succeeds: the refusals were about the capability.
+  a.sys.tlbWrite(VA, pa, { writable: true });
+  assert.notEqual(tlbIndex(lab, VA, a.asid), -1);
+  assert.equal(stlbEntry(lab, VA)[1] >>> 12, pa.number);
+});
+
+Deno.test("Aegis TLBWR refuses forged capabilities: random words and near misses", () => {
+  const lab = boot();
+  const a = lab.aegis.createEnv("a");
+  const p = a.sys.allocPage();
+  const ro = a.sys.readonlyCapability(p);
+  const forged = [p.capability + 1, p.capability - 1, p.capability ^ 0x80000000, ~p.capability];
+  forged.push(ro + 1, ro - 1, -1, 1);
+  let x = 0x2545f491; // xorshift32: the same "random" words on every run
+  for (let i = 0; i < 64; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    forged.push(x | 0);
+  }
+  for (const cap of forged) {
+    if (cap === p.capability || cap === ro) continue;
+    expectError(lab, a, SYS.TLBWR, [VA, p.number, cap | 0, 0], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, [VA, p.number, cap | 0, TLBWR.WRITABLE], ERR.CAP);
+  }
+});
+
+Deno.test("Aegis capabilities die with the page: a stale one is refused everywhere", () => {
+  const lab = boot();
+  const { aegis } = lab;
+  const a = aegis.createEnv("a"), b = aegis.createEnv("b");
+  const old = a.sys.allocPage();
+  const oldRo = a.sys.readonlyCapability(old);
+  a.sys.dealloc(old);
+  const now = b.sys.allocPage(old.number); // the same page, named, for someone else
+  assert.equal(now.number, old.number);
+  assert.equal(aegis.ownerOf(old.number), b.id);
+  assert.notEqual(now.capability, old.capability);
+  const n = old.number;
+  expectError(lab, a, SYS.TLBWR, [VA, n, old.capability, TLBWR.WRITABLE], ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, [VA, n, old.capability, 0], ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, [VA, n, oldRo, 0], ERR.CAP);
+  expectError(lab, a, SYS.DEALLOC, [n, old.capability], ERR.CAP);
+  expectError(lab, a, SYS.CAP_READONLY, [n, old.capability], ERR.CAP);
+  expectError(lab, a, SYS.SET_SAVE_AREA, [n, old.capability, 0, 0], ERR.CAP);
+  expectError(lab, a, SYS.PIN, [n, old.capability], ERR.CAP);
+  expectError(lab, a, SYS.REVOKE_ANSWER, [n, old.capability], ERR.CAP);
+  // Given back and taken again by the first owner, the page has new capabilities still.
+  b.sys.dealloc(now);
+  const again = a.sys.allocPage(n);
+  assert.notEqual(again.capability, old.capability);
+  assert.notEqual(again.capability, now.capability);
+  expectError(lab, a, SYS.TLBWR, [VA, n, old.capability, 0], ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, [VA, n, now.capability, 0], ERR.CAP);
+});
+
+Deno.test("Aegis read-only capability maps read-only only; a store through it raises Mod", () => {
+  const lab = boot();
+  const { m, aegis } = lab;
+  const a = aegis.createEnv("a");
+  const p = a.sys.allocPage();
+  const ro = a.sys.readonlyCapability(p);
+  assert.notEqual(ro, 0);
+  assert.notEqual(ro, p.capability);
+  expectError(lab, a, SYS.TLBWR, [VA, p.number, ro, TLBWR.WRITABLE], ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, [VA, p.number, ro, TLBWR.WRITABLE | TLBWR.UNCACHED], ERR.CAP);
+  // Nor may the read-only capability stand in for the read-write one anywhere else.
+  expectError(lab, a, SYS.DEALLOC, [p.number, ro], ERR.CAP);
+  expectError(lab, a, SYS.CAP_READONLY, [p.number, ro], ERR.CAP);
+  expectError(lab, a, SYS.SET_SAVE_AREA, [p.number, ro, 0, 0], ERR.CAP);
+  a.sys.tlbWrite(VA, pageOf(p.number, ro));
+  const i = tlbIndex(lab, VA, a.asid);
+  assert.notEqual(i, -1);
+  assert.equal(m.cpu.tlbLo[i] & (TLB.V | TLB.D), TLB.V);
+  assert.equal(stlbEntry(lab, VA)[1] & (TLB.V | TLB.D), TLB.V);
+  setPhysWord(lab, p.number, 0, 0x600d);
+  const prog = a.load(asm`
+        .set noreorder
+start:  li      $s0, ${VA}
+        li      $t5, 0x5555
+        lw      $t4, 0($s0)
+store:  sw      $t5, 0($s0)
+done:   b       done
+        nop
+mod:    b       mod
+        nop
+`);
+  a.sys.setHandler("Mod", prog.symbols.mod);
+  a.enter(prog.origin);
+  const r = m.run({ until: prog.symbols.mod, maxInstructions: 1000 });
+  assert.equal(r.reason, "breakpoint");
+  const regs = m.cpu.regs;
+  assert.equal(regs[12], 0x600d, "the load through the read-only mapping works");
+  assert.equal(regs[8], prog.symbols.store, "t0 = EPC, the store");
+  assert.equal(regs[9], VA, "t1 = BadVAddr");
+  assert.equal(excOf(regs[10]), EXC.Mod);
+  assert.equal(physWord(lab, p.number, 0), 0x600d, "the page is not written");
+});
+
+// ---- handlers and the save area ----------------------------------------------------------------
+
+Deno.test("Aegis SET_HANDLER refuses kernel addresses and the kernel's own exception codes", () => {
+  const lab = boot();
+  const a = lab.aegis.createEnv("a");
+  for (const va of [0x80000000, 0x80000080, 0x80001000, 0xa0000000, 0xbfc00000, 0xfffffffc]) {
+    expectError(lab, a, SYS.SET_HANDLER, [EXC.Ov, va | 0, 0], ERR.ADDR);
+  }
+  for (const code of [EXC.Int, EXC.Sys]) {
+    expectError(lab, a, SYS.SET_HANDLER, [code, 0x00400000, 0], ERR.INVAL);
+  }
+  a.sys.setHandler("Ov", 0x00400000);
+  assert.equal(lab.aegis.field(a.id, E.HANDLERS + 4 * EXC.Ov), 0x00400000);
+});
+
+Deno.test("Aegis SET_SAVE_AREA refuses kernel pages and pages the env does not own", () => {
+  const lab = boot();
+  const { aegis } = lab;
+  const a = aegis.createEnv("a"), b = aegis.createEnv("b");
+  const pa = a.sys.allocPage(), pb = b.sys.allocPage();
+  for (const k of [0, 1, aegis.firstPage - 1]) {
+    expectError(lab, a, SYS.SET_SAVE_AREA, [k, pa.capability, 0, 0], ERR.INVAL);
+  }
+  expectError(lab, a, SYS.SET_SAVE_AREA, [pb.number, 0, 0, 0], ERR.CAP);
+  expectError(lab, a, SYS.SET_SAVE_AREA, [pb.number, pa.capability, 0, 0], ERR.CAP);
+  // Even the right capability does not make another's page one's save area.
+  expectError(lab, a, SYS.SET_SAVE_AREA, [pb.number, pb.capability, 0, 0], ERR.PERM);
+  a.sys.setSaveArea(pa, 16);
+  assert.equal(aegis.field(a.id, E.SAVE) >>> 0, 0x80000000 + pa.number * 4096 + 16);
+});
+
+/** Loads a program that overflows (t0-t2 = 0x10, 0x11, 0x12 first) and stops in its handler. */
+function overflowProgram(env: Environment) {
+  const prog = env.load(asm`
+        .set noreorder
+start:  li      $t0, 0x10
+        li      $t1, 0x11
+        li      $t2, 0x12
+        li      $t3, 0x7fffffff
+ov:     addi    $t3, $t3, 1
+done:   b       done
+        nop
+h:      b       h
+        nop
+`);
+  env.sys.setHandler("Ov", prog.symbols.h);
+  return prog;
+}
+
+Deno.test("Aegis exceptions never write a save area in a page freed and given to another", () => {
+  const lab = boot();
+  const { m, aegis } = lab;
+  const a = aegis.createEnv("a"), b = aegis.createEnv("b");
+  const prog = overflowProgram(a);
+  const save = a.sys.allocPage();
+  a.sys.setSaveArea(save, 0);
+  a.sys.dealloc(save);
+  const home = envRecord(a.id & 0x7f) + E.DEFAULT_SAVE;
+  assert.equal(aegis.field(a.id, E.SAVE) >>> 0, home, "back to the default");
+  const taken = b.sys.allocPage(save.number);
+  for (let off = 0; off < 16; off += 4) setPhysWord(lab, taken.number, off, 0x0b0b0b0b);
+  // A refused request to name b's page keeps the default too.
+  expectError(lab, a, SYS.SET_SAVE_AREA, [taken.number, taken.capability, 0, 0], ERR.PERM);
+  a.enter(prog.origin);
+  assert.equal(m.run({ until: prog.symbols.h, maxInstructions: 1000 }).reason, "breakpoint");
+  for (let off = 0; off < 16; off += 4) {
+    assert.equal(physWord(lab, taken.number, off), 0x0b0b0b0b, `b's page word +${off}`);
+  }
+  assert.equal(aegis.field(a.id, E.DEFAULT_SAVE), 0x10, "saved in the default area instead");
+});
+
+// ---- kernel memory from user mode --------------------------------------------------------------
+
+for (
+  const [op, address, code] of [
+    ["lw", 0x80000000, EXC.AdEL],
+    ["sw", 0x80000000, EXC.AdES],
+    ["lw", 0x80040000, EXC.AdEL],
+    ["sb", 0x80040000, EXC.AdES],
+    ["lw", 0xa0000000, EXC.AdEL],
+    ["sw", 0xa0000000, EXC.AdES],
+    ["lw", 0xc0000000, EXC.AdEL],
+    ["sh", 0xfffffffe, EXC.AdES],
+  ] as const
+) {
+  const name = `${op} 0x${address.toString(16)}`;
+  Deno.test(`Aegis user ${name} raises ${excName(code)} to the env's handler`, () => {
+    const lab = boot();
+    const { m, aegis } = lab;
+    const a = aegis.createEnv("a");
+    const phys = (address & 0x1fffffff) >>> 2;
+    const word = m.bus.ram32[phys];
+    const prog = a.load(asm`
+        .set noreorder
+start:  li      $t3, ${address}
+        li      $t4, 0x5a5a5a5a
+access: ${op}   $t4, 0($t3)
+done:   b       done
+        nop
+h:      b       h
+        nop
+`);
+    a.sys.setHandler(code, prog.symbols.h);
+    const before = kernelState(lab);
+    a.enter(prog.origin);
+    assert.equal(m.run({ until: prog.symbols.h, maxInstructions: 1000 }).reason, "breakpoint");
+    assert.equal(m.cpu.regs[8], prog.symbols.access, "t0 = EPC");
+    assert.equal(m.cpu.regs[9] >>> 0, address, "t1 = BadVAddr");
+    assert.equal(excOf(m.cpu.regs[10]), code);
+    if (op === "lw") assert.equal(m.cpu.regs[12], 0x5a5a5a5a, "nothing loaded");
+    assert.equal(m.bus.ram32[phys], word, "nothing stored");
+    assertUnchanged(lab, before, name, ["pageTable", "stlb", "freeBitmap", "slices"]);
+  });
+}
+
+Deno.test("Aegis user jump into the kernel raises AdEL at the kernel address", () => {
+  const lab = boot();
+  const { m, aegis } = lab;
+  const a = aegis.createEnv("a");
+  const prog = a.load(asm`
+        .set noreorder
+start:  li      $t3, 0x80000080
+jump:   jr      $t3
+        nop
+h:      b       h
+        nop
+`);
+  a.sys.setHandler("AdEL", prog.symbols.h);
+  a.enter(prog.origin);
+  assert.equal(m.run({ until: prog.symbols.h, maxInstructions: 1000 }).reason, "breakpoint");
+  assert.equal(m.cpu.regs[8] >>> 0, 0x80000080, "t0 = EPC, the kernel address");
+  assert.equal(m.cpu.regs[9] >>> 0, 0x80000080, "t1 = BadVAddr");
+  assert.equal(excOf(m.cpu.regs[10]), EXC.AdEL);
+});
+
+for (
+  const [what, instr, code] of [
+    ["mtc0", "mtc0 $zero, $status", EXC.CpU],
+    ["mfc0", "mfc0 $t4, $status", EXC.CpU],
+    ["tlbwr", "tlbwr", EXC.CpU],
+    ["rfe", "rfe", EXC.CpU],
+    ["hcall", "hcall 0x100", EXC.RI],
+  ] as const
+) {
+  Deno.test(`Aegis user ${what} raises ${excName(code)} to the env's handler`, () => {
+    const lab = boot();
+    const { m, aegis } = lab;
+    const a = aegis.createEnv("a");
+    const prog = a.load(asm`
+        .set noreorder
+start:  li      $t4, 0x77
+priv:   ${instr}
+done:   b       done
+        nop
+h:      b       h
+        nop
+`);
+    a.sys.setHandler(code, prog.symbols.h);
+    const before = kernelState(lab);
+    a.enter(prog.origin);
+    assert.equal(m.run({ until: prog.symbols.h, maxInstructions: 1000 }).reason, "breakpoint");
+    assert.equal(m.cpu.regs[8], prog.symbols.priv, "t0 = EPC");
+    assert.equal(excOf(m.cpu.regs[10]), code);
+    assert.equal(m.cpu.regs[12], 0x77);
+    assertUnchanged(lab, before, what, ["pageTable", "stlb", "freeBitmap", "tlbHi", "tlbLo"]);
+  });
+}
+
+// ---- every system call with each argument out of range ----------------------------------------
+
+/** The cast of the table: two unrelated environments, a's children, and ids that name no one. */
+interface World {
+  lab: Lab;
+  /** The caller. */
+  a: Environment;
+  /** An environment a did not create. */
+  b: Environment;
+  /** a's page, its read-only capability, and b's page. */
+  pa: Page;
+  paRo: number;
+  pb: Page;
+  /** A page nobody holds. */
+  free: number;
+  /** A child of a (entry 0x00400000), and one with no entry points at all. */
+  child: number;
+  /** b's child. */
+  bChild: number;
+  /** An id whose environment was destroyed; its slot now holds another. */
+  stale: number;
+  /** An id in a slot never used. */
+  absent: number;
+  /** A slice position b holds, and one nobody holds. */
+  bSlice: number;
+  freeSlice: number;
+}
+
+function world(): World {
+  const lab = boot();
+  const { aegis } = lab;
+  const a = aegis.createEnv("a"), b = aegis.createEnv("b");
+  const pa = a.sys.allocPage(), pb = b.sys.allocPage();
+  const paRo = a.sys.readonlyCapability(pa);
+  const child = a.call(SYS.ENV_ALLOC, 0x00400000).v0;
+  assert.equal(a.call(SYS.ENV_ALLOC, 0).v0, ERR.ADDR, "every env has entry points: 0 is refused");
+  const bChild = b.call(SYS.ENV_ALLOC, 0x00400000).v0;
+  assert.ok(child > 0 && bChild > 0, "ENV_ALLOC works");
+  const gone = aegis.createEnv("gone");
+  const stale = gone.id;
+  aegis.destroyEnvironment(stale, "made stale by the test");
+  const heir = aegis.createEnv("heir");
+  assert.equal(heir.id & 0x7f, stale & 0x7f, "the stale id's slot is live again");
+  const bSlice = b.sys.sliceAlloc(3);
+  const w: World = {
+    lab,
+    a,
+    b,
+    pa,
+    paRo,
+    pb,
+    free: pb.number + 10,
+    child,
+
+    bChild,
+    stale,
+    absent: (1 << 8) | 100,
+    bSlice,
+    freeSlice: 5,
+  };
+  assert.equal(aegis.ownerOf(w.free), 0);
+  return w;
+}
+
+/** One refused call: what it tries, its arguments, the error expected. */
+type Row = [note: string, args: number[], err: number];
+
+/** Rows for a target argument: ids that are not the caller's to configure. */
+function badTargets(w: World): [string, number, number][] {
+  return [
+    ["a nonexistent env", w.absent, ERR.NOENV],
+    ["a stale id", w.stale, ERR.NOENV],
+    ["id -1", -1, ERR.NOENV],
+    ["another's env", w.b.id, ERR.PERM],
+    ["another's child", w.bChild, ERR.PERM],
+  ];
+}
+
+/** Rows for a page argument that names no page an env may hold. */
+function badPages(w: World): [string, number][] {
+  const { aegis } = w.lab;
+  return [
+    ["page -1", -1],
+    ["page past RAM", aegis.pages],
+    ["a huge page", 0x7fffffff],
+    ["a negative page", 0x80000000 | 0],
+    ["kernel page 0", 0],
+    ["the last kernel page", aegis.firstPage - 1],
+  ];
+}
+
+const kernelPage = (w: World, p: number) => p >= 0 && p < w.lab.aegis.firstPage;
+
+const e4 = ERR.NOENV, e8 = ERR.ADDR;
+
+/** The refusals of each system call that takes arguments, by number. */
+const TABLE: Record<number, (w: World) => Row[]> = {
+  [SYS.YIELD]: (w) => [
+    ...badTargets(w).filter(([, , e]) => e === ERR.NOENV).map(([n, id]): Row => [n, [id], e4]),
+    ["0x80 (slot 0)", [0x80], ERR.NOENV],
+  ],
+  [SYS.SCALL]: (w) => [
+    ["id 0", [0], ERR.NOENV],
+    ...badTargets(w).filter(([, , e]) => e === ERR.NOENV).map(([n, id]): Row => [n, [id], e4]),
+  ],
+  [SYS.ACALL]: (w) => [
+    ["id 0", [0], ERR.NOENV],
+    ...badTargets(w).filter(([, , e]) => e === ERR.NOENV).map(([n, id]): Row => [n, [id], e4]),
+  ],
+  [SYS.TLBWR]: (w) => [
+    ...[U.GUARANTEED, U.ENV, U.TRAMPOLINE, 0x7ffff000, 0x80000000, 0xa0000000, 0xfffff000].map(
+      (va): Row => [`va 0x${va.toString(16)}`, [va | 0, w.pa.number, w.pa.capability, 1], e8],
+    ),
+    ...badPages(w).map(([n, p]): Row => [
+      n,
+      [VA, p, w.pa.capability, 1],
+      kernelPage(w, p) ? ERR.CAP : ERR.INVAL,
+    ]),
+    ["capability 0", [VA, w.pa.number, 0, 0], ERR.CAP],
+    ["the read-only capability, writable", [VA, w.pa.number, w.paRo, 1], ERR.CAP],
+    ["another's page", [VA, w.pb.number, w.pa.capability, 0], ERR.CAP],
+    ["a free page", [VA, w.free, w.pa.capability, 0], ERR.CAP],
+    ...badTargets(w).map(([n, id, e]): Row => [
+      `for ${n}`,
+      [VA, w.pa.number, w.pa.capability, 1 | (id << 8)],
+      e,
+    ]),
+    ["for a child, va in the guaranteed region", [
+      U.GUARANTEED,
+      w.pa.number,
+      w.pa.capability,
+      w.child << 8,
+    ], ERR.ADDR],
+    ["for a child, page -1", [VA, -1, w.pa.capability, w.child << 8], ERR.INVAL],
+    ["for a child, capability 0", [VA, w.pa.number, 0, w.child << 8], ERR.CAP],
+    ["for a child, another's page", [VA, w.pb.number, w.pa.capability, w.child << 8], ERR.CAP],
+    ["for a child, read-only capability, writable", [
+      VA,
+      w.pa.number,
+      w.paRo,
+      1 | (w.child << 8),
+    ], ERR.CAP],
+  ],
+  [SYS.TLBVADELETE]: (w) => [
+    ...[U.GUARANTEED, U.TRAMPOLINE, 0x80000000, 0xfffff000].map(
+      (va): Row => [`va 0x${va.toString(16)}`, [va | 0, 0], e8],
+    ),
+    ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [VA, id], e]),
+  ],
+  [SYS.ALLOC]: (w) => [
+    ["page -2", [-2], ERR.INVAL],
+    ["page past RAM", [w.lab.aegis.pages], ERR.INVAL],
+    ["a huge page", [0x7fffffff], ERR.INVAL],
+    ["a negative page", [0x80000000 | 0], ERR.INVAL],
+    ["kernel page 0", [0], ERR.NOMEM],
+    ["the last kernel page", [w.lab.aegis.firstPage - 1], ERR.NOMEM],
+    ["one's own page", [w.pa.number], ERR.NOMEM],
+    ["another's page", [w.pb.number], ERR.NOMEM],
+  ],
+  [SYS.DEALLOC]: (w) => deallocRows(w),
+  [SYS.REVOKE_ANSWER]: (w) => deallocRows(w),
+  [SYS.CAP_READONLY]: (w) => [
+    ...badPages(w).map(([n, p]): Row => [n, [p, w.pa.capability], ERR.INVAL]),
+    ["capability 0", [w.pa.number, 0], ERR.CAP],
+    ["capability + 1", [w.pa.number, w.pa.capability + 1], ERR.CAP],
+    ["the read-only capability", [w.pa.number, w.paRo], ERR.CAP],
+    ["another's page", [w.pb.number, w.pa.capability], ERR.CAP],
+    ["a free page", [w.free, w.pa.capability], ERR.CAP],
+  ],
+  [SYS.SET_HANDLER]: (w) => [
+    ...[-1, HANDLER.COUNT, 32, 1000, EXC.Int, EXC.Sys].map(
+      (c): Row => [`code ${c}`, [c, 0x00400000, 0], ERR.INVAL],
+    ),
+    ...[0, 2, 0x00400001, 0x80000000, 0x80000080, 0xfffffffc].map(
+      (va): Row => [`handler 0x${va.toString(16)}`, [EXC.Ov, va | 0, 0], e8],
+    ),
+    ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [EXC.Ov, 0x00400000, id], e]),
+    ["for a child, a kernel handler", [EXC.Ov, 0x80000080 | 0, w.child], e8],
+  ],
+  [SYS.SET_SAVE_AREA]: (w) => [
+    ...badPages(w).map(([n, p]): Row => [n, [p, w.pa.capability, 0, 0], ERR.INVAL]),
+    ...[-4, -1, 2, 4085, 4088, 4096, 0x7ffffffc].map(
+      (o): Row => [`offset ${o}`, [w.pa.number, w.pa.capability, o, 0], ERR.INVAL],
+    ),
+    ["capability 0", [w.pa.number, 0, 0, 0], ERR.CAP],
+    ["capability + 1", [w.pa.number, w.pa.capability + 1, 0, 0], ERR.CAP],
+    ["the read-only capability", [w.pa.number, w.paRo, 0, 0], ERR.CAP],
+    ["another's page, wrong capability", [w.pb.number, w.pa.capability, 0, 0], ERR.CAP],
+    ["another's page, its capability", [w.pb.number, w.pb.capability, 0, 0], ERR.PERM],
+    ["a free page", [w.free, w.pa.capability, 0, 0], ERR.CAP],
+    ...badTargets(w).map(([n, id, e]): Row => [
+      `for ${n}`,
+      [w.pa.number, w.pa.capability, 0, id],
+      e,
+    ]),
+    ["for a child, the parent's page", [w.pa.number, w.pa.capability, 0, w.child], ERR.PERM],
+  ],
+  [SYS.SET_ENTRY]: (w) => [
+    ...[-1, 4, 1000].map((n): Row => [`entry ${n}`, [n, 0x00400000, 0], ERR.INVAL]),
+    ["sync entry 0", [ENTRY.SYNC, 0, 0], e8],
+    ["async entry 0", [ENTRY.ASYNC, 0, 0], e8],
+    ...[ENTRY.SYNC, ENTRY.ASYNC, ENTRY.SLICE_START, ENTRY.SLICE_END].flatMap((n) =>
+      [0x80000000, 0x80001000, 0xfffffffc, 0x00400002].map(
+        (va): Row => [`entry ${n} at 0x${va.toString(16)}`, [n, va | 0, 0], e8],
+      )
+    ),
+    ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [ENTRY.SYNC, 0x00400000, id], e]),
+  ],
+  [SYS.ENV_ALLOC]: () =>
+    [U.GUARANTEED, U.TRAMPOLINE, 0x80000000, 0x80000080, 0xfffffffc, 0x00400002].map(
+      (va): Row => [`entry 0x${va.toString(16)}`, [va | 0], e8],
+    ),
+  [SYS.ENV_FREE]: (w) => badTargets(w).map(([n, id, e]): Row => [n, [id], e]),
+  [SYS.SLICE_ALLOC]: (w) => [
+    ...[-2, w.lab.aegis.sliceCount, 1000, 0x80000000 | 0].map(
+      (p): Row => [`position ${p}`, [p, 0], ERR.INVAL],
+    ),
+    ["another's position", [w.bSlice, 0], ERR.NOSLOT],
+    ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [w.freeSlice, id], e]),
+  ],
+  [SYS.SLICE_FREE]: (w) => [
+    ...[-1, w.lab.aegis.sliceCount, 1000].map(
+      (p): Row => [`position ${p}`, [p, 0], ERR.INVAL],
+    ),
+    ["another's position", [w.bSlice, 0], ERR.PERM],
+    ["a free position", [w.freeSlice, 0], ERR.PERM],
+    ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [w.bSlice, id], e]),
+  ],
+  [SYS.EXPORT]: () =>
+    [-1, 3, 1000, 0x80000000 | 0].map((x): Row => [`structure ${x}`, [x], ERR.INVAL]),
+  [SYS.PIN]: (w) => [
+    ...badPages(w).map(([n, p]): Row => [n, [p, w.pa.capability], ERR.INVAL]),
+    ["capability 0", [w.pa.number, 0], ERR.CAP],
+    ["the read-only capability", [w.pa.number, w.paRo], ERR.CAP],
+    ["another's page, wrong capability", [w.pb.number, w.pa.capability], ERR.CAP],
+    ["another's page, its capability", [w.pb.number, w.pb.capability], ERR.PERM],
+  ],
+};
+
+/** DEALLOC and REVOKE_ANSWER refuse the same things. */
+function deallocRows(w: World): Row[] {
+  return [
+    ...badPages(w).map(([n, p]): Row => [n, [p, w.pa.capability], ERR.INVAL]),
+    ["capability 0", [w.pa.number, 0], ERR.CAP],
+    ["capability + 1", [w.pa.number, w.pa.capability + 1], ERR.CAP],
+    ["the read-only capability", [w.pa.number, w.paRo], ERR.CAP],
+    ["another's page, wrong capability", [w.pb.number, w.pa.capability], ERR.CAP],
+    ["another's page, its capability", [w.pb.number, w.pb.capability], ERR.PERM],
+    ["a free page", [w.free, w.pa.capability], ERR.CAP],
+  ];
+}
+
+for (const [number, rows] of Object.entries(TABLE)) {
+  const name = SYS_NAMES[Number(number)];
+  Deno.test(`Aegis ${name} refuses each argument out of range and changes nothing`, () => {
+    const w = world();
+    const table = rows(w);
+    assert.ok(table.length > 0);
+    for (const [note, args, err] of table) {
+      try {
+        expectError(w.lab, w.a, Number(number), args, err);
+      } catch (e) {
+        throw new Error(`${name} with ${note}: ${(e as Error).message}`);
+      }
+    }
+  });
+}
+
+Deno.test("Aegis unknown system-call numbers get NOSYS and change nothing", () => {
+  const w = world();
+  for (const n of [SYSCALL_COUNT, SYSCALL_COUNT + 1, 1000, 0x7fffffff, -1, 0x80000000 | 0]) {
+    expectError(w.lab, w.a, n, [1, 2, 3, 4], ERR.NOSYS);
+  }
+});
+
+Deno.test("Aegis table covers every system call an env makes with arguments", () => {
+  const noArgs = [SYS.NULL, SYS.GETID, SYS.UNHANDLED, SYS.TS_HANDLER, SYS.TS_ENTRY];
+  for (let n = 0; n < SYSCALL_COUNT; n++) {
+    if (noArgs.includes(n as typeof noArgs[number])) continue;
+    assert.ok(TABLE[n] !== undefined, `no rows for ${SYS_NAMES[n]}`);
+  }
+});
+
+// Regression (fixed): E.ENTRYHI (0x03c) is E.PINNED[3] (0x030 + 4 * 3): the fourth pin slot holds the ASID in
+// EntryHi form, so it is never free and PIN takes only three pages. See "record fields do not
+// overlap" below for the minimal reproduction and what the overlap lets a guest do.
+Deno.test({
+  name: "Aegis PIN takes PINNED_MAX pages, then refuses one more with NOSLOT",
+
+  fn() {
+    const w = world();
+    const pages = [w.pa];
+    for (let i = 1; i < PINNED_MAX; i++) pages.push(w.a.sys.allocPage());
+    for (const p of pages) w.a.sys.pin(p);
+    const extra = w.a.sys.allocPage();
+    expectError(w.lab, w.a, SYS.PIN, [extra.number, extra.capability], ERR.NOSLOT);
+  },
+});
+
+Deno.test("Aegis ALLOC of any page gets NOMEM once memory is exhausted", () => {
+  const lab = boot({ memoryMB: 1 });
+  const { aegis } = lab;
+  const a = aegis.createEnv("a");
+  const count = aegis.pages - aegis.firstPage;
+  for (let i = 0; i < count; i++) a.sys.allocPage();
+  expectError(lab, a, SYS.ALLOC, [-1], ERR.NOMEM);
+  expectError(lab, a, SYS.ALLOC, [aegis.pages - 1], ERR.NOMEM);
+});
+
+// ---- regressions: holes found and closed (each comment says what was wrong) ------------------
+
+// Regression (fixed): a protected call or directed yield into an environment made with `createEnv` that has
+// not set its entry points kills it. Its SYNC/ASYNC entries (and its initial context pc) are the
+// trampoline's TS_ENTRY stub: `li v0, TS_ENTRY; syscall; break 0x3fe`. The kernel runs the
+// TypeScript entry (if any) and returns to the `break`, whose Bp goes to the default handler,
+// so the callee ends with "unhandled Bp at EPC 0x7fff0038". Any guest can thus end any such
+// environment. Reproduce: a = createEnv, b = createEnv; a's code `li a0, b.id; li v0, SCALL;
+// syscall`; run 200 instructions: b.alive is false.
+for (const [name, number] of [["SCALL", SYS.SCALL], ["ACALL", SYS.ACALL], ["YIELD", SYS.YIELD]]) {
+  Deno.test({
+    name: `Aegis ${name} into an env with default entry points leaves it alive`,
+
+    fn() {
+      const lab = boot();
+      const { m, aegis } = lab;
+      const a = aegis.createEnv("a"), b = aegis.createEnv("b");
+      const prog = a.load(asm`
+        .set noreorder
+start:  li      $a0, ${b.id}
+        li      $v0, ${number}
+        syscall
+done:   b       done
+        nop
+`);
+      a.enter(prog.origin);
+      m.run({ maxInstructions: 200 });
+      assert.deepEqual(aegis.exits, []);
+      assert.equal(b.alive, true);
+    },
+  });
+}
+
+// Regression (fixed): a system call run from TypeScript for one environment can take the ASID of the
+// environment that is on the CPU, and `Aegis.call` then puts back the old EntryHi, so that
+// environment resumes under an ASID another one now holds and reads that one's pages.
+// `#giveAsid` excludes only `current`, which `call` has switched to the callee. Reproduce:
+// a = createEnv, a.load(code), a.map(VA); b0..b61 = createEnv; a.enter(code); x = createEnv;
+// b_i.sys.null() for each, then x.sys.null() (x takes a's ASID); x maps its own page at VA;
+// m.run: a's `lw VA` returns x's word.
+Deno.test({
+  name: "Aegis call for one env never hands out the ASID of the env on the CPU",
+
+  fn() {
+    const lab = boot();
+    const { m, aegis } = lab;
+    const code = asm`
+        .set noreorder
+start:  li      $s0, ${VA}
+        li      $t4, 0
+        lw      $t4, 0($s0)
+done:   b       done
+        nop
+`;
+    const a = aegis.createEnv("a");
+    const prog = a.load(code);
+    setPhysWord(lab, a.map(VA).number, 0, 0xaaaa);
+    const others = Array.from({ length: 62 }, (_, i) => aegis.createEnv(`b${i}`));
+    a.enter(prog.origin);
+    const x = aegis.createEnv("x");
+    for (const b of others) b.sys.null();
+    x.sys.null();
+    x.load(code);
+    setPhysWord(lab, x.map(VA).number, 0, 0xbbbb);
+    m.run({ until: prog.symbols.done, maxInstructions: 2000 });
+    assert.notEqual(m.cpu.regs[12], 0xbbbb, "a read x's page");
+    if (a.alive && aegis.current === a.id) {
+      assert.equal((m.cpu.cp0[CP0.EntryHi] >>> 6) & 63, a.asid, "a runs under its own ASID");
+    }
+  },
+});
+
+// Regression (fixed): when a system call run from TypeScript destroys the environment that is on the CPU
+// (a parent's ENV_FREE of its child, say), `Aegis.call` puts the dead environment's registers,
+// pc and user-mode Status back with CURENV = 0. The CPU goes on running the dead code; its
+// first TLB miss takes the forwarding path with record address 0, which reads handler and save
+// area words out of the kernel's text and loops in kernel mode for good. Reproduce: p =
+// createEnv; c = p.call(ENV_ALLOC, 0x00400000).v0; c allocates and maps a page of `b .` at
+// 0x00400000; aegis.enter(c, 0x00400000); p.call(ENV_FREE, c); m.run({maxInstructions: 2000}):
+// pc ends at 0x8000009c in kernel mode, not in the idle loop.
+Deno.test({
+  name: "Aegis call that frees the env on the CPU leaves the kernel idle",
+
+  fn() {
+    const lab = boot();
+    const { m, aegis } = lab;
+    const p = aegis.createEnv("p");
+    const child = p.call(SYS.ENV_ALLOC, 0x00400000).v0;
+    const page = aegis.call(child, SYS.ALLOC, [-1]);
+    assert.equal(aegis.call(child, SYS.TLBWR, [0x00400000, page.v0, page.v1, 1]).v0, 0);
+    setPhysWord(lab, page.v0, 0, 0x1000ffff); // b .
+    aegis.enter(child, 0x00400000);
+    assert.equal(p.call(SYS.ENV_FREE, child).v0, 0);
+    m.run({ maxInstructions: 2000 });
+    assert.equal(aegis.current, 0);
+    const idle = aegis.symbols.idle;
+    assert.ok(m.cpu.pc === idle || m.cpu.pc === idle + 4, `pc 0x${(m.cpu.pc >>> 0).toString(16)}`);
+  },
+});
+
+/** How many bytes each field of an environment record spans (4 unless listed). */
+const FIELD_BYTES: Partial<Record<keyof typeof E, number>> = {
+  PINNED: 4 * PINNED_MAX,
+  HANDLERS: 4 * HANDLER.COUNT,
+  DEFAULT_SAVE: 12,
+  CONTEXT: 4 * 35,
+  REPOSSESSED: 4 * E.REPOSSESSED_MAX,
+};
+
+// Regression (fixed): E.ENTRYHI = 0x03c lies inside E.PINNED (0x030, PINNED_MAX = 4 words). Reproduce: sort the
+// fields by offset; PINNED ends at 0x040 but ENTRYHI starts at 0x03c. Consequences, each through
+// guest system calls only: (1) freeing page number ASID << 6 clears every record whose PINNED
+// slot holds that number, so one env's DEALLOC sets another's ENTRYHI to -1 and its protected
+// entries then run under ASID 63; (2) with that slot "free", an env that pins four pages writes
+// the fourth page number into its own ENTRYHI, choosing the address space SCALL/ACALL/YIELD put
+// it in (allocate page victimAsid << 6 by name, pin it). The two tests after this one show both.
+Deno.test({
+  name: "Aegis environment record fields do not overlap and fit in the record",
+
+  fn() {
+    const fields = Object.entries(E)
+      .filter(([name]) => name !== "REPOSSESSED_MAX")
+      .map(([name, at]) => ({ name, at, end: at + (FIELD_BYTES[name as keyof typeof E] ?? 4) }))
+      .sort((x, y) => x.at - y.at);
+    for (let i = 1; i < fields.length; i++) {
+      const [p, q] = [fields[i - 1], fields[i]];
+      assert.ok(p.end <= q.at, `${p.name} (to 0x${p.end.toString(16)}) overlaps ${q.name}`);
+    }
+    assert.ok(fields.at(-1)!.end <= 4096);
+  },
+});
+
+/** Makes `n` environments nobody uses, so the next ones get ASIDs above `n`. */
+function fillers(lab: Lab, n: number): void {
+  for (let i = 0; i < n; i++) lab.aegis.createEnv(`filler${i}`);
+}
+
+/** Loads into `env` at 0x00500000 a protected entry that stops; returns its address. */
+function stopEntry(env: Environment): number {
+  const entry = env.load(
+    asm`
+        .set noreorder
+entry:  b       entry
+        nop
+`,
+    0x00500000,
+  ).origin;
+  env.sys.setEntry("sync", entry);
+  return entry;
+}
+
+/** Makes `caller` SCALL `callee` and runs to `entry`; returns the ASID in EntryHi there. */
+function scallAsid(lab: Lab, caller: Environment, callee: Environment, entry: number): number {
+  const prog = caller.load(asm`
+        .set noreorder
+start:  li      $a0, ${callee.id}
+        li      $v0, ${SYS.SCALL}
+        syscall
+done:   b       done
+        nop
+`);
+  caller.enter(prog.origin);
+  assert.equal(lab.m.run({ until: entry, maxInstructions: 500 }).reason, "breakpoint");
+  assert.equal(lab.aegis.current, callee.id);
+  return (lab.m.cpu.cp0[CP0.EntryHi] & TLB.ASID_MASK) >>> TLB.ASID_SHIFT;
+}
+
+// Regression (fixed): see "record fields do not overlap". Reproduce: four filler envs, then a (ASID 5) and b;
+// b.sys.dealloc(b.sys.allocPage(a.asid << 6)); a's E.ENTRYHI is now -1, and a SCALL into a
+// lands with EntryHi ASID 63.
+Deno.test({
+  name: "Aegis one env's DEALLOC changes no other env's record",
+
+  fn() {
+    const lab = boot();
+    const { aegis } = lab;
+    fillers(lab, 4);
+    const a = aegis.createEnv("a"), b = aegis.createEnv("b"), c = aegis.createEnv("c");
+    const entry = stopEntry(a);
+    const before = kernelState(lab).envs.slice(envIndex(a), envIndex(a) + 1024);
+    b.sys.dealloc(b.sys.allocPage(a.asid << 6));
+    const after = kernelState(lab).envs.slice(envIndex(a), envIndex(a) + 1024);
+    assert.deepEqual(after, before, "a's record changed");
+    assert.equal(scallAsid(lab, c, a, entry), a.asid);
+  },
+});
+
+/** Index of `env`'s record in the `envs` region of a KernelState. */
+const envIndex = (env: Environment) => (env.id & 0x7f) * 1024;
+
+// Regression (fixed): see "record fields do not overlap". Reproduce: four fillers, then a, v (the victim), c;
+// a frees page a.asid << 6 (allocated by name) to clear its fourth pin slot, pins three pages,
+// then pins page v.asid << 6 (allocated by name): a's E.ENTRYHI = v.asid << 6, and c's SCALL
+// into a lands with EntryHi ASID = v's: a runs in v's address space.
+Deno.test({
+  name: "Aegis PIN cannot choose the address space an env's protected entry runs in",
+
+  fn() {
+    const lab = boot();
+    const { aegis } = lab;
+    fillers(lab, 4);
+    const a = aegis.createEnv("a"), v = aegis.createEnv("victim"), c = aegis.createEnv("c");
+    const entry = stopEntry(a);
+    a.sys.dealloc(a.sys.allocPage(a.asid << 6));
+    for (let i = 0; i < 3; i++) a.sys.pin(a.sys.allocPage());
+    try {
+      a.sys.pin(a.sys.allocPage(v.asid << 6));
+    } catch {
+      // Refusing the fourth pin is one way to be safe.
+    }
+    const asid = scallAsid(lab, c, a, entry);
+    assert.notEqual(asid, v.asid, "a runs in the victim's address space");
+    assert.equal(asid, a.asid);
+  },
+});
+
+// Regression (ABI, fixed): TLBWR names its target environment as `id << TLBWR_TARGET_SHIFT` in a3, which keeps
+// 24 bits of the id, but ids carry a 23-bit generation above an 8-bit slot. Once a slot has been
+// reused 65536 times its children can no longer be named: the id is truncated and the call fails
+// with NOENV (or, were the truncated id live, would act on the wrong environment). Reproduce: set
+// the GENERATION word of the next free slot to 0x10000 (standing in for 65536 reuses); child =
+// a.call(ENV_ALLOC, ...); a.call(TLBWR, va, page, cap, child << 8) returns NOENV, not 0.
+Deno.test({
+  name: "Aegis TLBWR can name any child as its target",
+
+  fn() {
+    const lab = boot();
+    const { aegis } = lab;
+    const a = aegis.createEnv("a");
+    const slot = (a.id & 0x7f) + 1;
+    aegis.mem.w32(envRecord(slot) + E.GENERATION, 0x10000);
+    const child = a.call(SYS.ENV_ALLOC, 0x00400000).v0;
+    assert.equal(child & 0x7f, slot);
+    const p = a.sys.allocPage();
+    const r = a.call(SYS.TLBWR, VA, p.number, p.capability, (child << 8) | 0);
+    assert.equal(r.v0, 0, `TLBWR for child 0x${child.toString(16)}: ${r.v0}`);
+  },
+});
