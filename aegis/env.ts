@@ -311,6 +311,18 @@ export class Environment implements SyscallPath {
     return page;
   }
 
+  /** This object's own bookkeeping (where `load` goes next, what it mapped), for snapshots. */
+  faceState(): { nextCode: number; mappings: Map<number, Page> } {
+    return { nextCode: this.#nextCode, mappings: new Map(this.mappings) };
+  }
+
+  /** Puts back bookkeeping taken by `faceState`. */
+  restoreFace(s: { nextCode: number; mappings: Map<number, Page> }): void {
+    this.#nextCode = s.nextCode;
+    this.mappings.clear();
+    for (const [va, p] of s.mappings) this.mappings.set(va, p);
+  }
+
   /** Puts this environment on the CPU at `pc` (user mode); the next `machine.run` runs it. */
   enter(pc: number): void {
     this.aegis.enter(this.id, pc);

@@ -88,6 +88,38 @@ export interface ExceptionInfo {
   cause: number;
 }
 
+/** The kernel's TypeScript-side state, as `Aegis.snapshot` copies it. */
+export interface AegisState {
+  /** The slice vector. */
+  slices: Int32Array;
+  /** Slice position, capability seed, run counter. */
+  words: [number, number, number];
+  /** ASID owners and when each slot last ran. */
+  asidOwner: Int32Array;
+  /** When each slot last ran. */
+  lastRun: Float64Array;
+  /** Names of environments. */
+  names: Map<number, string>;
+  /** TypeScript handlers. */
+  tsHandlers: Map<number, Map<number, TsHandler>>;
+  /** TypeScript entry points. */
+  tsEntries: Map<number, (caller: number) => void>;
+  /** Environments that ended. */
+  exits: EnvExit[];
+  /** TypeScript faces, and each one's bookkeeping. */
+  environments: Map<number, Environment>;
+  /** Each face's bookkeeping. */
+  faces: Map<number, ReturnType<Environment["faceState"]>>;
+  /** Pages under revocation. */
+  revocations: Map<number, number>;
+  /** Notices waiting. */
+  notices: Map<number, { code: number; value: number }[]>;
+  /** Environments in their end-of-slice upcall. */
+  inUpcall: Set<number>;
+  /** Overruns in a row. */
+  overruns: Map<number, number>;
+}
+
 /** Reads and writes the kernel's words in the machine's memory by kseg0 address. */
 export class KernelMemory {
   readonly #ram32: Int32Array;
@@ -1228,6 +1260,52 @@ export class Aegis {
       if (this.mem.r32(rec + E.PINNED + 4 * i) === p) return true;
     }
     return false;
+  }
+
+  /**
+   * The kernel's TypeScript-side state (its memory-side state is in the machine's RAM and goes
+   * with the machine's snapshot). Restore it into the same kernel only.
+   */
+  snapshot(): AegisState {
+    return {
+      slices: this.slices.slice(),
+      words: [this.#slicePos, this.#seed, this.#runs] as [number, number, number],
+      asidOwner: this.#asidOwner.slice(),
+      lastRun: this.#lastRun.slice(),
+      names: new Map(this.names),
+      tsHandlers: new Map([...this.tsHandlers].map(([k, v]) => [k, new Map(v)])),
+      tsEntries: new Map(this.tsEntries),
+      exits: this.exits.map((x) => ({ ...x })),
+      environments: new Map(this.environments),
+      faces: new Map([...this.environments].map(([id, e]) => [id, e.faceState()])),
+      revocations: new Map(this.revocations),
+      notices: new Map([...this.#notices].map(([k, v]) => [k, v.map((n) => ({ ...n }))])),
+      inUpcall: new Set(this.#inUpcall),
+      overruns: new Map(this.#overruns),
+    };
+  }
+
+  /** Puts back a state taken by `snapshot`. */
+  restore(s: AegisState): void {
+    this.slices.set(s.slices);
+    [this.#slicePos, this.#seed, this.#runs] = s.words;
+    this.#asidOwner.set(s.asidOwner);
+    this.#lastRun.set(s.lastRun);
+    const refill = <K, V>(to: Map<K, V>, from: Map<K, V>) => {
+      to.clear();
+      for (const [k, v] of from) to.set(k, v);
+    };
+    refill(this.names, s.names);
+    refill(this.tsHandlers, new Map([...s.tsHandlers].map(([k, v]) => [k, new Map(v)])));
+    refill(this.tsEntries, s.tsEntries);
+    this.exits.splice(0, this.exits.length, ...s.exits.map((x) => ({ ...x })));
+    refill(this.environments, s.environments);
+    for (const [id, face] of s.faces) this.environments.get(id)?.restoreFace(face);
+    refill(this.revocations, s.revocations);
+    refill(this.#notices, new Map([...s.notices].map(([k, v]) => [k, v.map((n) => ({ ...n }))])));
+    this.#inUpcall.clear();
+    for (const id of s.inUpcall) this.#inUpcall.add(id);
+    refill(this.#overruns, s.overruns);
   }
 
   /** The hardware TLB's valid entries, as a table. */

@@ -24,6 +24,10 @@ export interface Device {
   write(offset: number, bytes: 1 | 2 | 4, value: number): void;
   /** Returns the device to its power-on state (optional). */
   reset?(): void;
+  /** A copy of the device's state, for machine snapshots (optional: stateless devices). */
+  snapshot?(): unknown;
+  /** Puts back a state taken by `snapshot`. */
+  restore?(state: unknown): void;
 }
 
 /** Where devices raise and lower the CPU's hardware interrupt lines (Cause.IP2..IP7 = 0..5). */
@@ -74,6 +78,17 @@ export class EventQueue {
       this.#cycles.shift();
       this.#actions.shift()!();
     }
+  }
+
+  /** A copy of the pending events (the same actions, for the same machine). */
+  snapshot(): { cycles: number[]; actions: (() => void)[] } {
+    return { cycles: this.#cycles.slice(), actions: this.#actions.slice() };
+  }
+
+  /** Puts back the events of `snapshot`. */
+  restore(s: { cycles: number[]; actions: (() => void)[] }): void {
+    this.#cycles = s.cycles.slice();
+    this.#actions = s.actions.slice();
   }
 
   /** Drops every pending event. */

@@ -123,6 +123,14 @@ export class Console {
     this.onInput(typeof input === "string" ? encoder.encode(input) : Uint8Array.from(input));
   }
 
+  /** Forgets everything written after the first `length` bytes (for machine snapshots). */
+  truncate(length: number): void {
+    if (length >= this.#length) return;
+    this.#length = length;
+    this.#term.reset();
+    this.#parsed = 0;
+  }
+
   /** Releases the terminal. */
   dispose(): void {
     this.#term.dispose();

@@ -103,6 +103,21 @@ export class Csr implements Device, IoInterrupts {
     this.#update();
   }
 
+  /** A copy of the CSR's state. */
+  snapshot(): unknown {
+    return [this.#status, this.#stored, this.#leds, this.#line];
+  }
+
+  /** Puts back a state taken by `snapshot`. */
+  restore(state: unknown): void {
+    [this.#status, this.#stored, this.#leds, this.#line] = state as [
+      number,
+      number,
+      number,
+      boolean,
+    ];
+  }
+
   /** Returns to power-on: enables, controls and LEDs cleared; device requests are kept. */
   reset(): void {
     this.#stored = 0;

@@ -20,7 +20,7 @@
  */
 
 import { Bus, EventQueue } from "./bus.ts";
-import { Cpu } from "./cpu.ts";
+import { Cpu, type CpuSnapshot } from "./cpu.ts";
 import { CP0, SR, VECTOR } from "./cp0.ts";
 import { Csr } from "./csr.ts";
 import { Dz } from "./dz.ts";
@@ -69,6 +69,26 @@ export interface RunResult {
   instructions: number;
   /** Cycles elapsed in this run. */
   cycles: number;
+}
+
+/** Everything `DECstation.snapshot` keeps: restore it into the same machine only. */
+export interface MachineSnapshot {
+  /** The CPU. */
+  cpu: CpuSnapshot;
+  /** A copy of RAM. */
+  ram: Uint8Array;
+  /** Each device's state, in bus order. */
+  devices: unknown[];
+  /** Pending device events. */
+  events: ReturnType<EventQueue["snapshot"]>;
+  /** How many console bytes had been written. */
+  consoleLength: number;
+  /** Halt status, the loaded program, its symbols. */
+  halted: DECstation["halted"];
+  /** The program the PROM enters at reset. */
+  program: LoadedProgram | null;
+  /** The loaded ELF's symbols. */
+  symbols: ElfImage["symbols"];
 }
 
 /** A hypercall handler registered with the machine. */
@@ -293,6 +313,41 @@ export class DECstation {
     this.reset();
     this.loadElf(bytes, argv);
     return this.run(limits);
+  }
+
+  /**
+   * The whole machine state (CPU, RAM, devices, pending events, console length), so an
+   * experiment can be repeated from the same point with `restore`. Copies RAM: 32 MB by default.
+   */
+  snapshot(): MachineSnapshot {
+    return {
+      cpu: this.cpu.snapshot(),
+      ram: this.bus.ram8.slice(),
+      devices: this.bus.devices.map((d) => d.snapshot?.()),
+      events: this.events.snapshot(),
+      consoleLength: this.console.bytes.length,
+      halted: this.halted === null ? null : { ...this.halted },
+      program: this.#program === null ? null : { ...this.#program, argv: [...this.#program.argv] },
+      symbols: this.symbols,
+    };
+  }
+
+  /** Puts the machine back as `snapshot` found it; throws for a snapshot of another machine. */
+  restore(s: MachineSnapshot): void {
+    if (s.ram.length !== this.bus.ramSize || s.devices.length !== this.bus.devices.length) {
+      throw new RangeError(
+        `This snapshot is of a machine with ${s.ram.length >> 20} MB and ${s.devices.length} ` +
+          `devices; this one has ${this.bus.ramSize >> 20} MB and ${this.bus.devices.length}`,
+      );
+    }
+    this.bus.ram8.set(s.ram);
+    this.cpu.restore(s.cpu);
+    this.bus.devices.forEach((d, i) => d.restore?.(s.devices[i]));
+    this.events.restore(s.events);
+    this.console.truncate(s.consoleLength);
+    this.halted = s.halted === null ? null : { ...s.halted };
+    this.#program = s.program === null ? null : { ...s.program, argv: [...s.program.argv] };
+    this.symbols = s.symbols;
   }
 
   /** A one-line description. */

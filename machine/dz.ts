@@ -173,6 +173,30 @@ export class Dz implements Device {
     this.#update();
   }
 
+  /** A copy of the controller's state, its silo and the input waiting on each line. */
+  snapshot(): unknown {
+    return {
+      regs: [this.#csr, this.#tline, this.#trdy, this.#tcr, this.#level],
+      lpr: this.#lpr.slice(),
+      silo: this.#silo.slice(),
+      wire: this.#wire.map((w) => w.slice()),
+    };
+  }
+
+  /** Puts back a state taken by `snapshot`. */
+  restore(state: unknown): void {
+    const s = state as {
+      regs: [number, number, boolean, number, boolean];
+      lpr: number[];
+      silo: number[];
+      wire: number[][];
+    };
+    [this.#csr, this.#tline, this.#trdy, this.#tcr, this.#level] = s.regs;
+    this.#lpr = s.lpr.slice();
+    this.#silo = s.silo.slice();
+    this.#wire = s.wire.map((w) => w.slice());
+  }
+
   /** Clears every register and the silo (as CSR.CLR does); bytes on the wire stay. */
   reset(): void {
     this.#csr = 0;

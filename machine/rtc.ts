@@ -251,6 +251,27 @@ export class Rtc implements Device {
     this.#update();
   }
 
+  /** A copy of the clock's registers, time of day and event schedule. */
+  snapshot(): unknown {
+    return {
+      ram: this.#ram.slice(),
+      time: [this.#sec, this.#min, this.#hour, this.#dow, this.#day, this.#month, this.#year],
+      rest: [this.#flags, this.#line, this.#tick, this.#nextPeriodic, this.#nextSecond],
+    };
+  }
+
+  /** Puts back a state taken by `snapshot` (its events come back with the machine's queue). */
+  restore(state: unknown): void {
+    const s = state as {
+      ram: Uint8Array;
+      time: number[];
+      rest: [number, boolean, number, number, number];
+    };
+    this.#ram.set(s.ram);
+    [this.#sec, this.#min, this.#hour, this.#dow, this.#day, this.#month, this.#year] = s.time;
+    [this.#flags, this.#line, this.#tick, this.#nextPeriodic, this.#nextSecond] = s.rest;
+  }
+
   /** The RESET pin: clears PIE, AIE, UIE, SQWE and the flags; time, A and NVRAM are kept. */
   reset(): void {
     this.#catchUp();

@@ -5,8 +5,14 @@
  * @module
  */
 
-import { DECstation, type DECstationOptions } from "../machine/decstation.ts";
-import { Aegis, type AegisOptions } from "../aegis/kernel.ts";
+import { DECstation, type DECstationOptions, type MachineSnapshot } from "../machine/decstation.ts";
+import { Aegis, type AegisOptions, type AegisState } from "../aegis/kernel.ts";
+
+/** A lab's snapshot: the machine and the kernel's TypeScript-side state. */
+export interface LabSnapshot extends MachineSnapshot {
+  /** Aegis's state outside the machine's memory. */
+  aegis: AegisState;
+}
 
 /** Options for booting a lab. */
 export interface LabOptions extends DECstationOptions, AegisOptions {}
@@ -20,6 +26,17 @@ export class Lab extends DECstation {
   constructor(options: LabOptions = {}) {
     super(options);
     this.aegis = new Aegis(this, options);
+  }
+
+  /** The whole state, machine and kernel, to repeat an experiment from here with `restore`. */
+  override snapshot(): LabSnapshot {
+    return { ...super.snapshot(), aegis: this.aegis.snapshot() };
+  }
+
+  /** Puts the machine and the kernel back as `snapshot` found them. */
+  override restore(s: LabSnapshot): void {
+    super.restore(s);
+    this.aegis.restore(s.aegis);
   }
 
   /** One line: the machine, the kernel's environments, emulated time. */
