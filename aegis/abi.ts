@@ -67,16 +67,12 @@ export const SYS = {
   GETID: 18,
   /** Used by the trampoline: the environment had no handler for an exception (t0-t2 as saved). */
   UNHANDLED: 19,
-  /** Used by the trampoline: run the TypeScript handler registered for this exception. */
-  TS_HANDLER: 20,
-  /** Used by the trampoline: run the TypeScript entry point of a protected call. */
-  TS_ENTRY: 21,
   /** Pin page a0 (capability a1) so revocation never repossesses it; up to PINNED_MAX pages. */
-  PIN: 22,
+  PIN: 20,
 } as const;
 
 /** How many system calls there are; a number at or above this gets ERR.NOSYS. */
-export const SYSCALL_COUNT = 23;
+export const SYSCALL_COUNT = 21;
 
 /** Names of the system calls, by number. */
 export const SYS_NAMES: readonly string[] = Object.keys(SYS);
@@ -153,6 +149,31 @@ export const EXPORT = {
 /** How many pages an environment may pin against repossession. */
 export const PINNED_MAX = 4;
 
+/** What a TypeScript exception handler learns about an exception. */
+export interface ExceptionInfo {
+  /** Exception code (the hardware's, or HANDLER.REVOKE / HANDLER.REPOSSESSED). */
+  code: number;
+  /** Its name ("Ov", "TLBL", ..., "Revoke", "Repossessed"). */
+  name: string;
+  /** The exception PC. */
+  epc: number;
+  /** The faulting address (for REVOKE, the page; for REPOSSESSED, the vector's length). */
+  badVAddr: number;
+  /** The Cause register. */
+  cause: number;
+  /**
+   * The environment's registers as the exception found them (t0-t2 included); changes made here
+   * take effect when it resumes.
+   */
+  regs: Int32Array;
+}
+
+/**
+ * A TypeScript exception handler: returns "resume" to go on at the exception PC, a number to go
+ * on at that pc instead, or "kill" to end the environment.
+ */
+export type TsHandler = (x: ExceptionInfo) => "resume" | "kill" | number;
+
 /** The two result registers of a system call. */
 export interface SyscallResult {
   /** v0: the result, or a negative error code. */
@@ -174,4 +195,6 @@ export interface SyscallPath {
   read32(va: number): number;
   /** Writes the word at user address `va` through a writable binding; throws if there is none. */
   write32(va: number, value: number): void;
+  /** Handles exception `code` (a hardware code or HANDLER code) with a TypeScript function. */
+  onException(code: number, handler: TsHandler): void;
 }

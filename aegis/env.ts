@@ -21,9 +21,10 @@ import {
   type SyscallPath,
   type SyscallResult,
   TLBWR,
+  type TsHandler,
 } from "./abi.ts";
-import type { Aegis, TsHandler } from "./kernel.ts";
-import { E, PAGE_SIZE, TRAMP, U } from "./layout.ts";
+import type { Aegis } from "./kernel.ts";
+import { E, PAGE_SIZE, U } from "./layout.ts";
 
 /** A system call that failed: carries the kernel's error code. */
 export class AegisError extends Error {
@@ -261,7 +262,7 @@ export class Environment implements SyscallPath {
     let table = this.aegis.tsHandlers.get(this.id);
     if (table === undefined) this.aegis.tsHandlers.set(this.id, table = new Map());
     table.set(c, handler);
-    this.sys.setHandler(c, U.TRAMPOLINE + TRAMP.TS_HANDLER);
+    this.sys.setHandler(c, U.TS_HANDLER);
   }
 
   #nextCode = 0x00400000;

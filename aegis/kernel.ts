@@ -22,6 +22,7 @@ import { CP0, EXC, EXC_NAMES, SR, TLB } from "../machine/cp0.ts";
 import {
   ENTRY,
   ERR,
+  type ExceptionInfo,
   EXPORT,
   HANDLER,
   PINNED_MAX,
@@ -31,6 +32,7 @@ import {
   type SyscallResult,
   TLBWR,
   TLBWR_TARGET_SHIFT,
+  type TsHandler,
 } from "./abi.ts";
 import { ASM_SYSCALLS, HC, idleSource, kernelSource } from "./kernel_asm.ts";
 import { COSTS } from "./costs.ts";
@@ -69,23 +71,6 @@ export interface AegisOptions {
   clockRate?: number;
   /** Seed for the capability generator (default: random); fix it for reproducible runs. */
   seed?: number;
-}
-
-/** A TypeScript exception handler: returns "resume" to go on at EPC, or a new pc. */
-export type TsHandler = (x: ExceptionInfo) => "resume" | "kill" | number;
-
-/** What a handler learns about an exception. */
-export interface ExceptionInfo {
-  /** Exception code (EXC or HANDLER). */
-  code: number;
-  /** Its name. */
-  name: string;
-  /** The exception PC. */
-  epc: number;
-  /** The faulting address (or, for REVOKE, the page). */
-  badVAddr: number;
-  /** The Cause register. */
-  cause: number;
 }
 
 /** The kernel's TypeScript-side state, as `Aegis.snapshot` copies it. */
@@ -237,14 +222,7 @@ export class Aegis {
         syscall
         break   0x3fe
         nop
-        li      $v0, ${SYS.TS_HANDLER}
-        syscall
-        break   0x3fe
-        nop
-        move    $t9, $v0          # TRAMP.TS_ENTRY: the caller's id, for the function
-        li      $v0, ${SYS.TS_ENTRY}
-        syscall
-1:      li      $v0, ${SYS.YIELD}  # then give the slice back, whenever it comes
+1:      li      $v0, ${SYS.YIELD}  # TRAMP.YIELD_LOOP: give the slice back, whenever it comes
         move    $a0, $zero
         syscall
         b       1b
@@ -339,7 +317,7 @@ export class Aegis {
   /** Creates an environment called `name` from TypeScript; throws when no slot is free. */
   createEnv(name = `env${this.envIds.length + 1}`): Environment {
     this.machine.cpu.charge(COSTS.envAlloc);
-    const id = this.createEnvironment(U.TRAMPOLINE + TRAMP.TS_ENTRY);
+    const id = this.createEnvironment(U.TS_ENTRY);
     if (id < 0) throw new Error(`No free environment slot: all ${ENV.SLOTS - 1} are in use`);
     this.names.set(id, name);
     const env = new Environment(this, id, name);
@@ -700,13 +678,6 @@ export class Aegis {
         );
         return;
       }
-      case SYS.TS_HANDLER:
-        return this.#runTsHandler(caller);
-      case SYS.TS_ENTRY:
-        // The trampoline kept the caller's id (v0 at the entry) in t9.
-        cpu.charge(COSTS.query);
-        this.tsEntries.get(caller)?.(r[25]);
-        break;
       default:
         v0 = ERR.NOSYS;
     }
@@ -885,6 +856,8 @@ export class Aegis {
     cpu.charge(COSTS.guaranteed);
     const va = cpu.cp0[CP0.BadVAddr] >>> 0;
     const page = va & ~(PAGE_SIZE - 1);
+    if (va === U.TS_HANDLER) return this.#runTsHandler(this.current);
+    if (va === U.TS_ENTRY) return this.#runTsEntry(this.current);
     let pa = -1;
     if (page === U.TRAMPOLINE) pa = K.TRAMPOLINE;
     else if (page === U.ENV) pa = this.mem.r32(K.GLOBALS + G.CURENV);
@@ -918,7 +891,15 @@ export class Aegis {
     this.#eret(mem.r32(rec + E.HANDLERS + 4 * code));
   }
 
-  /** Runs the TypeScript handler for the exception whose t0-t2 the trampoline holds. */
+  /** Runs the TypeScript entry function of `id` (a protected call landed; v0 = the caller). */
+  #runTsEntry(id: number): void {
+    const cpu = this.machine.cpu;
+    cpu.charge(COSTS.query);
+    this.tsEntries.get(id)?.(cpu.regs[2]);
+    if (this.slotOf(id) >= 0 && this.current === id) this.#eret(U.TRAMPOLINE + TRAMP.YIELD_LOOP);
+  }
+
+  /** Runs the TypeScript handler for the exception forwarded with t0-t2 = EPC, BadVAddr, Cause. */
   #runTsHandler(caller: number): void {
     const cpu = this.machine.cpu, r = cpu.regs, mem = this.mem;
     cpu.charge(COSTS.query);
@@ -934,19 +915,20 @@ export class Aegis {
       epc: r[8] >>> 0,
       badVAddr: r[9] >>> 0,
       cause: r[10] >>> 0,
+      regs: r,
     };
+    // Show the handler the registers as the exception found them (t0-t2 from the save area);
+    // its changes to them stand when it resumes.
+    const save = mem.r32(envRecord(caller & 0x7f) + E.SAVE);
+    r[8] = mem.r32(save);
+    r[9] = mem.r32(save + 4);
+    r[10] = mem.r32(save + 8);
     const verdict = handler === undefined ? "kill" : handler(info);
     if (verdict === "kill") {
       this.destroyEnvironment(caller, `killed by its TypeScript handler for ${info.name}`);
       return;
     }
-    // Resume: put back t0-t2 from the save area and return to the pc the handler chose.
-    const save = mem.r32(envRecord(caller & 0x7f) + E.SAVE);
-    const pc = verdict === "resume" ? info.epc : verdict;
-    r[8] = mem.r32(save);
-    r[9] = mem.r32(save + 4);
-    r[10] = mem.r32(save + 8);
-    this.#eret(pc);
+    this.#eret(verdict === "resume" ? info.epc : verdict);
   }
 
   // ---- time slices ---------------------------------------------------------------------------

@@ -140,6 +140,14 @@ export const U = {
   ENV: 0x7ff20000,
   /** The trampoline, read-only and executable. */
   TRAMPOLINE: 0x7fff0000,
+  /**
+   * Never mapped: a handler address that means "the TypeScript handler". Aegis forwards the
+   * exception there as to any handler; the fetch misses in the guaranteed region and the kernel,
+   * seeing this address, runs the TypeScript function with every register as the trap left it.
+   */
+  TS_HANDLER: 0x7fff1000,
+  /** Never mapped: an entry point that means "the TypeScript entry function", likewise. */
+  TS_ENTRY: 0x7fff2000,
   /** One past the end of kuseg. */
   END: 0x80000000,
 } as const;
@@ -152,10 +160,8 @@ export const TRAMP = {
   SYSCALL_DONE: 0x004,
   /** The default exception handler: reports the exception to the kernel, which ends the env. */
   UNHANDLED: 0x010,
-  /** The handler for exceptions handled by a TypeScript function. */
-  TS_HANDLER: 0x020,
-  /** Where a protected call to a TypeScript entry point lands. */
-  TS_ENTRY: 0x030,
+  /** A loop that yields forever: where an environment goes after a TypeScript entry function. */
+  YIELD_LOOP: 0x020,
 } as const;
 
 /** The page table's physical size for `ramBytes` of RAM, in bytes. */

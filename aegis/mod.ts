@@ -13,7 +13,7 @@
  * @module
  */
 
-export { Aegis, type AegisOptions, type ExceptionInfo, type TsHandler } from "./kernel.ts";
+export { Aegis, type AegisOptions } from "./kernel.ts";
 export {
   AegisError,
   Environment,

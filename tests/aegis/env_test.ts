@@ -63,3 +63,32 @@ Deno.test("Aegis prints its environments, TLB, STLB and page owners as tables", 
   assert.match(String(p), /^Page 0x[0-9a-f]{4} rw, owner demo, capability 0x[0-9a-f]{8}$/);
   assert.match(String(m), /Aegis: 1 environments/);
 });
+
+Deno.test("Environment TypeScript handler sees the registers as the trap found them and may set them", () => {
+  const m = new Lab({ seed: 3 });
+  const e = m.aegis.createEnv("x");
+  const prog = e.load(asm`
+        .set noreorder
+        li      $v0, 1234
+        li      $t0, 10
+        li      $t1, 11
+        li      $t2, 12
+        li      $a0, 77
+        break   0x3c0
+        move    $s0, $v0                  # the handler's answer
+        move    $s1, $t0
+1:      b       1b
+        nop
+`);
+  const seen: number[] = [];
+  e.onException("Bp", (x) => {
+    seen.push(x.regs[2], x.regs[8], x.regs[9], x.regs[10], x.regs[4]);
+    x.regs[2] = x.regs[4] * 2;
+    return x.epc + 4;
+  });
+  e.enter(prog.origin);
+  m.run({ maxInstructions: 400 });
+  assert.deepEqual(seen, [1234, 10, 11, 12, 77]);
+  assert.equal(m.cpu.regs[16], 154);
+  assert.equal(m.cpu.regs[17], 10, "t0 is the program's again");
+});
