@@ -45,6 +45,44 @@ const CTX = E.CONTEXT;
 /** The registers a context save keeps: all but zero, k0 and k1. */
 const SAVED = [...Array(32).keys()].filter((r) => r !== 0 && r !== 26 && r !== 27);
 
+/**
+ * A protected control transfer (label `sys_NAME`): check the callee's id against its record,
+ * make it the current environment, tell it the caller's id in v0, switch to its address space
+ * and enter it at the entry point at `entry` in its record. A synchronous transfer also donates
+ * the caller's slice and its future instances (DONATED_TO); an asynchronous one donates only the
+ * rest of this slice, which needs no record.
+ */
+function transfer(name: string, entry: number, donate: boolean): string {
+  return `sys_${name}:
+        andi    $k0, $a0, 0x7f
+        sll     $k0, $k0, 12
+        lui     $k1, ${hi(K.ENVS)}
+        addu    $k0, $k0, $k1                # the callee's record
+        lw      $k1, ${E.ID}($k0)
+        bne     $k1, $a0, pct_noenv
+        lui     $v0, ${hi(K.GLOBALS)}
+        lw      $k1, 0($v0)                  # the caller's record
+        sw      $k0, 0($v0)                  # the callee runs now
+${
+    donate
+      ? `        sw      $a0, ${E.DONATED_TO}($k1)    # with the caller's slice and its future instances
+        sw      $zero, ${E.DONATED_TO}($k0)
+`
+      : ""
+  }        lw      $v0, ${E.ID}($k1)            # the callee learns who called
+        lw      $k1, ${E.ENTRYHI}($k0)
+        beqz    $k1, ${name}_asid
+        mtc0    $k1, $entryhi                # the callee's address space
+${name}_go:
+        lw      $k0, ${entry}($k0)
+        jr      $k0
+        rfe
+${name}_asid:
+        hcall   ${HC.ASID}
+        b       ${name}_go
+        mtc0    $k1, $entryhi`;
+}
+
 /** `sw`/`lw` of every saved register at its context slot from `base`. */
 function contextMoves(op: "sw" | "lw", base: string): string {
   return SAVED.map((r) => `        ${op}    $${r}, ${CTX + 4 * r}(${base})`).join("\n");
@@ -233,54 +271,8 @@ sys_tlbvadelete:
         sw      $zero, 4($t3)
 
 # ---- protected control transfer: a0 = the callee's id; registers pass untouched -------------
-sys_scall:
-        andi    $k0, $a0, 0x7f
-        sll     $k0, $k0, 12
-        lui     $k1, ${hi(K.ENVS)}
-        addu    $k0, $k0, $k1                # the callee's record
-        lw      $k1, ${E.ID}($k0)
-        bne     $k1, $a0, pct_noenv
-        lui     $v0, ${hi(K.GLOBALS)}
-        lw      $k1, 0($v0)                  # the caller's record
-        sw      $k0, 0($v0)                  # the callee runs now
-        sw      $a0, ${E.DONATED_TO}($k1)    # with the caller's slice and its future instances
-        sw      $zero, ${E.DONATED_TO}($k0)
-        lw      $v0, ${E.ID}($k1)            # the callee learns who called
-        lw      $k1, ${E.ENTRYHI}($k0)
-        beqz    $k1, scall_asid
-        mtc0    $k1, $entryhi                # the callee's address space
-scall_go:
-        lw      $k0, ${E.SYNC_ENTRY}($k0)
-        jr      $k0
-        rfe
-scall_asid:
-        hcall   ${HC.ASID}
-        b       scall_go
-        mtc0    $k1, $entryhi
-
-sys_acall:
-        andi    $k0, $a0, 0x7f
-        sll     $k0, $k0, 12
-        lui     $k1, ${hi(K.ENVS)}
-        addu    $k0, $k0, $k1
-        lw      $k1, ${E.ID}($k0)
-        bne     $k1, $a0, pct_noenv
-        lui     $v0, ${hi(K.GLOBALS)}
-        lw      $k1, 0($v0)
-        sw      $k0, 0($v0)                  # the rest of this slice only: no donation
-        lw      $v0, ${E.ID}($k1)
-        lw      $k1, ${E.ENTRYHI}($k0)
-        beqz    $k1, acall_asid
-        mtc0    $k1, $entryhi                # the callee's address space
-acall_go:
-        lw      $k0, ${E.ASYNC_ENTRY}($k0)
-        jr      $k0
-        rfe
-acall_asid:
-        hcall   ${HC.ASID}
-        b       acall_go
-        mtc0    $k1, $entryhi
-
+${transfer("scall", E.SYNC_ENTRY, true)}
+${transfer("acall", E.ASYNC_ENTRY, false)}
 pct_noenv:
         mfc0    $k0, $epc
         b       sys_return

@@ -76,33 +76,27 @@ export function envTable(aegis: Aegis): string {
 /** The hardware TLB's valid entries: index, VPN, ASID, PFN and the N/D/V/G bits. */
 export function tlbTable(aegis: Aegis): string {
   const cpu = aegis.machine.cpu;
-  const rows: unknown[][] = [];
-  for (let i = 0; i < TLB.ENTRIES; i++) {
-    const hi = cpu.tlbHi[i], lo = cpu.tlbLo[i];
-    if ((lo & TLB.V) === 0) continue;
-    rows.push([
-      i,
-      hex(hi & TLB.VPN_MASK),
-      (hi & TLB.ASID_MASK) >>> 6,
-      hex(lo >>> PAGE_SHIFT, 5),
-      bits(lo),
-    ]);
-  }
-  return `TLB: ${rows.length} of ${TLB.ENTRIES} entries valid\n` +
-    formatTable([
-      { header: "index", right: true },
-      "VPN",
-      { header: "ASID", right: true },
-      "PFN",
-      "NDVG",
-    ], rows);
+  return bindings("TLB", "index", TLB.ENTRIES, (i) => [cpu.tlbHi[i], cpu.tlbLo[i]]);
 }
 
-/** The STLB's valid entries. */
+/** The STLB's valid entries, likewise. */
 export function stlbTable(aegis: Aegis): string {
+  return bindings("STLB", "slot", STLB.ENTRIES, (i) => [
+    aegis.mem.r32(K.STLB + 8 * i),
+    aegis.mem.r32(K.STLB + 8 * i + 4),
+  ]);
+}
+
+/** A table of the valid (EntryHi, EntryLo) pairs among `entries`, read by `entry(i)`. */
+function bindings(
+  what: string,
+  indexName: string,
+  entries: number,
+  entry: (i: number) => [number, number],
+): string {
   const rows: unknown[][] = [];
-  for (let i = 0; i < STLB.ENTRIES; i++) {
-    const hi = aegis.mem.r32(K.STLB + 8 * i), lo = aegis.mem.r32(K.STLB + 8 * i + 4);
+  for (let i = 0; i < entries; i++) {
+    const [hi, lo] = entry(i);
     if ((lo & TLB.V) === 0) continue;
     rows.push([
       i,
@@ -112,9 +106,9 @@ export function stlbTable(aegis: Aegis): string {
       bits(lo),
     ]);
   }
-  return `STLB: ${rows.length} of ${STLB.ENTRIES} entries valid\n` +
+  return `${what}: ${rows.length} of ${entries} entries valid\n` +
     formatTable([
-      { header: "slot", right: true },
+      { header: indexName, right: true },
       "VPN",
       { header: "ASID", right: true },
       "PFN",
