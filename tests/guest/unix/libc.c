@@ -1,0 +1,181 @@
+/*
+ * libc.c: the small C library of the UNIX personality programs (see unix.h): one wrapper per
+ * UNIX call over the trap stub unix_call, the string and memory helpers gcc may call, a printf
+ * that formats in the process and writes the text to fd 1, and malloc/free on sbrk.
+ */
+#include "unix.h"
+
+#define NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+void _exit(int status) {
+  unix_call(SYS_EXIT, status, 0, 0);
+  for (;;) {
+  }
+}
+
+/* Nothing is buffered between printf calls, so exit has nothing to flush. */
+void exit(int status) { _exit(status); }
+
+int fork(void) { return unix_call(SYS_FORK, 0, 0, 0); }
+
+int read(int fd, void *buf, size_t n) { return unix_call(SYS_READ, fd, (long)buf, n); }
+
+int write(int fd, const void *buf, size_t n) { return unix_call(SYS_WRITE, fd, (long)buf, n); }
+
+int wait(int *status) { return unix_call(SYS_WAIT, (long)status, 0, 0); }
+
+int execv(const char *path, char *const argv[]) {
+  return unix_call(SYS_EXEC, (long)path, (long)argv, 0);
+}
+
+void *sbrk(intptr_t increment) { return (void *)unix_call(SYS_SBRK, increment, 0, 0); }
+
+int getpid(void) { return unix_call(SYS_GETPID, 0, 0, 0); }
+
+NO_LIBCALLS size_t strlen(const char *s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+int strcmp(const char *a, const char *b) {
+  while (*a && *a == *b) a++, b++;
+  return (unsigned char)*a - (unsigned char)*b;
+}
+
+NO_LIBCALLS void *memcpy(void *dst, const void *src, size_t n) {
+  unsigned char *d = dst;
+  const unsigned char *s = src;
+  while (n--) *d++ = *s++;
+  return dst;
+}
+
+NO_LIBCALLS void *memset(void *dst, int c, size_t n) {
+  unsigned char *d = dst;
+  while (n--) *d++ = (unsigned char)c;
+  return dst;
+}
+
+int putchar(int c) {
+  char b = (char)c;
+  return write(1, &b, 1) == 1 ? (unsigned char)c : -1;
+}
+
+int puts(const char *s) {
+  if (write(1, s, strlen(s)) < 0 || write(1, "\n", 1) < 0) return -1;
+  return 0;
+}
+
+/* printf's text is gathered here and written to fd 1 when full and when printf returns. */
+static char obuf[128];
+static int olen, ototal;
+
+static void flush(void) {
+  if (olen > 0) write(1, obuf, olen);
+  olen = 0;
+}
+
+static void out(char c) {
+  if (olen == sizeof obuf) flush();
+  obuf[olen++] = c;
+  ototal++;
+}
+
+/* Emit s (n bytes) padded to width; the sign goes before zero padding. */
+static void field(const char *sign, const char *s, int n, int width, int left, int zero) {
+  int pad = width - n - (*sign != 0);
+  if (!left && !zero)
+    for (; pad > 0; pad--) out(' ');
+  while (*sign) out(*sign++);
+  if (!left && zero)
+    for (; pad > 0; pad--) out('0');
+  while (n--) out(*s++);
+  for (; pad > 0; pad--) out(' ');
+}
+
+int printf(const char *fmt, ...) {
+  __builtin_va_list ap;
+  __builtin_va_start(ap, fmt);
+  ototal = 0;
+  for (; *fmt; fmt++) {
+    if (*fmt != '%') {
+      out(*fmt);
+      continue;
+    }
+    int left = 0, zero = 0, width = 0;
+    fmt++;
+    if (*fmt == '-') left = 1, fmt++;
+    if (*fmt == '0') zero = 1, fmt++;
+    while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
+    char digits[12], *p = digits + sizeof digits;
+    const char *sign = "";
+    unsigned u, base = 10;
+    switch (*fmt) {
+    case 'd': {
+      int v = __builtin_va_arg(ap, int);
+      u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+      if (v < 0) sign = "-";
+      goto number;
+    }
+    case 'x':
+      base = 16;
+      /* fall through */
+    case 'u':
+      u = __builtin_va_arg(ap, unsigned);
+    number:
+      do *--p = "0123456789abcdef"[u % base];
+      while ((u /= base) != 0);
+      field(sign, p, digits + sizeof digits - p, width, left, zero);
+      break;
+    case 's': {
+      const char *s = __builtin_va_arg(ap, const char *);
+      field("", s, strlen(s), width, left, 0);
+      break;
+    }
+    case 'c':
+      digits[0] = (char)__builtin_va_arg(ap, int);
+      field("", digits, 1, width, left, 0);
+      break;
+    case '%':
+      out('%');
+      break;
+    default: /* an unknown conversion prints as it stands */
+      out('%');
+      if (*fmt == 0) fmt--;
+      else out(*fmt);
+    }
+  }
+  __builtin_va_end(ap);
+  flush();
+  return ototal;
+}
+
+/* A block handed out by malloc: its usable size, then (while free) the next free block. */
+struct block {
+  size_t size;
+  struct block *next;
+};
+
+static struct block *free_list;
+
+void *malloc(size_t n) {
+  n = (n + 7) & ~(size_t)7;
+  for (struct block **pp = &free_list, *b; (b = *pp) != 0; pp = &b->next)
+    if (b->size >= n) {
+      *pp = b->next;
+      return b + 1;
+    }
+  char *brk = sbrk(0); /* keep blocks 8-byte aligned whatever the initial break */
+  if (UNIX_FAILED(brk) || UNIX_FAILED(sbrk(-(intptr_t)brk & 7))) return 0;
+  struct block *b = sbrk(sizeof *b + n);
+  if (UNIX_FAILED(b)) return 0;
+  b->size = n;
+  return b + 1;
+}
+
+void free(void *p) {
+  if (p == 0) return;
+  struct block *b = (struct block *)p - 1;
+  b->next = free_list;
+  free_list = b;
+}
