@@ -1,11 +1,15 @@
 /**
  * `exo`, the command line: the machine's operations for scripts, CI and people at a shell.
  *
+ *   exo repl
  *   exo run PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace]
  *   exo bench cpu [--json] [--seconds S]
- *   exo disasm PROG.elf
+ *   exo disasm PROG.elf [--json]
+ *   exo paper [aegis|avm|all] [--json]
  *
- * Each command has --help. Exit status: 0 success, 1 bad input (a bad ELF, a bad option),
+ * Each command has --help, and --json wherever a program reads the output. stdout carries only
+ * the result; a long run shows a progress line on stderr when stderr is a terminal
+ * (shell/progress.ts). Exit status: 0 success, 1 bad input (a bad ELF, a bad option),
  * 2 a limit reached, 3 the guest died on an unexpected exception.
  *
  * @module
@@ -17,6 +21,7 @@ import { ElfError, parseElf } from "./machine/elf.ts";
 import { disassemble } from "./machine/asm/mod.ts";
 import { benchCpu } from "./machine/bench.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
+import { Progress } from "./shell/progress.ts";
 
 /** A command: its usage text and what it does with its arguments; returns the exit status. */
 interface Command {
@@ -100,16 +105,24 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
       }
       throw e;
     }
+    const progress = values.trace ? null : Progress.forStderr();
     const out = Deno.stdout;
-    m.console.onOutput((b) => out.writeSync(b));
+    m.console.onOutput((b) => (progress?.clear(), out.writeSync(b)));
     const stdin = Deno.stdin.readable.getReader();
     const started = performance.now();
     let remaining = maxI;
     let status = 0;
     for (;;) {
-      const r = values.trace ? traceRun(m, remaining) : m.run({ maxInstructions: remaining });
+      const r = values.trace
+        ? traceRun(m, remaining)
+        : m.run({ maxInstructions: Math.min(remaining, RUN_CHUNK) });
       remaining -= r.instructions;
+      if (r.reason === "instructions" && remaining > 0) {
+        progress?.tick(() => runProgress(m, progress.seconds));
+        continue;
+      }
       if (r.reason === "input") {
+        progress?.clear();
         const { value, done } = await stdin.read();
         if (done || value === undefined) {
           console.error("exo run: the program waits for console input, and stdin is closed");
@@ -130,6 +143,7 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
       }
       break;
     }
+    progress?.clear();
     stdin.releaseLock();
     const hostSeconds = (performance.now() - started) / 1000;
     if (values.stats) {
@@ -146,6 +160,16 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
     return status;
   },
 };
+
+/** Instructions `exo run` executes between looks at the progress line (a few ms of host time). */
+const RUN_CHUNK = 2_000_000;
+
+/** The progress line of a run: instructions so far, their rate, host seconds. */
+function runProgress(m: DECstation, seconds: number): string {
+  const n = m.cpu.instructions;
+  return `exo run: ${(n / 1e6).toFixed(0)} million instructions · ` +
+    `${(n / seconds / 1e6).toFixed(1)} million/s · ${seconds.toFixed(0)} s (ctrl+c stops)`;
+}
 
 /** Runs `m` one instruction at a time, writing a disassembled trace line per instruction to stderr. */
 function traceRun(m: DECstation, maxInstructions: number) {
@@ -218,12 +242,28 @@ instructions per host second. --json prints one line: {"instructionsPerSecond": 
   },
 };
 
-const disasm: Command = {
-  usage: `exo disasm PROG.elf
+/** One disassembled instruction, as `exo disasm --json` prints it. */
+interface DisasmLine {
+  addr: number;
+  word: number;
+  text: string;
+  symbol?: string;
+}
 
-Disassembles the executable segments of an ELF, with its function symbols as labels.`,
+const disasm: Command = {
+  usage: `exo disasm PROG.elf [--json]
+
+Disassembles the executable segments of an ELF, with its function symbols as labels.
+
+Options:
+  --json   one JSON array: {addr, word, text, symbol?} per instruction (addr and word as
+           numbers; symbol where a function starts)
+  --help   this text`,
   run(args) {
-    const { values, positionals } = parse(args, { help: { type: "boolean" } });
+    const { values, positionals } = parse(args, {
+      json: { type: "boolean" },
+      help: { type: "boolean" },
+    });
     if (values.help) {
       console.log(this.usage);
       return 0;
@@ -242,23 +282,27 @@ Disassembles the executable segments of an ELF, with its function symbols as lab
     const names = new Map(
       image.symbols.filter((s) => s.type === "func").map((s) => [s.value >>> 0, s.name]),
     );
-    const lines: string[] = [];
+    const rows: DisasmLine[] = [];
     for (const seg of image.segments) {
       if ((seg.flags & 1) === 0) continue;
       const view = new DataView(seg.data.buffer, seg.data.byteOffset, seg.data.byteLength);
       for (let off = 0; off + 4 <= seg.data.length; off += 4) {
-        const pc = (seg.vaddr + off) >>> 0;
-        const label = names.get(pc);
-        if (label) lines.push(`\n${label}:`);
-        const w = view.getUint32(off, true);
-        lines.push(
-          `${pc.toString(16).padStart(8, "0")}  ${w.toString(16).padStart(8, "0")}  ${
-            disassemble(w, pc)
-          }`,
-        );
+        const addr = (seg.vaddr + off) >>> 0, word = view.getUint32(off, true);
+        const symbol = names.get(addr);
+        rows.push({ addr, word, text: disassemble(word, addr), ...(symbol ? { symbol } : {}) });
       }
     }
-    console.log(lines.join("\n"));
+    if (values.json) {
+      console.log(JSON.stringify(rows));
+      return 0;
+    }
+    const hex = (v: number) => v.toString(16).padStart(8, "0");
+    console.log(
+      rows.map((r) =>
+        `${r.symbol ? `\n${r.symbol}:\n` : ""}${hex(r.addr)}  ${hex(r.word)}  ${r.text}`
+      )
+        .join("\n"),
+    );
     return 0;
   },
 };
@@ -291,23 +335,88 @@ Options:
     if (table !== "aegis" && table !== "all") {
       throw new UsageError(`Unknown table ${table}: give aegis, avm or all`);
     }
+    const progress = Progress.forStderr();
+    progress?.show("exo paper: measuring the Aegis primitives (aegis)");
     const rows = measureAegis();
+    progress?.clear();
     console.log(values.json ? JSON.stringify(rows) : formatAegis(rows));
     return 0;
   },
 };
 
-const commands: Record<string, Command> = { run, bench, disasm, paper };
+const root = new URL("./", import.meta.url);
+
+const repl: Command = {
+  usage: `exo repl
+
+Opens the REPL, as \`deno task start\` does: a Deno REPL with a booted DECstation running Aegis in
+scope as m, the assembler as asm, time for emulated-time measurements, and help(). Leave it with
+close() or ctrl+d. Exit status: the REPL's.`,
+  async run(args) {
+    const { values, positionals } = parse(args, { help: { type: "boolean" } });
+    if (values.help) {
+      console.log(this.usage);
+      return 0;
+    }
+    if (positionals.length > 0) throw new UsageError(`repl takes no arguments, not ${positionals}`);
+    const prelude = new URL("shell/repl.ts", root).href;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "repl",
+        "-A",
+        "--config",
+        new URL("deno.json", root).pathname,
+        "--eval",
+        `await import(${JSON.stringify(prelude)})`,
+      ],
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    return (await child.status).code;
+  },
+};
+
+// exec runs an ELF as an ExOS process (fork, exec, a UNIX-like personality); it arrives with the
+// library OS in exos/. Until then it says so, and bare programs run with \`exo run\`.
+const exec: Command = {
+  usage: `exo exec PROG.elf
+
+Runs a program as an ExOS process. ExOS, the library operating system, is not built yet: this
+command says so and exits 1. Run a bare DECstation program with exo run PROG.elf.`,
+  run(args) {
+    if (args.includes("--help")) {
+      console.log(this.usage);
+      return 0;
+    }
+    console.error(
+      "exo exec: ExOS processes are not built yet; run a bare DECstation program with " +
+        "exo run PROG.elf",
+    );
+    return 1;
+  },
+};
+
+const commands: Record<string, Command> = { repl, run, exec, bench, disasm, paper };
 
 const usage = `exo: the exolab command line (a DECstation 5000/200 with the Aegis exokernel)
 
 Commands:
+  repl              the REPL, with the machine in scope (as deno task start)
   run PROG.elf      run a bare DECstation program
+  exec PROG.elf     run a program as an ExOS process (not built yet)
   bench cpu         emulated instructions per host second
   disasm PROG.elf   disassemble a program
   paper [TABLE]     the paper's tables, measured (aegis, avm, all)
 
-Run \`exo COMMAND --help\` for a command's options.`;
+Run \`exo COMMAND --help\` for a command's options. --json, where a command has it, prints one
+JSON value on stdout; progress, when stderr is a terminal, goes to stderr.
+
+Exit status:
+  0   success
+  1   bad input: an unknown command or option, an unreadable or bad ELF
+  2   a limit reached (exo run --max-instructions)
+  3   the guest died on an unexpected exception`;
 
 /** Runs the command line `args`; returns the exit status. */
 export async function main(args: string[]): Promise<number> {

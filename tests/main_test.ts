@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { hasTmux, Screen } from "./shell/_tmux.ts";
 
 const mainTs = new URL("../main.ts", import.meta.url).pathname;
 const guest = (name: string) => new URL(`./guest/out/${name}.elf`, import.meta.url).pathname;
@@ -128,4 +129,95 @@ Deno.test("exo with an unknown command or option says so and exits 1", async () 
   const b = await exo(["run", "--bogus", guest("hello")]);
   assert.equal(b.code, 1);
   assert.match(b.stderr, /bogus/);
+});
+
+Deno.test("exo --help documents every command and what each exit status means", async () => {
+  const r = await exo(["--help"]);
+  assert.equal(r.code, 0);
+  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper"]) {
+    assert.match(r.stdout, new RegExp(`^  ${command} `, "m"), command);
+  }
+  assert.match(r.stdout, /^ {2}0 +success$/m);
+  assert.match(r.stdout, /^ {2}1 +bad input/m);
+  assert.match(r.stdout, /^ {2}2 +a limit reached/m);
+  assert.match(r.stdout, /^ {2}3 +the guest died/m);
+});
+
+Deno.test("exo COMMAND --help prints the command's usage and exits 0", async () => {
+  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper"]) {
+    const r = await exo([command, "--help"]);
+    assert.equal(r.code, 0, command);
+    assert.match(r.stdout, new RegExp(`^exo ${command}`), command);
+    assert.equal(r.stderr, "", command);
+  }
+});
+
+Deno.test("exo exec says ExOS processes are not built yet and exits 1", async () => {
+  const r = await exo(["exec", guest("hello")]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /ExOS processes are not built yet/);
+});
+
+Deno.test("exo disasm --json gives each instruction's address, word, text and symbol", async () => {
+  const r = await exo(["disasm", "--json", guest("hello")]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout);
+  const text = (await exo(["disasm", guest("hello")])).stdout;
+  assert.equal(rows.length, text.split("\n").filter((l) => /^[0-9a-f]{8} {2}/.test(l)).length);
+  assert.deepEqual(Object.keys(rows[0]), ["addr", "word", "text", "symbol"]);
+  assert.equal(rows[0].symbol, "__start");
+  assert.equal(rows[0].addr, 0x80030000);
+  for (const row of rows.slice(0, 50)) {
+    const hex = (v: number) => v.toString(16).padStart(8, "0");
+    assert.ok(text.includes(`${hex(row.addr)}  ${hex(row.word)}  ${row.text}\n`), row.text);
+  }
+  assert.ok(rows.filter((x: { symbol?: string }) => x.symbol).length > 1, "several functions");
+});
+
+Deno.test("exo run of a longer program keeps stdout exact and stderr empty off a terminal", async () => {
+  const r = await exo(["run", guest("loop")]);
+  const expected = Deno.readTextFileSync(new URL("./guest/expected/loop.txt", import.meta.url));
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, expected);
+  assert.equal(r.stderr, "");
+});
+
+Deno.test("exo repl opens the REPL with the machine in scope, from any directory", async () => {
+  const cwd = Deno.makeTempDirSync();
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", mainTs, "repl"],
+      cwd,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode('time("six sevens", () => 6 * 7)\nclose()\n'));
+    await w.close();
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0);
+    assert.match(stdout, /DECstation 5000\/200 \(KN02\).*Aegis/);
+    assert.match(stdout, /six sevens: 0 instructions · 0 cycles · 0 modeled · 0\.00 us/);
+  } finally {
+    Deno.removeSync(cwd, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "exo paper on a terminal leaves only the table on the screen",
+  ignore: !hasTmux,
+  async fn() {
+    const screen = await Screen.open(`"${Deno.execPath()}" run -A "${mainTs}" paper aegis`, ".");
+    try {
+      const text = await screen.waitFor(/modeled: none\.$/m);
+      assert.match(text, /^Aegis primitives: emulated DECstation/m);
+      assert.doesNotMatch(text, /measuring/);
+    } finally {
+      await screen.close();
+    }
+  },
 });

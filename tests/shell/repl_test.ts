@@ -1,52 +1,174 @@
 /**
- * `deno task start` as a user meets it: the REPL comes up with the machine, the assembler and
- * `time` in scope, and the README's example computes what it says.
+ * `deno task start` as a person meets it, through a real terminal (tmux): the banner, help(),
+ * every example help() shows, the README's session, and an error that leaves the REPL alive.
+ * Assertions read the screen; waits poll for up to 30 s and never depend on the host's speed.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
+import { EXAMPLES } from "../../shell/help.ts";
+import { hasTmux, Screen } from "./_tmux.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-/** Feeds `input` to `deno task start` and returns everything it printed. */
-async function repl(input: string): Promise<string> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "start"],
-    cwd: root,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input + "\nclose()\n"));
-  await w.close();
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return dec.decode(out.stdout) + dec.decode(out.stderr);
+/** A REPL in a terminal, at its first prompt. */
+async function repl(): Promise<Screen> {
+  const screen = await Screen.open(`"${Deno.execPath()}" task start`, root);
+  await screen.waitFor(/^> $/m);
+  return screen;
 }
 
-Deno.test("repl starts with m, asm and time in scope and runs assembled code", async () => {
-  const out = await repl([
-    "const p = asm`",
-    "  li $t0, 6",
-    "  li $t1, 7",
-    "  mult $t0, $t1",
-    "  mflo $v0",
-    "`.at(0x80030000)",
-    "m.bus.ram32.set(p.text, 0x30000 >> 2); m.cpu.pc = 0x80030000",
-    "time(() => m.run({ maxInstructions: 4 }))",
-    "m.cpu.regs[2] * 1000",
-  ].join("\n"));
-  assert.match(out, /DECstation 5000\/200 \(KN02\)/);
-  assert.match(out, /4 instructions · 15 cycles · 0 modeled · 0\.60 us/);
-  assert.match(out, /42000/);
-  assert.doesNotMatch(out, /ReferenceError|Uncaught/);
+/** How many prompts the screen shows, answered or not. */
+const prompts = (text: string) => text.match(/^>( |$)/gm)?.length ?? 0;
+
+/**
+ * Types each input of `code` (its lines, then Enter) as a person would, waiting for the next
+ * prompt before the next input; returns the screen at the end.
+ */
+async function paste(screen: Screen, code: string[]): Promise<string> {
+  let text = await screen.text();
+  for (const input of code) {
+    const before = prompts(text);
+    for (const line of input.split("\n")) await screen.type(line);
+    text = await screen.waitFor((t) => prompts(t) > before && t.trimEnd().endsWith(">"));
+  }
+  return text;
+}
+
+/** The screen's output lines: what the REPL printed, not what was typed. */
+function output(screen: string): string {
+  return screen.split("\n").filter((l) => !l.startsWith("> ")).join("\n");
+}
+
+/** The code of the README's REPL session: its lines after "> ", with their continuations. */
+function readmeSession(): string[] {
+  const readme = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
+  const section = readme.split("## In the REPL")[1];
+  const block = section.split("```ts\n")[1].split("```")[0];
+  const inputs: string[] = [];
+  for (const line of block.trimEnd().split("\n")) {
+    if (line.startsWith("> ")) inputs.push(line.slice(2));
+    else inputs[inputs.length - 1] += "\n" + line;
+  }
+  return inputs;
+}
+
+Deno.test({
+  name: "repl banner names the machine and Aegis, then prompts",
+  ignore: !hasTmux,
+  async fn() {
+    const screen = await repl();
+    try {
+      const text = await screen.text();
+      assert.match(text, /DECstation 5000\/200 \(KN02\) · R3000A 25 MHz · 32 MB · Aegis: 0 env/);
+      assert.match(text, /Type help\(\) to begin/);
+    } finally {
+      await screen.close();
+    }
+  },
 });
 
-Deno.test("repl help() explains how to assemble, run and time", async () => {
-  const out = await repl("help()");
-  assert.match(out, /asm`\.\.\.`\.at\(addr\)/);
-  assert.match(out, /time\(/);
+Deno.test({
+  name: "repl help() prints the names in scope and every example",
+  ignore: !hasTmux,
+  async fn() {
+    const screen = await repl();
+    try {
+      await screen.type("help()");
+      const text = await screen.waitFor(/c\.svg\(\)/);
+      assert.match(text, /m\.aegis +the exokernel/);
+      for (const x of EXAMPLES) assert.ok(text.includes(x.code.split("\n")[0]), x.code);
+      assert.doesNotMatch(text, /^undefined$/m);
+    } finally {
+      await screen.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "repl runs every example help() shows, pasted in order, without an error",
+  ignore: !hasTmux,
+  async fn() {
+    const screen = await repl();
+    try {
+      const text = await paste(screen, EXAMPLES.map((x) => x.code));
+      const out = output(text);
+      assert.doesNotMatch(out, /Uncaught|Error/);
+      assert.match(out, /^Page 0x[0-9a-f]{4} \(physical 0x[0-9a-f]{8}\): owner demo/m);
+      assert.match(out, /^ +\d+ {2}0x10000000 +\d+ {2}0x[0-9a-f]{5} {2}-DV-$/m, "the TLB entry");
+      assert.match(out, /^1$/m, "s0 counted one overflow");
+      assert.match(out, /^"7fffffff"$/m, "the TypeScript handler mapped the page stored to");
+      assert.match(out, /^null syscall: \d+ instructions · \d+ cycles · 0 modeled · [\d.]+ us$/m);
+      assert.match(out, /^null +[\d.]+ +[\d.]+ +0 +[\d.]+ +[\d.]+ +5$/m, "the comparison table");
+      assert.match(out, /^getid +█+/m, "the bar chart");
+      const svg = out.match(/^"(.*exolab-compare-.*\.svg)"$/m);
+      assert.ok(svg, "c.svg() returned a path");
+      assert.match(Deno.readTextFileSync(svg[1]), /^<svg [^]*emulated us[^]*<\/svg>\n$/);
+      Deno.removeSync(svg[1]);
+    } finally {
+      await screen.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "repl shows what the README's session says it shows",
+  ignore: !hasTmux,
+  async fn() {
+    const session = readmeSession();
+    const said = session.join("\n").match(/time\(\(\) => e\.sys\.null\(\)\) +\/\/ (.*)$/m);
+    assert.ok(said, "the README times a null system call and says what it shows");
+    const screen = await repl();
+    try {
+      const out = output(await paste(screen, session));
+      assert.doesNotMatch(out, /Uncaught|Error/);
+      assert.match(out, /^Page 0x[0-9a-f]{4} rw, owner demo, capability 0x[0-9a-f]{8}$/m);
+      assert.ok(out.split("\n").includes(said[1]), `the screen shows ${said[1]}`);
+      assert.match(out, /^overflow at 400008$/m);
+      assert.match(out, /^TLB: \d+ of 64 entries valid$/m);
+      assert.match(out, /^0x[0-9a-f]{4} +demo +\d+ +\d+ /m, "the environments table");
+      const [, instructions, cycles] = said[1].match(/^(\d+) instructions · (\d+) cycles/)!;
+      assert.match(
+        out,
+        new RegExp(`^null +${instructions} +${cycles} +0 +[\\d.]+ +[\\d.]+ +5$`, "m"),
+        "time.compare's table agrees with time",
+      );
+      assert.match(out, /^alloc +█+/m, "time.compare's bar chart");
+    } finally {
+      await screen.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "repl prints an AegisError for a bad system call and goes on",
+  ignore: !hasTmux,
+  async fn() {
+    const screen = await repl();
+    try {
+      await screen.type(`const e = m.aegis.createEnv("demo")`);
+      await screen.type(`e.sys.dealloc({number: 1, capability: 0, owner: e})`);
+      await screen.waitFor(/^Uncaught AegisError: DEALLOC failed: INVAL \(-1\)$/m);
+      await screen.type("6 * 7");
+      await screen.waitFor(/^42$/m);
+    } finally {
+      await screen.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "Screen type sends a line ending in a semicolon whole",
+  ignore: !hasTmux,
+  async fn() {
+    const screen = await repl();
+    try {
+      await screen.type("`a;;");
+      await screen.type("`.length * 100");
+      await screen.waitFor(/^400$/m);
+    } finally {
+      await screen.close();
+    }
+  },
 });

@@ -1,0 +1,116 @@
+/**
+ * What `help()` prints in the REPL: the names in scope, then short examples a newcomer pastes in
+ * order, each followed by what it shows. The examples are kept as data (`EXAMPLES`) so a test can
+ * paste every one of them into a real REPL and check that none fails.
+ *
+ * @module
+ */
+
+/** An example: code to paste (one line, or several for assembly) and what it does. */
+export interface Example {
+  /** The code, exactly as it is pasted. */
+  code: string;
+  /** A note printed after it as a comment. */
+  note?: string;
+}
+
+/** A group of examples under a heading. */
+interface Section {
+  heading: string;
+  examples: Example[];
+}
+
+const INTRO = `exolab: a DECstation 5000/200 (R3000A, 25 MHz) running the Aegis exokernel.
+
+  m          the machine: m.cpu (registers, pc, cp0), m.bus.ram32, m.run({ maxInstructions: n })
+  m.aegis    the exokernel: its environments; m.aegis.tlb(), .stlb(), .page(n), .exits
+  asm\`...\`   GNU-style MIPS; asm\`...\`.at(addr) gives .text (the words) and .symbols
+  time       time(fn), time("label", fn), time.compare({ a: fn, b: fn }, { repeat: n })
+
+Demos to read and run: scripts/demo_fault_counter.ts, scripts/demo_revocation.ts`;
+
+const SECTIONS: Section[] = [
+  {
+    heading:
+      "An environment, a page and a secure binding (each call runs the real system-call path):",
+    examples: [
+      { code: `const e = m.aegis.createEnv("demo")` },
+      { code: `const p = e.sys.allocPage()`, note: "a physical page and its capability" },
+      {
+        code: `e.sys.tlbWrite(0x10000000, p, { writable: true })`,
+        note: "TLBwr checks the capability",
+      },
+      { code: `m.aegis.page(p.number)`, note: "who owns the page" },
+      { code: `m.aegis.tlb()`, note: "the hardware TLB, with the new entry" },
+    ],
+  },
+  {
+    heading: "Exception handlers, in TypeScript or in guest assembly (t0 = EPC, t1 = BadVAddr):",
+    examples: [
+      {
+        code:
+          `e.onException("TLBS", (x) => (e.sys.tlbWrite(x.badVAddr, e.sys.allocPage(), { writable: true }), "resume"))`,
+      },
+      {
+        code: "const ov = e.load(asm`addiu $s0, $s0, 1; addiu $t0, $t0, 4; jr $t0`)",
+        note: "count in s0, skip the instruction",
+      },
+      { code: `e.onException("Ov", ov.origin)` },
+    ],
+  },
+  {
+    heading: "Guest code in the environment:",
+    examples: [
+      {
+        code: [
+          "const prog = e.load(asm`",
+          "    li    $t3, 0x7fffffff",
+          "    addi  $t3, $t3, 1       # overflow: the assembly handler counts it",
+          "    lui   $t4, 0x2000",
+          "    sw    $t3, 0($t4)       # no binding: the TypeScript handler maps a page",
+          "1:  b     1b",
+          "`)",
+        ].join("\n"),
+      },
+      { code: `e.sys.sliceAlloc()`, note: "a time slice, so the clock gives it the CPU" },
+      { code: `e.enter(prog.origin); m.run({ maxInstructions: 500 })` },
+      { code: `m.cpu.regs[16]`, note: "s0: 1 overflow" },
+      { code: `e.read32(0x20000000).toString(16)`, note: "the word stored: 7fffffff" },
+      { code: `m.aegis`, note: "the environments, as a table" },
+    ],
+  },
+  {
+    heading: "Timing, in emulated time (instructions, cycles, modeled cycles, us):",
+    examples: [
+      { code: `time("null syscall", () => e.sys.null())` },
+      {
+        code:
+          `const c = time.compare({ null: () => e.sys.null(), getid: () => e.sys.getid() }, { repeat: 5 })`,
+      },
+      { code: `c`, note: "side by side, with a bar chart" },
+      { code: `c.svg()`, note: "the chart as an SVG file; returns its path" },
+    ],
+  },
+];
+
+/** Every example help() shows, in order. */
+export const EXAMPLES: readonly Example[] = SECTIONS.flatMap((s) => s.examples);
+
+/** Where notes start, so they line up. */
+const NOTE_COLUMN = 54;
+
+/** The example as help() prints it: indented, the note as a `//` comment after its last line. */
+function render(x: Example): string {
+  const lines = x.code.split("\n").map((l) => "  " + l);
+  if (x.note !== undefined) {
+    const last = lines.length - 1;
+    lines[last] = `${lines[last].padEnd(NOTE_COLUMN - 1)} // ${x.note}`;
+  }
+  return lines.join("\n");
+}
+
+/** The whole help text. */
+export function helpText(): string {
+  const sections = SECTIONS.map((s) => `${s.heading}\n${s.examples.map(render).join("\n")}`);
+  return [INTRO, ...sections].join("\n\n");
+}
