@@ -50,6 +50,7 @@ import {
   PT,
   PTF,
   STLB,
+  stlbOffset,
   TRAMP,
   U,
 } from "./layout.ts";
@@ -759,7 +760,7 @@ export class Aegis {
     const hi = (va & TLB.VPN_MASK) | (asid << 6);
     const lo = (p << PAGE_SHIFT) | TLB.V | (writable ? TLB.D : 0) |
       ((flags & TLBWR.UNCACHED) !== 0 ? TLB.N : 0);
-    const k = K.STLB + ((va >>> PAGE_SHIFT) & 0xfff) * STLB.ENTRY_BYTES;
+    const k = K.STLB + stlbOffset(va, asid);
     this.mem.w32(k, hi);
     this.mem.w32(k + 4, lo);
     // A TLB entry for the same page and ASID would shadow the new binding: drop it.
@@ -783,7 +784,7 @@ export class Aegis {
     for (let i = 0; i < TLB.ENTRIES; i++) {
       if ((cpu.tlbHi[i] & TLB.HI_MASK) === (hi & TLB.HI_MASK)) this.#invalidateTlb(i);
     }
-    const k = K.STLB + ((va >>> PAGE_SHIFT) & 0xfff) * STLB.ENTRY_BYTES;
+    const k = K.STLB + stlbOffset(va, asid);
     if ((this.mem.r32(k) & TLB.HI_MASK) === (hi & TLB.HI_MASK)) {
       this.mem.w32(k, 0);
       this.mem.w32(k + 4, 0);
@@ -1182,7 +1183,7 @@ export class Aegis {
     for (let i = 0; i < TLB.ENTRIES; i++) {
       if ((cpu.tlbHi[i] & TLB.HI_MASK) === tag) return ok(cpu.tlbLo[i]);
     }
-    const k = K.STLB + ((va >>> PAGE_SHIFT) & 0xfff) * STLB.ENTRY_BYTES;
+    const k = K.STLB + stlbOffset(va, asid);
     return this.mem.r32(k) === tag ? ok(this.mem.r32(k + 4)) : -1;
   }
 

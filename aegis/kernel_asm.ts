@@ -95,9 +95,11 @@ export function kernelSource(pages: number): AsmSource {
         .set noat
 # ---- UTLB miss (0x80000000): refill from the STLB ------------------------------------------
 utlb:   mfc0    $k0, $context
+        mfc0    $k1, $entryhi
+        sll     $k0, $k0, 1                  # VPN * 8
+        xor     $k0, $k0, $k1                # hashed with VPN | ASID (layout.ts stlbOffset)
+        andi    $k0, $k0, 0x7ff8
         lui     $k1, ${hi(K.STLB)}
-        sll     $k0, $k0, 1
-        andi    $k0, $k0, 0x7ff8             # (VPN & 0xfff) * 8
         or      $k0, $k0, $k1
         lw      $k1, 4($k0)
         mtc0    $k1, $entrylo
@@ -108,7 +110,7 @@ utlb:   mfc0    $k0, $context
         tlbwr
         jr      $k0
         rfe
-        .space  ${0x80 - 14 * 4}
+        .space  ${0x80 - 16 * 4}
 # ---- general vector (0x80000080) -------------------------------------------------------------
 general:
         mfc0    $k0, $cause
@@ -220,7 +222,8 @@ ${pageBound(pages)}
         b       3f
         tlbwi
 2:      tlbwr
-3:      andi    $t2, $t2, 0x7ff8
+3:      xor     $t2, $t2, $t1
+        andi    $t2, $t2, 0x7ff8
         lui     $t3, ${hi(K.STLB)}
         or      $t2, $t2, $t3
         sw      $t1, 0($t2)                  # and cache the binding in the STLB
@@ -260,6 +263,7 @@ sys_tlbvadelete:
         tlbwi
 1:      mtc0    $t1, $entryhi                # back to this address space
         srl     $t3, $a0, 9
+        xor     $t3, $t3, $t2
         andi    $t3, $t3, 0x7ff8
         lui     $t0, ${hi(K.STLB)}
         or      $t3, $t3, $t0

@@ -164,6 +164,15 @@ export const TRAMP = {
   YIELD_LOOP: 0x020,
 } as const;
 
+/**
+ * The byte offset in the STLB of the slot for user address `va` in address space `asid`: the
+ * VPN's low 12 bits hashed with its EntryHi word (VPN | ASID << 6), so that environments using
+ * the same addresses do not all meet in one slot. The assembly computes the same.
+ */
+export function stlbOffset(va: number, asid: number): number {
+  return ((va >>> 9) ^ ((va & 0xfffff000) | (asid << 6))) & 0x7ff8;
+}
+
 /** The page table's physical size for `ramBytes` of RAM, in bytes. */
 export function pageTableBytes(ramBytes: number): number {
   return (ramBytes / PAGE_SIZE) * PT.ENTRY_BYTES;

@@ -18,7 +18,7 @@ import { DECstation } from "../../machine/decstation.ts";
 import { Aegis } from "../../aegis/kernel.ts";
 import type { Environment } from "../../aegis/env.ts";
 import { errorName, SYS, SYS_NAMES, type SyscallResult } from "../../aegis/abi.ts";
-import { ENV, G, K, PAGE_SIZE, PT, STLB } from "../../aegis/layout.ts";
+import { ENV, G, K, PAGE_SIZE, PT, STLB, stlbOffset } from "../../aegis/layout.ts";
 
 /** A machine with Aegis booted on it. */
 export interface Lab {
@@ -136,9 +136,9 @@ export function setPhysWord(lab: Lab, page: number, off: number, value: number):
   lab.m.bus.ram32[(page * PAGE_SIZE + off) >>> 2] = value;
 }
 
-/** The STLB entry virtual address `va` indexes: [EntryHi tag, EntryLo]. */
-export function stlbEntry(lab: Lab, va: number): [number, number] {
-  const k = K.STLB + ((va >>> 12) & 0xfff) * STLB.ENTRY_BYTES;
+/** The STLB entry virtual address `va` of address space `asid` indexes: [EntryHi tag, EntryLo]. */
+export function stlbEntry(lab: Lab, va: number, asid: number): [number, number] {
+  const k = K.STLB + stlbOffset(va, asid);
   return [lab.aegis.mem.r32(k), lab.aegis.mem.r32(k + 4)];
 }
 

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
 import { CP0, EXC, SR, TLB } from "../../machine/cp0.ts";
 import { type Environment, ERR, EXPORT, type Page, SYS, TLBWR, U } from "../../aegis/mod.ts";
-import { E, K, PAGE_SIZE, STLB } from "../../aegis/layout.ts";
+import { E, K, PAGE_SIZE, STLB, stlbOffset } from "../../aegis/layout.ts";
 import {
   bindingsOf,
   boot,
@@ -149,7 +149,10 @@ Deno.test("Aegis TLBWR installs a binding that guest code stores and loads throu
   const i = tlbIndex(lab, VA, a.asid);
   assert.notEqual(i, -1);
   assert.equal(m.cpu.tlbLo[i], (p.number << 12) | TLB.V | TLB.D);
-  assert.deepEqual(stlbEntry(lab, VA), [VA | (a.asid << 6), (p.number << 12) | TLB.V | TLB.D]);
+  assert.deepEqual(stlbEntry(lab, VA, a.asid), [
+    VA | (a.asid << 6),
+    (p.number << 12) | TLB.V | TLB.D,
+  ]);
   const prog = a.load(asm`
         .set noreorder
 start:  li      $s0, ${VA}
@@ -209,7 +212,7 @@ miss:   b       miss
   assert.equal(m.cpu.regs[12], 0x77, "mapped: the load works");
   a.sys.tlbDelete(VA);
   assert.equal(tlbIndex(lab, VA, a.asid), -1);
-  assert.notEqual(stlbEntry(lab, VA)[0], VA | (a.asid << 6));
+  assert.notEqual(stlbEntry(lab, VA, a.asid)[0], VA | (a.asid << 6));
   assert.equal(bindingsOf(lab, p.number), 0);
   assert.equal(aegis.ownerOf(p.number), a.id, "the page is still a's");
   a.enter(prog.origin);
@@ -290,8 +293,14 @@ miss:   b       miss
         nop
 `);
   a.sys.setHandler("TLBL", prog.symbols.miss);
-  dataPage(lab, b, 0xbbbb); // b's binding of VA takes the STLB slot a's had
-  assert.deepEqual(stlbEntry(lab, VA)[0], VA | (b.asid << 6));
+  // The slot is hashed with the ASID, so b's binding of VA lands elsewhere; b binds instead an
+  // address whose slot is the one a's VA uses, and takes it.
+  let vb = VA + PAGE_SIZE;
+  while (stlbOffset(vb, b.asid) !== stlbOffset(VA, a.asid)) vb += PAGE_SIZE;
+  const pb = b.sys.allocPage();
+  b.sys.tlbWrite(vb, pb, { writable: true });
+  setPhysWord(lab, pb.number, 0, 0xbbbb);
+  assert.deepEqual(stlbEntry(lab, VA, a.asid)[0], vb | (b.asid << 6));
   wipeTlb(lab);
   // a's code page must come back: map it again (its STLB slot is its own).
   a.sys.tlbWrite(prog.origin, a.pageAt(prog.origin)!, { writable: true });
@@ -559,7 +568,7 @@ Deno.test("Aegis EXPORT names the guaranteed mappings; guest code reads its reco
   assert.equal(a.sys.exported("env"), U.ENV);
   assert.equal(a.call(SYS.EXPORT, EXPORT.ENV).v0 >>> 0, U.ENV);
   const p = dataPage(lab, a, 0);
-  const slot = ((VA >>> 12) & 0xfff) * STLB.ENTRY_BYTES;
+  const slot = stlbOffset(VA, a.asid);
   const prog = a.load(asm`
         .set noreorder
 start:  li      $s0, ${U.ENV}
@@ -578,7 +587,7 @@ done:   b       done
   const r = m.cpu.regs;
   assert.equal(r[12], a.id);
   assert.equal(r[13], a.asid);
-  assert.deepEqual([r[14], r[15]], stlbEntry(lab, VA));
+  assert.deepEqual([r[14], r[15]], stlbEntry(lab, VA, a.asid));
   assert.equal((r[24] >>> (p.number & 31)) & 1, 0, "its own page is not free");
 });
 

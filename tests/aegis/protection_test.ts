@@ -75,7 +75,7 @@ Deno.test("Aegis TLBWR refuses a page without its capability (someone else's, ze
   // The same call with the right capability succeeds: the refusals were about the capability.
   a.sys.tlbWrite(VA, pa, { writable: true });
   assert.notEqual(tlbIndex(lab, VA, a.asid), -1);
-  assert.equal(stlbEntry(lab, VA)[1] >>> 12, pa.number);
+  assert.equal(stlbEntry(lab, VA, a.asid)[1] >>> 12, pa.number);
 });
 
 Deno.test("Aegis TLBWR refuses forged capabilities: random words and near misses", () => {
@@ -146,7 +146,7 @@ Deno.test("Aegis read-only capability maps read-only only; a store through it ra
   const i = tlbIndex(lab, VA, a.asid);
   assert.notEqual(i, -1);
   assert.equal(m.cpu.tlbLo[i] & (TLB.V | TLB.D), TLB.V);
-  assert.equal(stlbEntry(lab, VA)[1] & (TLB.V | TLB.D), TLB.V);
+  assert.equal(stlbEntry(lab, VA, a.asid)[1] & (TLB.V | TLB.D), TLB.V);
   setPhysWord(lab, p.number, 0, 0x600d);
   const prog = a.load(asm`
         .set noreorder
