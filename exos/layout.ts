@@ -1,0 +1,105 @@
+/**
+ * The address space of an ExOS process: where the library lives, where the program, heap, mmap
+ * area and stack go, and the rule that keeps the library's own TLB misses away.
+ *
+ *   0x00001000                library code (fault handlers, prot/unprot/dirty, the start stub)
+ *   0x00002000                library data (the kernel save area, fault frames, fault handlers)
+ *   0x00003000 - 0x00008fff   the page table (6 pages)
+ *   0x00400000                the program
+ *   after it                  the heap (sbrk), up to 0x00800000
+ *   0x00800000 - 0x00ffffff   the mmap area (anonymous and shared mappings)
+ *   0x7fd00000 - 0x7fdfffff   the stack, growing down from 0x7fe00000
+ *
+ * The library's code finds its data with `$zero`-relative loads and stores (everything it keeps
+ * is below 0x8000), so it reserves no register and needs none to be set up.
+ *
+ * The rule. Aegis caches bindings in a direct-mapped STLB, and a TLB miss whose binding is not in
+ * the STLB is forwarded to the library's handler; the handler, its data and the page table it
+ * walks must therefore never be evicted from the STLB, or the handler would fault on itself
+ * forever. Aegis picks the slot of a virtual page from the low 12 bits of its VPN, mixed with the
+ * address-space id (aegis/layout.ts, stlbOffset): slot = VPN ^ ASID << 3 ^ (VPN & 7) << 9, in 12
+ * bits. The XOR with the ASID touches bits 3-8 only, so:
+ *
+ * - every user address the library hands out (VPN low bits 0x400 and up: 0x00400000-0x00ffffff,
+ *   and the stack) keeps slot bits 10-11 non-zero, and the library's pages (VPN 1..8) keep them
+ *   zero: no user mapping of any address space evicts a library binding. sbrk, mmap and the stack
+ *   refuse addresses outside these ranges, and prot/unprot refuse the library's;
+ * - the library's 8 pages have distinct VPN bits 0-2, so two address spaces (whose ASIDs differ)
+ *   never put library pages in the same slot either, although all use the same addresses.
+ *
+ * That is why the library is 8 pages and not the 15 the low 64 KB would hold: pages 1 and 9, say,
+ * meet in one slot for two ASIDs that differ only in bit 0.
+ *
+ * @module
+ */
+
+/** Bytes in a page. */
+export const PAGE_SIZE = 4096;
+
+/** log2(PAGE_SIZE). */
+export const PAGE_SHIFT = 12;
+
+/** The library's pages. */
+export const LIB = {
+  /** The library's code (one page). */
+  CODE: 0x1000,
+  /** The library's data page. */
+  DATA: 0x2000,
+  /** The page table. */
+  TABLE: 0x3000,
+  /** Pages of page table. */
+  TABLE_PAGES: 6,
+  /** One past the library's last page. */
+  END: 0x9000,
+} as const;
+
+/** User address ranges. */
+export const USER = {
+  /** The lowest address a program, heap or mapping may use. */
+  MIN: 0x00400000,
+  /** Where a program is loaded. */
+  PROGRAM: 0x00400000,
+  /** The start of the mmap area; also the heap's limit. */
+  MMAP: 0x00800000,
+  /** One past the mmap area. */
+  MMAP_END: 0x01000000,
+  /** The stack's top: the first sp. */
+  STACK_TOP: 0x7fe00000,
+  /** The stack's lowest address (1 MB of stack at most). */
+  STACK_LIMIT: 0x7fd00000,
+} as const;
+
+/** Offsets of the words in the library's data page (LIB.DATA + offset). */
+export const DATA = {
+  /** The kernel's save area: t0, t1, t2 at an exception (SET_SAVE_AREA names this page). */
+  SAVE: 0x000,
+  /** The address of the frame the next fast fault path saves registers in. */
+  XF: 0x010,
+  /** Where the start stub jumps. */
+  ENTRY: 0x014,
+  /** The stack pointer the start stub loads. */
+  STACK: 0x018,
+  /** The application's fault handlers, one word per FAULT kind (0: none, the process dies). */
+  HANDLERS: 0x020,
+  /** prot/unprot save ra and s0-s3 here. */
+  RSAVE: 0x040,
+  /** The frame of a fault taken by the application. */
+  FRAME_A: 0x080,
+  /** The frame of a fault taken inside the application's fault handler. */
+  FRAME_B: 0x100,
+} as const;
+
+/** Why the library calls the application's fault handler (a1 of the call). */
+export const FAULT = {
+  /** An access to a page protected with prot. */
+  PROT: 1,
+  /** An access to an address with no mapping. */
+  UNMAPPED: 2,
+  /** A write to a page mapped read-only. */
+  READONLY: 3,
+  /** A write to a copy-on-write page. */
+  COW: 4,
+} as const;
+
+/** The R3000 exception codes the library handles (a3 of a fault-handler call). */
+export const EXC_CODE = { Mod: 1, TLBL: 2, TLBS: 3 } as const;

@@ -1,0 +1,120 @@
+/**
+ * Page tables owned by the library, in the process's own memory: one interface, two structures.
+ *
+ * The table lives in pages the library mapped for itself, and every access to it goes through
+ * the environment's own bindings (`Memory`, which a SyscallPath is), so the TypeScript side and
+ * the guest TLB-miss handler read and write the same words. Insertion and removal happen in
+ * TypeScript (sbrk, mmap, sharing); lookups and flag updates also happen in guest code, which
+ * each structure supplies as an assembly fragment with two routines:
+ *
+ * - `pt_lookup`: a0 = a virtual address; returns v0 = the entry's handle, or 0 when the page is
+ *   not mapped. Uses only v1 and t3-t7 (the fault handlers keep state in t0-t2, t8, t9).
+ * - `pt_next`: the same for a0 when v0 holds the handle of the page just below a0 (or 0), so a
+ *   loop over a range steps to the next entry without searching again.
+ *
+ * A handle points at two words, the same in both structures: `page << 12 | flags`, then the
+ * capability. The flags are PTE below; bits 6-11 are free for the layers above (a process layer's
+ * own marks).
+ *
+ * - linear (pt_linear.ts): a sorted vector of 16-byte entries searched by binary search.
+ * - clustered (pt_clustered.ts): a hash table whose nodes each map 16 consecutive pages.
+ *
+ * @module
+ */
+
+import type { AsmSource } from "../machine/asm/mod.ts";
+
+/** Flags of a page-table entry (the low 12 bits of its first word). */
+export const PTE = {
+  /** The entry maps a page. */
+  V: 0x001,
+  /** The application may write the page (the capability is read-write). */
+  W: 0x002,
+  /** The page was written since it was mapped or cleaned. */
+  D: 0x004,
+  /** The page is protected (prot): any access calls the application's fault handler. */
+  P: 0x008,
+  /** Copy-on-write: a write calls the COW fault handler instead of dirtying the page. */
+  C: 0x010,
+  /** The page belongs to another environment (mapped from a grant): never freed here. */
+  FOREIGN: 0x020,
+  /** Bits left to the layers above. */
+  SOFT: 0xfc0,
+} as const;
+
+/** One mapping: virtual page `vpn` to physical page `page`, with its capability and flags. */
+export interface Mapping {
+  /** Virtual page number (address >>> 12). */
+  vpn: number;
+  /** Physical page number. */
+  page: number;
+  /** The capability TLBWR presents for the page. */
+  capability: number;
+  /** PTE flags (V is always set in a mapping a table returns). */
+  flags: number;
+}
+
+/** Words of memory as the environment's bindings show them (a SyscallPath is one). */
+export interface Memory {
+  /** The word at `va`; throws when `va` is not bound. */
+  read32(va: number): number;
+  /** Writes the word at `va`; throws when `va` has no writable binding. */
+  write32(va: number, value: number): void;
+}
+
+/** The two structures. */
+export type PageTableKind = "linear" | "clustered";
+
+/** A page table in the process's memory. */
+export interface PageTable {
+  /** Which structure. */
+  readonly kind: PageTableKind;
+  /** The table's first address. */
+  readonly base: number;
+  /** How many mappings it can hold at most. */
+  readonly capacity: number;
+  /** How many mappings it holds. */
+  readonly size: number;
+  /** Writes an empty table. */
+  init(): void;
+  /** Adds `m`, replacing any mapping of the same page; throws RangeError when the table is full. */
+  insert(m: Mapping): void;
+  /** The mapping of virtual page `vpn`, or undefined. */
+  lookup(vpn: number): Mapping | undefined;
+  /** Sets the flags of `vpn`'s mapping (V is kept); false when there is none. */
+  update(vpn: number, flags: number): boolean;
+  /** Removes `vpn`'s mapping; false when there is none. */
+  remove(vpn: number): boolean;
+  /** Every mapping, by virtual page. */
+  entries(): Mapping[];
+  /** The handle (address of the first word) of `vpn`'s entry, or 0. */
+  handle(vpn: number): number;
+  /** The guest routines `pt_lookup` and `pt_next` (the table's header must be below 0x8000). */
+  guest(): AsmSource;
+}
+
+/** The two words of a handle: `page << 12 | flags` and the capability. */
+export function packEntry(m: Mapping): [number, number] {
+  if (!Number.isInteger(m.page) || m.page < 0 || m.page >= 1 << 20) {
+    throw new RangeError(`Physical page ${m.page} does not fit an entry: use 0..0xfffff`);
+  }
+  return [((m.page << 12) | (m.flags & 0xfff) | PTE.V) | 0, m.capability | 0];
+}
+
+/** The mapping of `vpn` from the two words of its entry. */
+export function unpackEntry(vpn: number, word: number, capability: number): Mapping {
+  return { vpn, page: word >>> 12, capability, flags: word & 0xfff };
+}
+
+/**
+ * Checks that `bytes` of table header at `address` are reachable by a `$zero`-relative load (the
+ * guest code's way to its tables); returns `address`, or throws RangeError.
+ */
+export function lowAddress(address: number, bytes: number): number {
+  if (address < 0 || address + bytes > 0x8000) {
+    throw new RangeError(
+      `A page table at 0x${address.toString(16)} is out of a load's reach: put it below 0x8000`,
+    );
+  }
+  return address;
+}

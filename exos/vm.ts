@@ -1,0 +1,459 @@
+/**
+ * ExOS virtual memory: an address space built by the library, at application level, for one
+ * environment. Everything here goes through the environment's SyscallPath: pages come from ALLOC,
+ * bindings from TLBWR/TLBVADELETE, and the page table, the library's code and its data are words
+ * the environment reads and writes through its own bindings.
+ *
+ * Creating an AddressSpace lays out the library's pages (layout.ts): it allocates and binds the
+ * library's pages, writes an empty page table (linear or clustered) and enters them in it,
+ * assembles the guest code (vm_asm.ts) into the code page and binds it read-only, names the
+ * data page as Aegis's save area and installs the TLBL, TLBS and Mod handlers, and maps a stack.
+ * From then on a TLB miss anywhere in the process is the library's business: the guest handler
+ * walks the table and binds the page, or calls the application's fault handler.
+ *
+ * Memory comes from sbrk (the heap after the program), mmap (anonymous pages in the mmap area) and
+ * mapShared (another environment's page, given its capability). Pages are allocated at once and
+ * bound lazily, clean: a page is bound writable only once it is dirty (PTE.D), so the first store
+ * to it faults into the library, which records the write. prot, unprot, dirty and clean work from
+ * TypeScript here and from guest code through `routines` (same table, same effect).
+ *
+ * Hooks for a process layer: `setFaultHandler` installs a guest routine per FAULT kind (a COW
+ * handler for FAULT.COW, say), `setFlags` marks pages (PTE.C for copy-on-write, PTE.SOFT bits for
+ * its own use) and drops their bindings so the next access consults the table again, `entries`
+ * lists every mapping (to copy an address space), `routines.lookup` finds an entry from guest
+ * code, and `entry` starts guest code with sp set. Failures throw: RangeError for an address or
+ * size outside the layout, Error naming the system call and its error code when Aegis refuses
+ * something.
+ *
+ * @module
+ */
+
+import type { AsmSource, Program } from "../machine/asm/mod.ts";
+import { errorName, SYS, SYS_NAMES, type SyscallPath, TLBWR } from "../aegis/abi.ts";
+import { DATA, EXC_CODE, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
+import { type Mapping, type PageTable, type PageTableKind, PTE } from "./page_table.ts";
+import { LinearPageTable } from "./pt_linear.ts";
+import { ClusteredPageTable } from "./pt_clustered.ts";
+import { vmSource } from "./vm_asm.ts";
+
+/** How to build an address space. */
+export interface AddressSpaceOptions {
+  /** The page-table structure (default "linear"). */
+  structure?: PageTableKind;
+  /** Pages of stack mapped below USER.STACK_TOP (default 2). */
+  stackPages?: number;
+}
+
+/** A page handed to another environment: its number and a capability for it. */
+export interface Grant {
+  /** Physical page number. */
+  page: number;
+  /** The capability (read-write, or read-only when `writable` is false). */
+  capability: number;
+  /** Whether the capability allows writable bindings. */
+  writable: boolean;
+}
+
+/** Guest addresses of the library's entry points. */
+export interface Routines {
+  /** The start stub: sets sp, jumps to the address `entry` recorded. */
+  start: number;
+  /** prot(a0 = va, a1 = pages) -> v0 = pages not mapped. */
+  prot: number;
+  /** unprot(a0 = va, a1 = pages) -> v0 = pages not mapped. */
+  unprot: number;
+  /** dirty(a0 = va) -> v0 = 1, 0, or -1 when not mapped. */
+  dirty: number;
+  /**
+   * lookup(a0 = va) -> v0 = the entry's handle (page << 12 | flags, then the capability) or 0;
+   * changes only v0, v1 and t3-t7. A COW handler edits the entry through it.
+   */
+  lookup: number;
+  /** The TLBL handler Aegis forwards load and fetch misses to. */
+  tlbl: number;
+  /** The TLBS handler (store misses). */
+  tlbs: number;
+  /** The Mod handler (stores to pages bound read-only). */
+  mod: number;
+}
+
+/** Every FAULT kind. */
+const ALL_FAULTS = Object.values(FAULT);
+
+const pageDown = (va: number) => (va & ~(PAGE_SIZE - 1)) >>> 0;
+const pageUp = (va: number) => ((va + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0;
+const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
+
+/** Whether a page with `flags` may be bound writable: written already, writable, not COW. */
+export function bindsWritable(flags: number): boolean {
+  return (flags & (PTE.W | PTE.D | PTE.C)) === (PTE.W | PTE.D);
+}
+
+/** One process's virtual memory, managed by the library in the environment behind `path`. */
+export class AddressSpace {
+  /** The page table. */
+  readonly table: PageTable;
+  /** The library's guest entry points. */
+  readonly routines: Routines;
+  /** The library's assembled code. */
+  readonly code: Program;
+  #heapBase: number = USER.PROGRAM;
+  #break: number = USER.PROGRAM;
+  #mmapNext: number = USER.MMAP;
+
+  /**
+   * Builds the address space of the environment behind `path` (see the module comment); throws
+   * when Aegis refuses a page or a binding.
+   */
+  constructor(readonly path: SyscallPath, options: AddressSpaceOptions = {}) {
+    const bytes = LIB.TABLE_PAGES * PAGE_SIZE;
+    this.table = options.structure === "clustered"
+      ? new ClusteredPageTable(path, LIB.TABLE, bytes)
+      : new LinearPageTable(path, LIB.TABLE, bytes);
+    const code = vmSource(this.table.guest()).at(LIB.CODE);
+    if (code.text.length * 4 > LIB.DATA - LIB.CODE || code.data.length > 0) {
+      throw new RangeError(`The library's code takes ${code.text.length * 4} bytes: one page fits`);
+    }
+    this.code = code;
+    // The library's pages, bound writable while we fill them: code, data, page table.
+    const lib: Mapping[] = [];
+    for (let va = LIB.CODE; va < LIB.END; va += PAGE_SIZE) {
+      const [page, capability] = this.#alloc();
+      this.#bind(va, page, capability, true);
+      const flags = PTE.V | (va === LIB.CODE ? 0 : PTE.W | PTE.D);
+      lib.push({ vpn: va >>> PAGE_SHIFT, page, capability, flags });
+    }
+    code.text.forEach((w, i) => path.write32(code.origin + 4 * i, w));
+    this.table.init();
+    for (const m of lib) this.table.insert(m);
+    this.#bind(LIB.CODE, lib[0].page, lib[0].capability, false); // code: read-only from now on
+    path.write32(LIB.DATA + DATA.XF, LIB.DATA + DATA.FRAME_A);
+    const s = code.symbols;
+    this.routines = {
+      start: s.start,
+      prot: s.prot,
+      unprot: s.unprot,
+      dirty: s.dirty,
+      lookup: s.pt_lookup,
+      tlbl: s.tlbl,
+      tlbs: s.tlbs,
+      mod: s.mod,
+    };
+    const data = lib[1];
+    this.#sys(SYS.SET_SAVE_AREA, data.page, data.capability, DATA.SAVE, 0);
+    this.#sys(SYS.SET_HANDLER, EXC_CODE.TLBL, s.tlbl, 0);
+    this.#sys(SYS.SET_HANDLER, EXC_CODE.TLBS, s.tlbs, 0);
+    this.#sys(SYS.SET_HANDLER, EXC_CODE.Mod, s.mod, 0);
+    const stackPages = options.stackPages ?? 2;
+    for (let i = 1; i <= stackPages; i++) this.#mapNew(USER.STACK_TOP - i * PAGE_SIZE, PTE.W);
+    path.write32(LIB.DATA + DATA.STACK, USER.STACK_TOP);
+  }
+
+  // ---- kernel requests -----------------------------------------------------------------------
+
+  /** Runs system call `n`; throws Error naming the call and the kernel's error code. */
+  #sys(n: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0): { v0: number; v1: number } {
+    const r = this.path.call(n, a0, a1, a2, a3);
+    if (r.v0 < 0) {
+      throw new Error(
+        `${SYS_NAMES[n]}(${[a0, a1, a2, a3].map(hex).join(", ")}) failed: ${errorName(r.v0)} ` +
+          `(${r.v0}) in environment ${this.path.id}`,
+      );
+    }
+    return r;
+  }
+
+  /** A fresh physical page: [page, read-write capability]. */
+  #alloc(): [number, number] {
+    const r = this.#sys(SYS.ALLOC, -1);
+    return [r.v0, r.v1];
+  }
+
+  #bind(va: number, page: number, capability: number, writable: boolean): void {
+    this.#sys(SYS.TLBWR, va, page, capability, writable ? TLBWR.WRITABLE : 0);
+  }
+
+  #unbind(va: number): void {
+    this.#sys(SYS.TLBVADELETE, va, 0);
+  }
+
+  /** Allocates a page and enters it at `va` with `flags`; bound only when `bind` says so. */
+  #mapNew(va: number, flags: number, bind = false): Mapping {
+    const [page, capability] = this.#alloc();
+    const m = { vpn: va >>> PAGE_SHIFT, page, capability, flags: flags | PTE.V };
+    this.table.insert(m);
+    if (bind) this.#bind(va, page, capability, bindsWritable(m.flags));
+    return m;
+  }
+
+  /** Removes the mapping at `va` (if any), its binding, and frees the page unless foreign. */
+  #unmapPage(va: number): void {
+    const m = this.table.lookup(va >>> PAGE_SHIFT);
+    if (m === undefined) return;
+    this.table.remove(m.vpn);
+    this.#unbind(va);
+    if ((m.flags & PTE.FOREIGN) === 0) this.#sys(SYS.DEALLOC, m.page, m.capability);
+  }
+
+  /** Throws RangeError unless the `pages` pages at `va` are free and inside [lo, hi). */
+  #checkFree(va: number, pages: number, lo: number, hi: number, what: string): void {
+    if ((va & (PAGE_SIZE - 1)) !== 0 || va < lo || va + pages * PAGE_SIZE > hi) {
+      throw new RangeError(
+        `${what} at ${hex(va)} for ${pages} pages is outside ${hex(lo)}-${hex(hi)} or unaligned`,
+      );
+    }
+    for (let i = 0; i < pages; i++) {
+      if (this.table.lookup((va >>> PAGE_SHIFT) + i) !== undefined) {
+        throw new RangeError(`${what}: ${hex(va + i * PAGE_SIZE)} is already mapped`);
+      }
+    }
+  }
+
+  /** Throws RangeError unless `va` is a user address (library pages are not the user's). */
+  #checkUser(va: number, what: string): void {
+    if ((va >>> 0) < USER.MIN) {
+      throw new RangeError(`${what} ${hex(va)}: below ${hex(USER.MIN)} is the library's`);
+    }
+  }
+
+  // ---- program, heap, mmap -------------------------------------------------------------------
+
+  /**
+   * Assembles `source` at USER.PROGRAM (or `at`), maps and fills its pages (dirty, writable) and
+   * puts the heap after it; returns the program. Throws RangeError if sbrk has already moved.
+   */
+  load(source: AsmSource, at: number = USER.PROGRAM): Program {
+    if (this.#break !== this.#heapBase) {
+      throw new RangeError(`Load the program before the first sbrk (break is ${hex(this.#break)})`);
+    }
+    const p = source.at(at);
+    const end = p.data.length > 0 ? p.dataOrigin + p.data.length : at + p.text.length * 4;
+    const first = pageDown(at), pages = (pageUp(end) - first) / PAGE_SIZE;
+    this.#checkFree(first, pages, USER.PROGRAM, USER.MMAP, "Program");
+    for (let i = 0; i < pages; i++) this.#mapNew(first + i * PAGE_SIZE, PTE.W | PTE.D, true);
+    p.text.forEach((w, i) => this.path.write32(at + 4 * i, w));
+    for (let i = 0; i < p.data.length; i += 4) {
+      const b = (k: number) => p.data[i + k] ?? 0;
+      this.path.write32(p.dataOrigin + i, b(0) | b(1) << 8 | b(2) << 16 | b(3) << 24);
+    }
+    this.#heapBase = this.#break = Math.max(this.#break, pageUp(end));
+    return p;
+  }
+
+  /** The current break: the end of the heap. */
+  get break(): number {
+    return this.#break;
+  }
+
+  /**
+   * Moves the break by `increment` bytes and returns the old one; new pages are allocated now
+   * and bound on first touch, pages wholly above a lowered break are freed. Throws RangeError
+   * past the heap's limits (the program's end, USER.MMAP).
+   */
+  sbrk(increment: number): number {
+    const old = this.#break, next = old + increment;
+    if (!Number.isInteger(increment) || next < this.#heapBase || next > USER.MMAP) {
+      throw new RangeError(
+        `sbrk(${increment}) would put the break at ${hex(next)}, outside ` +
+          `${hex(this.#heapBase)}-${hex(USER.MMAP)}`,
+      );
+    }
+    for (let va = pageUp(old); va < pageUp(next); va += PAGE_SIZE) this.#mapNew(va, PTE.W);
+    for (let va = pageUp(next); va < pageUp(old); va += PAGE_SIZE) this.#unmapPage(va);
+    this.#break = next;
+    return old;
+  }
+
+  /**
+   * Maps `bytes` (rounded up to pages) of fresh zeroed memory in the mmap area, at `at` or at the
+   * next free address; returns the address. Throws RangeError outside the area or over a mapping.
+   */
+  mmap(bytes: number, options: { writable?: boolean; at?: number } = {}): number {
+    const pages = Math.ceil(bytes / PAGE_SIZE), va = options.at ?? this.#mmapNext;
+    this.#checkFree(va, pages, USER.MMAP, USER.MMAP_END, "mmap");
+    const flags = options.writable === false ? 0 : PTE.W;
+    for (let i = 0; i < pages; i++) this.#mapNew(va + i * PAGE_SIZE, flags);
+    if (options.at === undefined) this.#mmapNext = va + pages * PAGE_SIZE;
+    return va;
+  }
+
+  /** Unmaps `bytes` (rounded up to pages) at `va`, freeing pages that are not foreign. */
+  munmap(va: number, bytes: number): void {
+    this.#checkUser(va, "munmap");
+    for (let a = pageDown(va); a < va + bytes; a += PAGE_SIZE) this.#unmapPage(a);
+  }
+
+  // ---- sharing -------------------------------------------------------------------------------
+
+  /**
+   * A grant for the page mapped at `va`, to give another environment: its read-write capability,
+   * or a read-only one when `writable` is false. Throws RangeError when `va` is not mapped or a
+   * writable grant is asked of a read-only mapping.
+   */
+  share(va: number, options: { writable?: boolean } = {}): Grant {
+    const m = this.table.lookup(va >>> PAGE_SHIFT);
+    if (m === undefined) throw new RangeError(`share: ${hex(va)} is not mapped`);
+    const writable = options.writable ?? true;
+    if (writable && (m.flags & PTE.W) === 0) {
+      throw new RangeError(`share: ${hex(va)} is mapped read-only; grant it read-only`);
+    }
+    const capability = writable || (m.flags & PTE.W) === 0
+      ? m.capability
+      : this.#sys(SYS.CAP_READONLY, m.page, m.capability).v1;
+    return { page: m.page, capability, writable };
+  }
+
+  /**
+   * Maps another environment's page from `grant` in the mmap area (at `at`, or the next free
+   * address), writable when asked and granted; returns the address. Aegis checks the capability
+   * here, so a forged grant throws (CAP) and maps nothing.
+   */
+  mapShared(grant: Grant, options: { writable?: boolean; at?: number } = {}): number {
+    const writable = options.writable ?? grant.writable;
+    const va = options.at ?? this.#mmapNext;
+    this.#checkFree(va, 1, USER.MMAP, USER.MMAP_END, "mapShared");
+    this.#bind(va, grant.page, grant.capability, writable); // Aegis checks the capability
+    if (writable) this.#bind(va, grant.page, grant.capability, false); // clean until written
+    const flags = PTE.V | PTE.FOREIGN | (writable ? PTE.W : 0);
+    this.table.insert({
+      vpn: va >>> PAGE_SHIFT,
+      page: grant.page,
+      capability: grant.capability,
+      flags,
+    });
+    if (options.at === undefined) this.#mmapNext = va + PAGE_SIZE;
+    return va;
+  }
+
+  // ---- application-level primitives -----------------------------------------------------------
+
+  /** Applies `change` to the flags of each mapped page in range; returns pages not mapped. */
+  #each(va: number, pages: number, what: string, change: (m: Mapping) => void): number {
+    this.#checkUser(va, what);
+    let missing = 0;
+    for (let i = 0, a = pageDown(va); i < pages; i++, a += PAGE_SIZE) {
+      const m = this.table.lookup(a >>> PAGE_SHIFT);
+      if (m === undefined) missing++;
+      else change(m);
+    }
+    return missing;
+  }
+
+  /** Protects `pages` pages at `va` (any access faults); returns how many were not mapped. */
+  prot(va: number, pages = 1): number {
+    return this.#each(va, pages, "prot", (m) => {
+      this.table.update(m.vpn, m.flags | PTE.P);
+      this.#unbind(m.vpn << PAGE_SHIFT);
+    });
+  }
+
+  /** Unprotects `pages` pages at `va` and binds them again; returns pages not mapped. */
+  unprot(va: number, pages = 1): number {
+    return this.#each(va, pages, "unprot", (m) => {
+      const flags = m.flags & ~PTE.P;
+      this.table.update(m.vpn, flags);
+      this.#bind(m.vpn << PAGE_SHIFT, m.page, m.capability, bindsWritable(flags));
+    });
+  }
+
+  /** Whether the page at `va` was written since it was mapped or cleaned; throws if unmapped. */
+  dirty(va: number): boolean {
+    const m = this.table.lookup(va >>> PAGE_SHIFT);
+    if (m === undefined) throw new RangeError(`dirty: ${hex(va)} is not mapped`);
+    return (m.flags & PTE.D) !== 0;
+  }
+
+  /** Marks `pages` pages at `va` clean (the next write faults and dirties them again). */
+  clean(va: number, pages = 1): number {
+    return this.setFlags(va, pages, 0, PTE.D);
+  }
+
+  /**
+   * Sets `set` and clears `clear` in the flags of `pages` pages at `va` and drops their bindings,
+   * so the next access binds them as the new flags say (PTE.C for copy-on-write, PTE.SOFT bits
+   * for a layer above); returns pages not mapped.
+   */
+  setFlags(va: number, pages: number, set: number, clear: number): number {
+    return this.#each(va, pages, "setFlags", (m) => {
+      this.table.update(m.vpn, (m.flags | set) & ~clear);
+      this.#unbind(m.vpn << PAGE_SHIFT);
+    });
+  }
+
+  /**
+   * Installs guest routine `handler` (0 for none: the process dies) for the FAULT kinds given
+   * (all by default). It is called as handler(a0 = address, a1 = kind, a2 = EPC, a3 = exception
+   * code) on the program's stack, may clobber what a C function may, and the access is retried
+   * when it returns.
+   */
+  setFaultHandler(handler: number, kinds: readonly number[] = ALL_FAULTS): void {
+    for (const k of kinds) {
+      if (!ALL_FAULTS.includes(k as never)) {
+        throw new RangeError(`Unknown fault kind ${k}: use one of FAULT (1..4)`);
+      }
+      this.path.write32(LIB.DATA + DATA.HANDLERS + 4 * k, handler);
+    }
+  }
+
+  /** Records `pc` as where the start stub goes; returns the stub's address, to `enter` there. */
+  entry(pc: number): number {
+    this.path.write32(LIB.DATA + DATA.ENTRY, pc);
+    return this.routines.start;
+  }
+
+  // ---- memory from TypeScript ----------------------------------------------------------------
+
+  /** The mapping at `va`, or undefined. */
+  lookup(va: number): Mapping | undefined {
+    return this.table.lookup(va >>> PAGE_SHIFT);
+  }
+
+  /** Every mapping, by virtual page. */
+  entries(): Mapping[] {
+    return this.table.entries();
+  }
+
+  /** Binds `va` for a read (or a write, dirtying it) as the guest handler would, or throws. */
+  #touch(va: number, write: boolean): void {
+    const m = this.table.lookup(va >>> PAGE_SHIFT);
+    if (m === undefined) throw new RangeError(`${hex(va)} is not mapped`);
+    if ((m.flags & PTE.P) !== 0) throw new RangeError(`${hex(va)} is protected`);
+    let flags = m.flags;
+    if (write) {
+      if (!bindsWritable(flags | PTE.D)) throw new RangeError(`${hex(va)} is not writable`);
+      this.table.update(m.vpn, flags |= PTE.D);
+    }
+    this.#bind(pageDown(va), m.page, m.capability, bindsWritable(flags));
+  }
+
+  /** The word at `va`, binding the page if need be; throws RangeError if unmapped or protected. */
+  read32(va: number): number {
+    try {
+      return this.path.read32(va);
+    } catch {
+      this.#touch(va, false);
+      return this.path.read32(va);
+    }
+  }
+
+  /** Writes the word at `va`, binding and dirtying the page; throws RangeError as read32 does. */
+  write32(va: number, value: number): void {
+    try {
+      this.path.write32(va, value);
+    } catch {
+      this.#touch(va, true);
+      this.path.write32(va, value);
+    }
+  }
+
+  /** One line: structure, environment, mappings, break. */
+  toString(): string {
+    return `AddressSpace ${this.table.kind} · environment ${this.path.id} · ` +
+      `${this.table.size} mappings · break ${hex(this.#break)}`;
+  }
+
+  /** Prints as `toString` in the REPL. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * The library's guest code: the fault handlers Aegis forwards TLB misses and write faults to, the
+ * prot/unprot/dirty routines applications `jal`, and the start stub. Assembled into every address
+ * space at setup, after the page table's own `pt_lookup`/`pt_next` (page_table.ts).
+ *
+ * Fault handling. Aegis enters a handler with t0 = EPC, t1 = BadVAddr, t2 = Cause, the user's
+ * t0-t2 in the save area (the first words of the data page, LIB.DATA), and every other register as
+ * the program left it. A handler must give all of them back, and the TLBWR system call may change
+ * at, v0, v1, a0-a3, t0-t9, hi and lo, so each handler first saves those in a frame:
+ *
+ * - TLBL/TLBS (a miss Aegis's STLB could not refill): look the page up; if it is mapped and not
+ *   protected, TLBWR it (writable only when PTE.W and PTE.D are set and PTE.C is not; a store to
+ *   a writable clean page sets PTE.D first) and return to the faulting instruction.
+ * - Mod (a store to a page mapped read-only): a clean writable page becomes dirty and is remapped
+ *   writable; a COW page, a read-only page or a protected one goes to the application.
+ * - Anything else (protected, unmapped, read-only, COW) is an upcall: the library calls the
+ *   application's handler for that FAULT kind as a C function, handler(a0 = address, a1 = kind,
+ *   a2 = EPC, a3 = exception code), on the program's own stack, then retries the access. With no
+ *   handler for the kind, or a second upcall from inside the first, the process reports the
+ *   exception to Aegis (SYS.UNHANDLED), which ends it.
+ *
+ * Frames. A fast fault (a miss or a dirty bit) never faults itself: it touches only library pages,
+ * which Aegis's STLB always holds (layout.ts). An upcall can: the application's handler may touch
+ * pages not in the TLB. So the upcall keeps the program's registers, and its t0-t2 copied out of
+ * the save area, in frame A and points DATA.XF at frame B for faults taken meanwhile; it returns
+ * through frame A. The handlers reach their data with `$zero`-relative addresses, which is why
+ * the return works at all: `lw t0, SAVE; lw t1, SAVE+4; jr t2; lw t2, SAVE+8` (t2 holding EPC,
+ * every address an immediate) restores the last register in the delay slot of the jump to EPC.
+ *
+ * Routines (C calling convention; they keep s0-s7, gp, sp; ra and s0-s3 go to DATA.RSAVE, so they
+ * do not nest, and they never fault):
+ * - prot(a0 = va, a1 = pages) -> v0 = pages that were not mapped (-1 below USER.MIN): sets PTE.P
+ *   and removes each binding with TLBVADELETE.
+ * - unprot(a0 = va, a1 = pages) -> v0 = the same count (plus refused TLBWRs): clears PTE.P and
+ *   binds each page again with TLBWR, so the retried access does not miss.
+ * - dirty(a0 = va) -> v0 = 1 if written since mapped or cleaned, 0 if not, -1 if not mapped.
+ * - start: sp = DATA.STACK, then jumps to DATA.ENTRY.
+ *
+ * @module
+ */
+
+import { asm, type AsmSource } from "../machine/asm/mod.ts";
+import { SYS } from "../aegis/abi.ts";
+import { DATA, EXC_CODE, FAULT, LIB, PAGE_SIZE, USER } from "./layout.ts";
+import { PTE } from "./page_table.ts";
+
+/** The data page: every word the code keeps is at a `$zero`-relative address below 0x8000. */
+const D = LIB.DATA;
+
+/** The registers a fault frame keeps besides t0-t2: everything TLBWR or a C call may change. */
+const SAVED = [
+  "at",
+  "v0",
+  "v1",
+  "a0",
+  "a1",
+  "a2",
+  "a3",
+  "t3",
+  "t4",
+  "t5",
+  "t6",
+  "t7",
+  "t8",
+  "t9",
+  "ra",
+];
+
+/** Offsets in a fault frame. */
+export const FRAME = {
+  /** hi and lo. */
+  HI: 4 * SAVED.length,
+  LO: 4 * SAVED.length + 4,
+  /** The exception PC. */
+  EPC: 4 * SAVED.length + 8,
+  /** The faulting address. */
+  VA: 4 * SAVED.length + 12,
+  /** The exception code. */
+  CODE: 4 * SAVED.length + 16,
+  /** The user's t0, t1, t2 (copied from the save area by an upcall). */
+  T0: 4 * SAVED.length + 20,
+  T1: 4 * SAVED.length + 24,
+  T2: 4 * SAVED.length + 28,
+  /** Bytes per frame. */
+  BYTES: 4 * SAVED.length + 32,
+} as const;
+
+/** Saves the program's registers in the frame at `base`, with EPC (t0) and the address (t1). */
+function save(base: string): string {
+  return [
+    ...SAVED.map((r, i) => `        sw      $${r}, ${4 * i}(${base})`),
+    `        mfhi    $t3`,
+    `        sw      $t3, ${FRAME.HI}(${base})`,
+    `        mflo    $t3`,
+    `        sw      $t3, ${FRAME.LO}(${base})`,
+    `        sw      $t0, ${FRAME.EPC}(${base})`,
+    `        sw      $t1, ${FRAME.VA}(${base})`,
+  ].join("\n");
+}
+
+/** Restores what `save` saved, from the frame at `base` (not t0-t2). */
+function restore(base: string): string {
+  return [
+    `        lw      $t3, ${FRAME.HI}(${base})`,
+    `        mthi    $t3`,
+    `        lw      $t3, ${FRAME.LO}(${base})`,
+    `        mtlo    $t3`,
+    ...SAVED.map((r, i) => `        lw      $${r}, ${4 * i}(${base})`),
+  ].join("\n");
+}
+
+/** A handler's first lines: frame in t2, registers saved, the page looked up (v0, a1 = word 0). */
+function enter(code: number): string {
+  return `        lw      $t2, ${D + DATA.XF}($zero)
+${save("$t2")}
+        li      $t8, ${code}
+        jal     pt_lookup
+        move    $a0, $t1
+        beqz    $v0, unmapped
+        sw      $t8, ${FRAME.CODE}($t2)
+        lw      $a1, 0($v0)                  # page << 12 | flags
+        andi    $t3, $a1, ${PTE.P}
+        bnez    $t3, protected`;
+}
+
+/** prot or unprot: the loop over pages around `body` (v0 = the handle, s0 = the page). */
+function rangeRoutine(name: string, body: string): string {
+  const RS = D + DATA.RSAVE;
+  return `
+${name}:
+        lui     $t3, ${USER.MIN >>> 16}
+        sltu    $t3, $a0, $t3
+        bnez    $t3, below_user
+        sw      $ra, ${RS}($zero)
+        sw      $s0, ${RS + 4}($zero)
+        sw      $s1, ${RS + 8}($zero)
+        sw      $s2, ${RS + 12}($zero)
+        sw      $s3, ${RS + 16}($zero)
+        srl     $s0, $a0, 12
+        sll     $s0, $s0, 12                 # the page
+        move    $s1, $a1                     # pages left
+        move    $s2, $zero                   # the page below's handle
+        move    $s3, $zero                   # pages not done
+1:      blez    $s1, routine_done
+        move    $a0, $s0
+        jal     pt_next
+        move    $v0, $s2
+        beqz    $v0, 2f
+        move    $s2, $v0
+${body}
+        bgez    $v0, 3f
+        nop
+2:      addiu   $s3, $s3, 1
+3:      addiu   $s1, $s1, -1
+        b       1b
+        addiu   $s0, $s0, ${PAGE_SIZE}`;
+}
+
+/** The library's code, around the page table's routines `pt`; assemble it at LIB.CODE. */
+export function vmSource(pt: AsmSource): AsmSource {
+  const A = D + DATA.FRAME_A, RS = D + DATA.RSAVE;
+  const writableTest = (flags: string, out: string, tmp: string) =>
+    `        andi    ${tmp}, ${flags}, ${PTE.W | PTE.D | PTE.C}
+        xori    ${tmp}, ${tmp}, ${PTE.W | PTE.D}
+        sltiu   ${out}, ${tmp}, 1                # writable binding: W and D, not C`;
+  return asm`
+        .set    noreorder
+        .set    noat
+# ---- start: the way into a process ---------------------------------------------------------
+start:  lw      $sp, ${D + DATA.STACK}($zero)
+        lw      $t9, ${D + DATA.ENTRY}($zero)
+        jr      $t9
+        nop
+
+# ---- TLBL: a load or fetch missed (t0 = EPC, t1 = BadVAddr) -------------------------------
+tlbl:
+${enter(EXC_CODE.TLBL)}
+        nop
+        b       map
+        nop
+
+# ---- TLBS: a store missed: a writable page becomes dirty at once --------------------------
+tlbs:
+${enter(EXC_CODE.TLBS)}
+        andi    $t3, $a1, ${PTE.W | PTE.C}
+        xori    $t3, $t3, ${PTE.W}
+        bnez    $t3, map                     # not plainly writable: map it as it is
+        ori     $a1, $a1, ${PTE.D}
+        b       map
+        sw      $a1, 0($v0)
+
+# ---- Mod: a store to a page bound read-only ------------------------------------------------
+mod:
+${enter(EXC_CODE.Mod)}
+        andi    $t3, $a1, ${PTE.C}
+        bnez    $t3, cow
+        andi    $t3, $a1, ${PTE.W}
+        beqz    $t3, readonly
+        ori     $a1, $a1, ${PTE.D}           # clean and writable: now dirty
+        sw      $a1, 0($v0)
+map:                                         # v0 = handle, a1 = its first word, t1 = va
+${writableTest("$a1", "$a3", "$t3")}
+        lw      $a2, 4($v0)
+        srl     $a1, $a1, 12
+        move    $a0, $t1
+        li      $v0, ${SYS.TLBWR}
+        syscall
+        bltz    $v0, lost
+        lw      $t2, ${D + DATA.XF}($zero)
+${restore("$t2")}
+        lw      $t0, ${D}($zero)
+        lw      $t1, ${D + 4}($zero)
+        lw      $t2, ${FRAME.EPC}($t2)
+        jr      $t2                          # back to the faulting instruction
+        lw      $t2, ${D + 8}($zero)
+lost:                                        # TLBWR refused: the page was taken away
+        lw      $t0, ${FRAME.EPC}($t2)
+        lw      $t1, ${FRAME.VA}($t2)
+        b       fatal
+        lw      $t8, ${FRAME.CODE}($t2)
+
+unmapped:
+        b       upcall
+        li      $t9, ${FAULT.UNMAPPED}
+protected:
+        b       upcall
+        li      $t9, ${FAULT.PROT}
+readonly:
+        b       upcall
+        li      $t9, ${FAULT.READONLY}
+cow:
+        li      $t9, ${FAULT.COW}
+
+# ---- upcall: call the application's handler (t1 = va, t8 = code, t9 = kind) -----------------
+upcall: li      $t3, ${A}
+        bne     $t2, $t3, fatal              # a fault inside the application's handler
+        sll     $t4, $t9, 2
+        lw      $t4, ${D + DATA.HANDLERS}($t4)
+        beqz    $t4, fatal
+        li      $t3, ${D + DATA.FRAME_B}
+        sw      $t3, ${D + DATA.XF}($zero)   # faults meanwhile use frame B
+        lw      $t3, ${D}($zero)             # keep the program's t0-t2 in frame A
+        sw      $t3, ${A + FRAME.T0}($zero)
+        lw      $t3, ${D + 4}($zero)
+        sw      $t3, ${A + FRAME.T1}($zero)
+        lw      $t3, ${D + 8}($zero)
+        sw      $t3, ${A + FRAME.T2}($zero)
+        move    $a0, $t1
+        move    $a1, $t9
+        move    $a2, $t0
+        jalr    $t4
+        move    $a3, $t8
+        li      $t2, ${A}
+        sw      $t2, ${D + DATA.XF}($zero)
+${restore("$t2")}
+        lw      $t0, ${A + FRAME.T0}($zero)
+        lw      $t1, ${A + FRAME.T1}($zero)
+        lw      $t2, ${A + FRAME.EPC}($zero)
+        jr      $t2                          # retry the access
+        lw      $t2, ${A + FRAME.T2}($zero)
+
+fatal:                                       # t0 = EPC, t1 = va, t8 = code: Aegis ends us
+        sll     $t2, $t8, 2
+        li      $v0, ${SYS.UNHANDLED}
+        syscall
+        break   0x3fd
+
+# ---- prot / unprot / dirty ----------------------------------------------------------------
+${
+    rangeRoutine(
+      "prot",
+      `        lw      $t3, 0($v0)
+        ori     $t3, $t3, ${PTE.P}
+        sw      $t3, 0($v0)
+        move    $a0, $s0
+        move    $a1, $zero
+        li      $v0, ${SYS.TLBVADELETE}
+        syscall`,
+    )
+  }
+${
+    rangeRoutine(
+      "unprot",
+      `        lw      $t3, 0($v0)
+        ori     $t3, $t3, ${PTE.P}
+        xori    $t3, $t3, ${PTE.P}
+        sw      $t3, 0($v0)
+${writableTest("$t3", "$a3", "$t4")}
+        lw      $a2, 4($v0)
+        srl     $a1, $t3, 12
+        move    $a0, $s0
+        li      $v0, ${SYS.TLBWR}
+        syscall`,
+    )
+  }
+routine_done:
+        move    $v0, $s3
+        lw      $ra, ${RS}($zero)
+        lw      $s0, ${RS + 4}($zero)
+        lw      $s1, ${RS + 8}($zero)
+        lw      $s2, ${RS + 12}($zero)
+        jr      $ra
+        lw      $s3, ${RS + 16}($zero)
+below_user:
+        jr      $ra
+        li      $v0, -1
+
+dirty:                                       # a0 = va -> v0 = 1 dirty, 0 clean, -1 unmapped
+        move    $t8, $ra
+        jal     pt_lookup
+        nop
+        beqz    $v0, 1f
+        nop
+        lw      $v0, 0($v0)
+        srl     $v0, $v0, 2                  # PTE.D
+        jr      $t8
+        andi    $v0, $v0, 1
+1:      jr      $t8
+        li      $v0, -1
+
+${pt}
+`;
+}
