@@ -69,10 +69,22 @@ export const SYS = {
   UNHANDLED: 19,
   /** Pin page a0 (capability a1) so revocation never repossesses it; up to PINNED_MAX pages. */
   PIN: 20,
+  /**
+   * A guaranteed mapping: bind virtual page a0 (in OWN_GUARANTEED) to page a1 with capability a2,
+   * a3 = TLBWR flags with the target; the kernel refills it on every miss, even after the STLB or
+   * the ASID lost it, and never repossesses the page. Up to GUARANTEED_MAX per environment.
+   */
+  GUARANTEE: 21,
 } as const;
 
 /** How many system calls there are; a number at or above this gets ERR.NOSYS. */
-export const SYSCALL_COUNT = 21;
+export const SYSCALL_COUNT = 22;
+
+/** Where an environment's own guaranteed mappings may go: [start, end) in kuseg. */
+export const OWN_GUARANTEED = { start: 0x1000, end: 0x10000 } as const;
+
+/** How many guaranteed mappings an environment may hold. */
+export const GUARANTEED_MAX = 15;
 
 /** Names of the system calls, by number. */
 export const SYS_NAMES: readonly string[] = Object.keys(SYS);
@@ -197,4 +209,6 @@ export interface SyscallPath {
   write32(va: number, value: number): void;
   /** Handles exception `code` (a hardware code or HANDLER code) with a TypeScript function. */
   onException(code: number, handler: TsHandler): void;
+  /** The call path of environment `id`, which this environment created (ENV_ALLOC). */
+  child(id: number): SyscallPath;
 }

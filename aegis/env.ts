@@ -221,6 +221,21 @@ export class Environment implements SyscallPath {
     return this.aegis.call(this.id, number, args);
   }
 
+  /** The call path of environment `id`, a child of this one; throws for any other. */
+  child(id: number): Environment {
+    if (this.aegis.slotOf(id) < 0) throw new RangeError(`Environment ${id} does not exist`);
+    if (this.aegis.field(id, E.PARENT) !== this.id) {
+      throw new RangeError(`Environment 0x${id.toString(16)} is not a child of ${this.name}`);
+    }
+    let env = this.aegis.environments.get(id);
+    if (env === undefined) {
+      env = new Environment(this.aegis, id, `${this.name}.${id.toString(16)}`);
+      this.aegis.environments.set(id, env);
+      this.aegis.names.set(id, env.name);
+    }
+    return env;
+  }
+
   /** Reads the word at user address `va` through this environment's bindings. */
   read32(va: number): number {
     const pa = this.#physical(va, false);

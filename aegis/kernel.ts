@@ -24,7 +24,9 @@ import {
   ERR,
   type ExceptionInfo,
   EXPORT,
+  GUARANTEED_MAX,
   HANDLER,
+  OWN_GUARANTEED,
   PINNED_MAX,
   SYS,
   SYS_NAMES,
@@ -516,6 +518,16 @@ export class Aegis {
       for (let i = 0; i < PINNED_MAX; i++) {
         if (this.mem.r32(rec + E.PINNED + 4 * i) === p) this.mem.w32(rec + E.PINNED + 4 * i, -1);
       }
+      // Guaranteed mappings of the page die with its capabilities.
+      let n = this.mem.r32(rec + E.GUARANTEED_COUNT);
+      for (let i = 0; i < n; i++) {
+        if (this.mem.r32(rec + E.GUARANTEED + 8 * i + 4) >>> PAGE_SHIFT !== p) continue;
+        n--;
+        this.mem.w32(rec + E.GUARANTEED + 8 * i, this.mem.r32(rec + E.GUARANTEED + 8 * n));
+        this.mem.w32(rec + E.GUARANTEED + 8 * i + 4, this.mem.r32(rec + E.GUARANTEED + 8 * n + 4));
+        this.mem.w32(rec + E.GUARANTEED_COUNT, n);
+        i--;
+      }
     }
   }
 
@@ -669,6 +681,9 @@ export class Aegis {
       case SYS.PIN:
         v0 = this.#pin(caller, a0, a1);
         break;
+      case SYS.GUARANTEE:
+        v0 = this.#guarantee(caller, a0, a1, a2, a3);
+        break;
       case SYS.UNHANDLED: {
         cpu.charge(COSTS.query);
         const code = (r[10] >>> 2) & 31;
@@ -741,6 +756,43 @@ export class Aegis {
     }
     if (free < 0) return ERR.NOSLOT;
     this.mem.w32(rec + E.PINNED + 4 * free, p);
+    return 0;
+  }
+
+  /** GUARANTEE: records a guaranteed mapping of `va` for the target and installs it. */
+  #guarantee(caller: number, va: number, p: number, cap: number, flags: number): number {
+    this.machine.cpu.charge(COSTS.setHandler);
+    const target = this.#target(caller, flags >>> TLBWR_TARGET_SHIFT);
+    if (target < 0) return target;
+    if ((va >>> 0) < OWN_GUARANTEED.start || (va >>> 0) >= OWN_GUARANTEED.end) return ERR.ADDR;
+    if (!Number.isInteger(p) || p < 0 || p >= this.pages) return ERR.INVAL;
+    const pte = this.#pte(p);
+    const writable = (flags & TLBWR.WRITABLE) !== 0;
+    const rw = this.mem.r32(pte + PT.CAP_RW), ro = this.mem.r32(pte + PT.CAP_RO);
+    if (cap === 0 || !(cap === rw || (!writable && cap === ro))) return ERR.CAP;
+    const rec = envRecord(target & 0x7f);
+    const vpn = va & TLB.VPN_MASK;
+    const n = this.mem.r32(rec + E.GUARANTEED_COUNT);
+    let i = 0;
+    while (i < n && this.mem.r32(rec + E.GUARANTEED + 8 * i) !== vpn) i++;
+    if (i === GUARANTEED_MAX) return ERR.NOSLOT;
+    const lo = (p << PAGE_SHIFT) | TLB.V | (writable ? TLB.D : 0) |
+      ((flags & TLBWR.UNCACHED) !== 0 ? TLB.N : 0);
+    this.mem.w32(rec + E.GUARANTEED + 8 * i, vpn);
+    this.mem.w32(rec + E.GUARANTEED + 8 * i + 4, lo);
+    if (i === n) this.mem.w32(rec + E.GUARANTEED_COUNT, n + 1);
+    return this.#tlbwrOther(caller, va, p, cap, flags); // and bind it now, as TLBWR would
+  }
+
+  /** The EntryLo of environment `id`'s guaranteed mapping of `va`, or 0 when it has none. */
+  #guaranteedFor(id: number, va: number): number {
+    const rec = envRecord(id & 0x7f);
+    const n = this.mem.r32(rec + E.GUARANTEED_COUNT);
+    for (let i = 0; i < n; i++) {
+      if (this.mem.r32(rec + E.GUARANTEED + 8 * i) === (va & TLB.VPN_MASK)) {
+        return this.mem.r32(rec + E.GUARANTEED + 8 * i + 4);
+      }
+    }
     return 0;
   }
 
@@ -867,6 +919,16 @@ export class Aegis {
       pa = K.FREE_BITMAP + (page - U.FREE_BITMAP);
     }
     const code = (cpu.cp0[CP0.Cause] >>> 2) & 31;
+    if (va < OWN_GUARANTEED.end) {
+      // The environment's own guaranteed mappings: refill from its record, or it is its fault.
+      const lo = this.#guaranteedFor(this.current, va);
+      if (lo === 0) return this.#forward(code);
+      const i = cpu.random;
+      cpu.tlbHi[i] = page | (cpu.cp0[CP0.EntryHi] & TLB.ASID_MASK);
+      cpu.tlbLo[i] = lo;
+      cpu.invalidateCaches();
+      return this.#eret(cpu.cp0[CP0.EPC]);
+    }
     if (pa === -1 || code === EXC.TLBS) {
       // Nothing is guaranteed there (or a write to a read-only structure): the env's fault.
       return this.#forward(code);
@@ -1241,6 +1303,11 @@ export class Aegis {
     const rec = envRecord(owner & 0x7f);
     for (let i = 0; i < PINNED_MAX; i++) {
       if (this.mem.r32(rec + E.PINNED + 4 * i) === p) return true;
+    }
+    // A page behind one of its guaranteed mappings is never repossessed either.
+    const n = this.mem.r32(rec + E.GUARANTEED_COUNT);
+    for (let i = 0; i < n; i++) {
+      if (this.mem.r32(rec + E.GUARANTEED + 8 * i + 4) >>> PAGE_SHIFT === p) return true;
     }
     return false;
   }

@@ -137,7 +137,9 @@ utlb_miss:                                   # not in the STLB: guaranteed, or t
         mfc0    $k0, $badvaddr
         lui     $k1, ${hi(U.GUARANTEED)}
         sltu    $k1, $k0, $k1
-        beqz    $k1, guaranteed
+        beqz    $k1, guaranteed              # the kernel's guaranteed region
+        srl     $k1, $k0, 16
+        beqz    $k1, guaranteed              # the environment's own: below 0x10000
         mfc0    $k0, $cause
         andi    $k0, $k0, 0x7c
         lui     $k1, ${hi(K.GLOBALS)}

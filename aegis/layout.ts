@@ -99,6 +99,10 @@ export const E = {
   DEFAULT_SAVE: 0x0c0,
   /** The saved context: 32 registers, then hi, lo, pc. */
   CONTEXT: 0x100,
+  /** How many guaranteed mappings the environment holds. */
+  GUARANTEED_COUNT: 0x0a0,
+  /** Its guaranteed mappings: (EntryHi VPN, EntryLo) pairs. */
+  GUARANTEED: 0x400,
   /** The repossession vector: physical page numbers taken by force. */
   REPOSSESSED: 0x200,
   /** Room in the repossession vector. */

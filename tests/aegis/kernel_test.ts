@@ -771,3 +771,30 @@ done:   b       done
     assert.deepEqual(seen, [a.id]);
   },
 });
+
+// ---- guaranteed mappings ------------------------------------------------------------------------
+
+Deno.test("Aegis GUARANTEE keeps a mapping through TLB and STLB loss and ASID recycling", () => {
+  const lab = boot();
+  const { m, aegis } = lab;
+  const a = aegis.createEnv("a");
+  const page = a.sys.allocPage();
+  setPhysWord(lab, page.number, 0x10, 0x600d);
+  assert.equal(a.call(SYS.GUARANTEE, 0x3000, page.number, page.capability, 1).v0, 0);
+  const prog = a.load(asm`
+        .set noreorder
+start:  lw      $t4, 0x3010($zero)
+done:   b       done
+        nop
+`);
+  // Lose the binding everywhere: the hardware TLB, the STLB, and the ASID itself.
+  wipeTlb(lab);
+  for (let i = 0; i < STLB.ENTRIES; i++) aegis.mem.w32(K.STLB + 8 * i, 0);
+  a.sys.tlbWrite(prog.origin, a.pageAt(prog.origin)!, { writable: true });
+  a.enter(prog.origin);
+  runUntil(lab, prog.symbols.done);
+  assert.equal(m.cpu.regs[12], 0x600d);
+  assert.equal(aegis.revoke(page.number, 10), false, "a guaranteed page is never repossessed");
+  a.sys.dealloc(page);
+  assert.equal(aegis.field(a.id, E.GUARANTEED_COUNT), 0, "the mapping dies with the page");
+});

@@ -576,6 +576,22 @@ const TABLE: Record<number, (w: World) => Row[]> = {
     ["another's page, wrong capability", [w.pb.number, w.pa.capability], ERR.CAP],
     ["another's page, its capability", [w.pb.number, w.pb.capability], ERR.PERM],
   ],
+  [SYS.GUARANTEE]: (w) => [
+    ...[0, 0x0fff, 0x10000, 0x00400000, 0x80000000 | 0].map(
+      (va): Row => [`va 0x${(va >>> 0).toString(16)}`, [va, w.pa.number, w.pa.capability, 1], e8],
+    ),
+    ...[-1, w.lab.aegis.pages, 0x7fffffff].map(
+      (p): Row => [`page ${p}`, [0x2000, p, w.pa.capability, 1], ERR.INVAL],
+    ),
+    ["capability 0", [0x2000, w.pa.number, 0, 1], ERR.CAP],
+    ["the read-only capability, writable", [0x2000, w.pa.number, w.paRo, 1], ERR.CAP],
+    ["another's page, wrong capability", [0x2000, w.pb.number, w.pa.capability, 0], ERR.CAP],
+    ...badTargets(w).map(([n, id, e]): Row => [
+      `for ${n}`,
+      [0x2000, w.pa.number, w.pa.capability, id << 8],
+      e,
+    ]),
+  ],
 };
 
 /** DEALLOC and REVOKE_ANSWER refuse the same things. */
