@@ -923,19 +923,28 @@ export class Aegis {
       // The environment's own guaranteed mappings: refill from its record, or it is its fault.
       const lo = this.#guaranteedFor(this.current, va);
       if (lo === 0) return this.#forward(code);
-      const i = cpu.random;
-      cpu.tlbHi[i] = page | (cpu.cp0[CP0.EntryHi] & TLB.ASID_MASK);
-      cpu.tlbLo[i] = lo;
-      cpu.invalidateCaches();
-      return this.#eret(cpu.cp0[CP0.EPC]);
+      return this.#bindGuaranteed(page, lo);
     }
     if (pa === -1 || code === EXC.TLBS) {
       // Nothing is guaranteed there (or a write to a read-only structure): the env's fault.
       return this.#forward(code);
     }
+    this.#bindGuaranteed(page, ((pa & 0x1fffffff) & ~(PAGE_SIZE - 1)) | TLB.V);
+  }
+
+  /**
+   * Binds guaranteed page `page` to EntryLo `lo` for the current address space, in a random TLB
+   * entry and in the STLB (so the next loss costs a refill, not this service), then returns.
+   */
+  #bindGuaranteed(page: number, lo: number): void {
+    const cpu = this.machine.cpu;
+    const hi = page | (cpu.cp0[CP0.EntryHi] & TLB.ASID_MASK);
     const i = cpu.random;
-    cpu.tlbHi[i] = page | (cpu.cp0[CP0.EntryHi] & TLB.ASID_MASK);
-    cpu.tlbLo[i] = ((pa & 0x1fffffff) & ~(PAGE_SIZE - 1)) | TLB.V;
+    cpu.tlbHi[i] = hi;
+    cpu.tlbLo[i] = lo;
+    const k = K.STLB + stlbOffset(page, (hi & TLB.ASID_MASK) >>> 6);
+    this.mem.w32(k, hi);
+    this.mem.w32(k + 4, lo);
     cpu.invalidateCaches();
     this.#eret(cpu.cp0[CP0.EPC]);
   }
