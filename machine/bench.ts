@@ -51,12 +51,18 @@ export interface CpuBenchResult {
   cycles: number;
 }
 
-/** Runs the benchmark loop for about `seconds` of host time; returns the measured speed. */
-export function benchCpu(seconds: number): CpuBenchResult {
+/** A machine with the benchmark loop loaded and the pc at its start. */
+export function cpuLoopMachine(): DECstation {
   const m = new DECstation();
   const program = LOOP.at(0x80030000);
   program.text.forEach((w, i) => m.bus.ram32[(0x30000 >>> 2) + i] = w);
   m.cpu.pc = 0x80030000;
+  return m;
+}
+
+/** Runs the benchmark loop for about `seconds` of host time; returns the measured speed. */
+export function benchCpu(seconds: number): CpuBenchResult {
+  const m = cpuLoopMachine();
   // Warm up the interpreter, then measure in slices so the clock is read rarely.
   m.run({ maxInstructions: 20_000_000 });
   const i0 = m.cpu.instructions, c0 = m.cpu.cycles;
