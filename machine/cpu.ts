@@ -663,7 +663,7 @@ export class Cpu implements Interrupts {
             }
             case 0x22: { // LWL
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const w = this.#loadWord(va & ~3);
+              const w = this.#loadWord(va);
               const r = regs[rt];
               switch (va & 3) {
                 case 0:
@@ -706,7 +706,7 @@ export class Cpu implements Interrupts {
             }
             case 0x26: { // LWR
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const w = this.#loadWord(va & ~3);
+              const w = this.#loadWord(va);
               const r = regs[rt];
               switch (va & 3) {
                 case 0:
@@ -742,7 +742,7 @@ export class Cpu implements Interrupts {
             case 0x2a: { // SWL
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const r = regs[rt];
-              const w = this.#loadWordForStore(va & ~3);
+              const w = this.#loadWordForStore(va);
               let m: number;
               switch (va & 3) {
                 case 0:
@@ -771,7 +771,7 @@ export class Cpu implements Interrupts {
             case 0x2e: { // SWR
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const r = regs[rt];
-              const w = this.#loadWordForStore(va & ~3);
+              const w = this.#loadWordForStore(va);
               let m: number;
               switch (va & 3) {
                 case 0:
@@ -1060,17 +1060,23 @@ export class Cpu implements Interrupts {
     }
   }
 
-  /** Loads the aligned word at `va` (for LWL/LWR). */
+  /**
+   * Loads the word containing byte address `va` (for LWL/LWR, which never raise an address
+   * error); a TLB fault reports `va` itself in BadVAddr, as the R3000 does.
+   */
   #loadWord(va: number): number {
     const s = (va >>> 12) & 63;
-    return (va & 0xfffff003) === this.#rTag[s]
-      ? this.#ram32[(this.#rBase[s] | (va & 0xfff)) >>> 2]
-      : this.#load(va, 4);
+    if ((va & 0xfffff000) === this.#rTag[s]) {
+      return this.#ram32[(this.#rBase[s] | (va & 0xffc)) >>> 2];
+    }
+    const pa = this.#translate(va, false, false) & ~3;
+    if (pa < this.#bus.ramSize && !this.#lastUncached) return this.#ram32[pa >>> 2];
+    return this.#uncachedRead(pa, 4);
   }
 
-  /** Reads the aligned word at `va` as a store would see it (for SWL/SWR): faults as a store. */
+  /** Reads the word containing `va` as a store would see it (for SWL/SWR): faults as a store. */
   #loadWordForStore(va: number): number {
-    const pa = this.#translate(va, true, false);
+    const pa = this.#translate(va, true, false) & ~3;
     if (pa < this.#bus.ramSize && !this.#lastUncached) return this.#ram32[pa >>> 2];
     return this.#uncachedRead(pa, 4);
   }

@@ -407,3 +407,18 @@ Deno.test("Cpu translates for scripts without raising guest exceptions", () => {
   assert.throws(() => cpu.readVirtual(0x00800000), /0x00800000 does not translate \(TLBL\)/);
   assert.equal(cpu.exceptionCounts.reduce((s, n) => s + n), 0);
 });
+
+Deno.test("Cpu reports the unaligned address itself when lwl, lwr, swl or swr miss the TLB", () => {
+  for (const op of ["lwl", "lwr", "swl", "swr"]) {
+    const { cpu } = run(
+      asm`
+    li $a0, ${VA + 0x1003}
+    ${op} $t0, 0($a0)
+    nop`,
+      undefined,
+      UTLB,
+    );
+    assert.equal(excCode(cpu), op[0] === "l" ? EXC.TLBL : EXC.TLBS, op);
+    assert.equal(cpu.cp0[CP0.BadVAddr] >>> 0, VA + 0x1003, op);
+  }
+});
