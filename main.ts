@@ -3,6 +3,7 @@
  *
  *   exo repl
  *   exo run PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace]
+ *   exo exec PROG.elf [--max-instructions N] [-- ARGS...]
  *   exo bench cpu [--json] [--seconds S]
  *   exo disasm PROG.elf [--json]
  *   exo paper [aegis|avm|all] [--json]
@@ -21,6 +22,9 @@ import { ElfError, parseElf } from "./machine/elf.ts";
 import { disassemble } from "./machine/asm/mod.ts";
 import { benchCpu } from "./machine/bench.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
+import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
+import { Lab } from "./shell/lab.ts";
+import { SIGNAL_NAMES } from "./exos/mod.ts";
 import { Progress } from "./shell/progress.ts";
 
 /** A command: its usage text and what it does with its arguments; returns the exit status. */
@@ -165,9 +169,9 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
 const RUN_CHUNK = 2_000_000;
 
 /** The progress line of a run: instructions so far, their rate, host seconds. */
-function runProgress(m: DECstation, seconds: number): string {
+function runProgress(m: DECstation, seconds: number, command = "exo run"): string {
   const n = m.cpu.instructions;
-  return `exo run: ${(n / 1e6).toFixed(0)} million instructions · ` +
+  return `${command}: ${(n / 1e6).toFixed(0)} million instructions · ` +
     `${(n / seconds / 1e6).toFixed(1)} million/s · ${seconds.toFixed(0)} s (ctrl+c stops)`;
 }
 
@@ -313,10 +317,12 @@ const paper: Command = {
 Measures the exokernel paper's tables on the emulated machine and prints them beside the
 paper's figures (shared/PAPER.md). aegis: the kernel's primitives (system call, exception
 dispatch, protected control transfer, STLB refill, TLBwr). avm: ExOS's application-level
-virtual memory (not built yet). all (the default): every table there is.
+virtual memory (prot, unprot, dirty, trap, Appel1, Appel2) on linear and clustered page
+tables. all (the default): both, aegis first.
 
 Options:
-  --json   one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper
+  --json   one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper (and
+           structure, for the avm rows)
   --help   this text`,
   run(args) {
     const { values, positionals } = parse(args, {
@@ -328,18 +334,25 @@ Options:
       return 0;
     }
     const table = positionals[0] ?? "all";
-    if (table === "avm") {
-      console.error("exo paper avm: ExOS is not built yet, so there is no AVM table to measure");
-      return 1;
-    }
-    if (table !== "aegis" && table !== "all") {
+    if (table !== "aegis" && table !== "avm" && table !== "all") {
       throw new UsageError(`Unknown table ${table}: give aegis, avm or all`);
     }
     const progress = Progress.forStderr();
-    progress?.show("exo paper: measuring the Aegis primitives (aegis)");
-    const rows = measureAegis();
+    const rows: unknown[] = [], texts: string[] = [];
+    if (table !== "avm") {
+      progress?.show("exo paper: measuring the Aegis primitives (aegis)");
+      const aegis = measureAegis();
+      rows.push(...aegis);
+      texts.push(formatAegis(aegis));
+    }
+    if (table !== "aegis") {
+      progress?.show("exo paper: measuring ExOS's virtual memory (avm)");
+      const avm = measureAvm();
+      rows.push(...avm);
+      texts.push(formatAvm(avm));
+    }
     progress?.clear();
-    console.log(values.json ? JSON.stringify(rows) : formatAegis(rows));
+    console.log(values.json ? JSON.stringify(rows) : texts.join("\n\n"));
     return 0;
   },
 };
@@ -377,23 +390,84 @@ close() or ctrl+d. Exit status: the REPL's.`,
   },
 };
 
-// exec runs an ELF as an ExOS process (fork, exec, a UNIX-like personality); it arrives with the
-// library OS in exos/. Until then it says so, and bare programs run with \`exo run\`.
 const exec: Command = {
-  usage: `exo exec PROG.elf
+  usage: `exo exec PROG.elf [options] [-- ARGS...]
 
-Runs a program as an ExOS process. ExOS, the library operating system, is not built yet: this
-command says so and exits 1. Run a bare DECstation program with exo run PROG.elf.`,
-  run(args) {
-    if (args.includes("--help")) {
+Runs a UNIX program (tests/guest/unix/unix.h) as the first ExOS process, pid 1, on a DECstation
+running Aegis, with argv = PROG.elf ARGS. stdout carries exactly what its processes write to fd 1
+and 2; stdin feeds fd 0. It may fork, exec /bin/NAME (the programs of tests/guest/out/unix),
+wait and exit; the command ends when every process has.
+
+Options:
+  --max-instructions N   stop after N instructions (exit status 2)
+  --help                 this text
+
+Exit status: the first process's exit status; 1 for a bad ELF or option; 2 when
+--max-instructions is reached; 3 when the first process dies on a signal or every process is
+blocked for good.`,
+  async run(args) {
+    const { values, positionals } = parse(args, {
+      "max-instructions": { type: "string" },
+      help: { type: "boolean" },
+    });
+    if (values.help) {
       console.log(this.usage);
       return 0;
     }
-    console.error(
-      "exo exec: ExOS processes are not built yet; run a bare DECstation program with " +
-        "exo run PROG.elf",
-    );
-    return 1;
+    const path = positionals[0];
+    const bytes = readProgram(path);
+    const maxI = whole("max-instructions", values["max-instructions"], Infinity);
+    const m = new Lab();
+    let p;
+    try {
+      p = m.exos.exec(bytes, [path!, ...positionals.slice(1)]);
+    } catch (e) {
+      if (e instanceof ElfError) {
+        console.error(`exo exec: ${path}: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+    const progress = Progress.forStderr();
+    m.console.onOutput((b) => (progress?.clear(), Deno.stdout.writeSync(b)));
+    const stdin = Deno.stdin.readable.getReader();
+    let remaining = maxI;
+    try {
+      for (;;) {
+        const r = m.exos.run({ maxInstructions: Math.min(remaining, RUN_CHUNK) });
+        remaining -= r.instructions;
+        if (r.reason === "instructions" && remaining > 0) {
+          progress?.tick(() => runProgress(m, progress.seconds, "exo exec"));
+          continue;
+        }
+        if (r.reason === "input") {
+          progress?.clear();
+          const { value, done } = await stdin.read();
+          if (done || value === undefined) m.exos.endInput();
+          else m.console.type(value);
+          continue;
+        }
+        progress?.clear();
+        if (r.reason === "instructions") {
+          console.error(
+            `exo exec: stopped after ${maxI - remaining} instructions (--max-instructions)`,
+          );
+          return 2;
+        }
+        if (r.reason !== "exited") {
+          console.error(`exo exec: every process waits and none can go on (${r.reason})`);
+          return 3;
+        }
+        if (p.signal !== undefined) {
+          const why = p.failure === undefined ? "" : `: ${p.failure}`;
+          console.error(`exo exec: ${path}: killed by ${SIGNAL_NAMES[p.signal] ?? p.signal}${why}`);
+          return 3;
+        }
+        return p.exitStatus ?? 0;
+      }
+    } finally {
+      stdin.releaseLock();
+    }
   },
 };
 
@@ -404,7 +478,7 @@ const usage = `exo: the exolab command line (a DECstation 5000/200 with the Aegi
 Commands:
   repl              the REPL, with the machine in scope (as deno task start)
   run PROG.elf      run a bare DECstation program
-  exec PROG.elf     run a program as an ExOS process (not built yet)
+  exec PROG.elf     run a UNIX program as an ExOS process (fork, exec, wait, exit)
   bench cpu         emulated instructions per host second
   disasm PROG.elf   disassemble a program
   paper [TABLE]     the paper's tables, measured (aegis, avm, all)
@@ -415,7 +489,7 @@ JSON value on stdout; progress, when stderr is a terminal, goes to stderr.
 Exit status:
   0   success
   1   bad input: an unknown command or option, an unreadable or bad ELF
-  2   a limit reached (exo run --max-instructions)
+  2   a limit reached (--max-instructions)
   3   the guest died on an unexpected exception`;
 
 /** Runs the command line `args`; returns the exit status. */

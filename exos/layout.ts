@@ -2,8 +2,8 @@
  * The address space of an ExOS process: where the library lives, where the program, heap, mmap
  * area and stack go, and the rule that keeps the library's own TLB misses away.
  *
- *   0x00001000                library code (fault handlers, prot/unprot/dirty, the start stub)
- *   0x00002000                library data (the kernel save area, fault frames, fault handlers)
+ *   0x00001000                library code (fault handlers, prot/unprot/dirty, process stubs)
+ *   0x00002000                library data (the kernel save area, fault frames, start frame)
  *   0x00003000 - 0x00008fff   the page table (6 pages)
  *   0x00400000                the program
  *   after it                  the heap (sbrk), up to 0x00800000
@@ -29,6 +29,11 @@
  *
  * That is why the library is 8 pages and not the 15 the low 64 KB would hold: pages 1 and 9, say,
  * meet in one slot for two ASIDs that differ only in bit 0.
+ *
+ * The rule keeps the library's bindings in the STLB, but not through the loss of the ASID itself:
+ * with more than 63 environments Aegis recycles ASIDs and purges every binding of the one it takes.
+ * So the library's pages are also guaranteed mappings (SYS.GUARANTEE, allowed below 0x10000),
+ * which Aegis refills itself after any loss; the slot rule keeps that refill rare.
  *
  * @module
  */
@@ -87,6 +92,10 @@ export const DATA = {
   FRAME_A: 0x080,
   /** The frame of a fault taken inside the application's fault handler. */
   FRAME_B: 0x100,
+  /** Where a process starts (`resume`): registers 1-31 at 4 * r, then the pc at 128. */
+  START: 0x200,
+  /** What the `block` stub keeps across its yield: v0, a0, a1, a2, the trap's address. */
+  BLOCK: 0x290,
 } as const;
 
 /** Why the library calls the application's fault handler (a1 of the call). */

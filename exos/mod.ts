@@ -1,10 +1,11 @@
 /**
  * ExOS, the library operating system: public face for scripts, tests and the layers above.
  *
- * So far: application-level virtual memory. An AddressSpace owns a page table (linear or
- * clustered) in the process's memory, handles the process's TLB misses and write faults in guest
- * code, and offers sbrk, mmap, shared pages and the prot/unprot/dirty primitives, from TypeScript
- * and from guest code.
+ * Application-level virtual memory: an AddressSpace owns a page table (linear or clustered) in
+ * the process's memory, handles the process's TLB misses and write faults in guest code, and offers
+ * sbrk, mmap, shared pages and the prot/unprot/dirty primitives, from TypeScript and guest code.
+ * Processes: ExOS runs ELF programs as processes (exec, fork with copy-on-write, exit, wait) and
+ * answers their UNIX calls (unix.ts); a Lab offers one as `m.exos`.
  *
  * ```ts
  * // m: a Lab (shell/lab.ts), the DECstation with Aegis booted
@@ -30,11 +31,26 @@ export {
 } from "./page_table.ts";
 export { LinearPageTable } from "./pt_linear.ts";
 export { BUCKETS, CLUSTER, ClusteredPageTable } from "./pt_clustered.ts";
-export { FRAME, vmSource } from "./vm_asm.ts";
+export { FRAME, LIB_TRAP, vmSource } from "./vm_asm.ts";
 export {
   AddressSpace,
   type AddressSpaceOptions,
   bindsWritable,
   type Grant,
+  readBytes,
   type Routines,
+  type Segment,
+  writeBytes,
 } from "./vm.ts";
+export {
+  ExOS,
+  type ExosHost,
+  type ExosOptions,
+  type ExosRunResult,
+  type ForkStats,
+  type Outcome,
+  Process,
+  type ProcessState,
+  processTable,
+} from "./process.ts";
+export { ERRNO, EXC_SIGNAL, SIGNAL, SIGNAL_NAMES, UNIX, UNIX_TRAP, unixCall } from "./unix.ts";

@@ -4,10 +4,13 @@
  * bindings from TLBWR/TLBVADELETE, and the page table, the library's code and its data are words
  * the environment reads and writes through its own bindings.
  *
- * Creating an AddressSpace lays out the library's pages (layout.ts): it allocates and binds the
- * library's pages, writes an empty page table (linear or clustered) and enters them in it,
- * assembles the guest code (vm_asm.ts) into the code page and binds it read-only, names the
+ * Creating an AddressSpace lays out the library's pages (layout.ts): it allocates the library's
+ * pages and binds them as guaranteed mappings (GUARANTEE, so Aegis refills them after any loss,
+ * ASID recycling included), writes an empty page table (linear or clustered) and enters them in
+ * it, assembles the guest code (vm_asm.ts) into the code page and binds it read-only, names the
  * data page as Aegis's save area and installs the TLBL, TLBS and Mod handlers, and maps a stack.
+ * The TypeScript side reads and writes the library's words through the same bindings; when the
+ * kernel has lost one (a recycled ASID), it asks for the guaranteed mapping again.
  * From then on a TLB miss anywhere in the process is the library's business: the guest handler
  * walks the table and binds the page, or calls the application's fault handler.
  *
@@ -21,9 +24,13 @@
  * handler for FAULT.COW, say), `setFlags` marks pages (PTE.C for copy-on-write, PTE.SOFT bits for
  * its own use) and drops their bindings so the next access consults the table again, `entries`
  * lists every mapping (to copy an address space), `routines.lookup` finds an entry from guest
- * code, and `entry` starts guest code with sp set. Failures throw: RangeError for an address or
- * size outside the layout, Error naming the system call and its error code when Aegis refuses
- * something.
+ * code, and `entry` starts guest code with sp set. For processes (exos/process.ts):
+ * `loadSegments` maps a program image, `reset` empties the user part for exec, `inherit` copies
+ * the heap's bounds to a fork's child, `privatize` gives a page a private copy (the copy of
+ * copy-on-write) and `claim` makes a COW page plainly writable again; the `release` option lets
+ * the process layer free pages that leave the table (it counts who shares them). Failures throw:
+ * RangeError for an address or size outside the layout, Error naming the system call and its
+ * error code when Aegis refuses something.
  *
  * @module
  */
@@ -31,7 +38,13 @@
 import type { AsmSource, Program } from "../machine/asm/mod.ts";
 import { errorName, SYS, SYS_NAMES, type SyscallPath, TLBWR } from "../aegis/abi.ts";
 import { DATA, EXC_CODE, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
-import { type Mapping, type PageTable, type PageTableKind, PTE } from "./page_table.ts";
+import {
+  type Mapping,
+  type Memory,
+  type PageTable,
+  type PageTableKind,
+  PTE,
+} from "./page_table.ts";
 import { LinearPageTable } from "./pt_linear.ts";
 import { ClusteredPageTable } from "./pt_clustered.ts";
 import { vmSource } from "./vm_asm.ts";
@@ -42,6 +55,23 @@ export interface AddressSpaceOptions {
   structure?: PageTableKind;
   /** Pages of stack mapped below USER.STACK_TOP (default 2). */
   stackPages?: number;
+  /**
+   * Frees the page of a mapping that left the table (sbrk down, munmap, reset), instead of the
+   * default: DEALLOC unless the page is foreign.
+   */
+  release?: (m: Mapping) => void;
+}
+
+/** A piece of a program image: bytes at a user address, zero-filled to `memSize`. */
+export interface Segment {
+  /** Where it starts. */
+  vaddr: number;
+  /** Its initial bytes. */
+  data: Uint8Array;
+  /** Its size in memory (at least data.length); the rest reads as zero. */
+  memSize: number;
+  /** Whether the program may write it. */
+  writable: boolean;
 }
 
 /** A page handed to another environment: its number and a capability for it. */
@@ -75,6 +105,18 @@ export interface Routines {
   tlbs: number;
   /** The Mod handler (stores to pages bound read-only). */
   mod: number;
+  /** Clears the start-of-slice entry, then resume. */
+  boot: number;
+  /** Loads every register and the pc from the start frame (DATA.START). */
+  resume: number;
+  /** Yields, then runs the blocked call (v0, a0-a2 at the trap t0) again. */
+  block: number;
+  /** Yields, then traps with LIB_TRAP.PARK. */
+  park: number;
+  /** The LIB_TRAP.PARK word. */
+  parkTrap: number;
+  /** A fault handler that traps with LIB_TRAP.FAULT, then returns. */
+  faultTrap: number;
 }
 
 /** Every FAULT kind. */
@@ -83,6 +125,35 @@ const ALL_FAULTS = Object.values(FAULT);
 const pageDown = (va: number) => (va & ~(PAGE_SIZE - 1)) >>> 0;
 const pageUp = (va: number) => ((va + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0;
 const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
+
+/**
+ * Writes `bytes` at user address `va` of `mem` a word at a time (reading the words it only partly
+ * covers); throws as `mem.write32` does.
+ */
+export function writeBytes(mem: Memory, va: number, bytes: Uint8Array): void {
+  const end = va + bytes.length;
+  for (let w = va & ~3; w < end; w += 4) {
+    let word = w >= va && w + 4 <= end ? 0 : mem.read32(w);
+    for (let k = 0; k < 4; k++) {
+      const at = w + k;
+      if (at >= va && at < end) word = (word & ~(0xff << (8 * k))) | (bytes[at - va] << (8 * k));
+    }
+    mem.write32(w, word);
+  }
+}
+
+/** Reads `n` bytes at user address `va` of `mem`; throws as `mem.read32` does. */
+export function readBytes(mem: Memory, va: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let w = va & ~3; w < va + n; w += 4) {
+    const word = mem.read32(w);
+    for (let k = 0; k < 4; k++) {
+      const at = w + k - va;
+      if (at >= 0 && at < n) out[at] = word >>> (8 * k);
+    }
+  }
+  return out;
+}
 
 /** Whether a page with `flags` may be bound writable: written already, writable, not COW. */
 export function bindsWritable(flags: number): boolean {
@@ -100,34 +171,38 @@ export class AddressSpace {
   #heapBase: number = USER.PROGRAM;
   #break: number = USER.PROGRAM;
   #mmapNext: number = USER.MMAP;
+  /** The library's pages, by virtual page - 1: rebound from here when a binding was lost. */
+  readonly #lib: Mapping[] = [];
+  readonly #release: ((m: Mapping) => void) | undefined;
 
   /**
    * Builds the address space of the environment behind `path` (see the module comment); throws
    * when Aegis refuses a page or a binding.
    */
   constructor(readonly path: SyscallPath, options: AddressSpaceOptions = {}) {
+    this.#release = options.release;
     const bytes = LIB.TABLE_PAGES * PAGE_SIZE;
     this.table = options.structure === "clustered"
-      ? new ClusteredPageTable(path, LIB.TABLE, bytes)
-      : new LinearPageTable(path, LIB.TABLE, bytes);
+      ? new ClusteredPageTable(this, LIB.TABLE, bytes)
+      : new LinearPageTable(this, LIB.TABLE, bytes);
     const code = vmSource(this.table.guest()).at(LIB.CODE);
     if (code.text.length * 4 > LIB.DATA - LIB.CODE || code.data.length > 0) {
       throw new RangeError(`The library's code takes ${code.text.length * 4} bytes: one page fits`);
     }
     this.code = code;
-    // The library's pages, bound writable while we fill them: code, data, page table.
-    const lib: Mapping[] = [];
+    // The library's pages, guaranteed and writable while we fill them: code, data, page table.
+    const lib = this.#lib;
     for (let va = LIB.CODE; va < LIB.END; va += PAGE_SIZE) {
       const [page, capability] = this.#alloc();
-      this.#bind(va, page, capability, true);
-      const flags = PTE.V | (va === LIB.CODE ? 0 : PTE.W | PTE.D);
-      lib.push({ vpn: va >>> PAGE_SHIFT, page, capability, flags });
+      lib.push({ vpn: va >>> PAGE_SHIFT, page, capability, flags: PTE.V | PTE.W | PTE.D });
+      this.#guarantee(lib[lib.length - 1]);
     }
-    code.text.forEach((w, i) => path.write32(code.origin + 4 * i, w));
+    code.text.forEach((w, i) => this.write32(code.origin + 4 * i, w));
     this.table.init();
+    lib[0].flags = PTE.V; // code: read-only from now on
     for (const m of lib) this.table.insert(m);
-    this.#bind(LIB.CODE, lib[0].page, lib[0].capability, false); // code: read-only from now on
-    path.write32(LIB.DATA + DATA.XF, LIB.DATA + DATA.FRAME_A);
+    this.#guarantee(lib[0]);
+    this.write32(LIB.DATA + DATA.XF, LIB.DATA + DATA.FRAME_A);
     const s = code.symbols;
     this.routines = {
       start: s.start,
@@ -138,15 +213,32 @@ export class AddressSpace {
       tlbl: s.tlbl,
       tlbs: s.tlbs,
       mod: s.mod,
+      boot: s.boot,
+      resume: s.resume,
+      block: s.block,
+      park: s.park,
+      parkTrap: s.park_trap,
+      faultTrap: s.fault_trap,
     };
     const data = lib[1];
     this.#sys(SYS.SET_SAVE_AREA, data.page, data.capability, DATA.SAVE, 0);
     this.#sys(SYS.SET_HANDLER, EXC_CODE.TLBL, s.tlbl, 0);
     this.#sys(SYS.SET_HANDLER, EXC_CODE.TLBS, s.tlbs, 0);
     this.#sys(SYS.SET_HANDLER, EXC_CODE.Mod, s.mod, 0);
-    const stackPages = options.stackPages ?? 2;
-    for (let i = 1; i <= stackPages; i++) this.#mapNew(USER.STACK_TOP - i * PAGE_SIZE, PTE.W);
-    path.write32(LIB.DATA + DATA.STACK, USER.STACK_TOP);
+    this.stack(options.stackPages ?? 2);
+    this.write32(LIB.DATA + DATA.STACK, USER.STACK_TOP);
+  }
+
+  /** Maps `pages` fresh pages of stack below USER.STACK_TOP; throws RangeError over a mapping. */
+  stack(pages: number): void {
+    this.#checkFree(
+      USER.STACK_TOP - pages * PAGE_SIZE,
+      pages,
+      USER.STACK_LIMIT,
+      USER.STACK_TOP,
+      "Stack",
+    );
+    for (let i = 1; i <= pages; i++) this.#mapNew(USER.STACK_TOP - i * PAGE_SIZE, PTE.W);
   }
 
   // ---- kernel requests -----------------------------------------------------------------------
@@ -173,6 +265,12 @@ export class AddressSpace {
     this.#sys(SYS.TLBWR, va, page, capability, writable ? TLBWR.WRITABLE : 0);
   }
 
+  /** Binds library page `m` as a guaranteed mapping, writable as its flags say. */
+  #guarantee(m: Mapping): void {
+    const flags = (m.flags & PTE.W) !== 0 ? TLBWR.WRITABLE : 0;
+    this.#sys(SYS.GUARANTEE, m.vpn << PAGE_SHIFT, m.page, m.capability, flags);
+  }
+
   #unbind(va: number): void {
     this.#sys(SYS.TLBVADELETE, va, 0);
   }
@@ -192,7 +290,8 @@ export class AddressSpace {
     if (m === undefined) return;
     this.table.remove(m.vpn);
     this.#unbind(va);
-    if ((m.flags & PTE.FOREIGN) === 0) this.#sys(SYS.DEALLOC, m.page, m.capability);
+    if (this.#release !== undefined) this.#release(m);
+    else if ((m.flags & PTE.FOREIGN) === 0) this.#sys(SYS.DEALLOC, m.page, m.capability);
   }
 
   /** Throws RangeError unless the `pages` pages at `va` are free and inside [lo, hi). */
@@ -325,6 +424,88 @@ export class AddressSpace {
     return va;
   }
 
+  // ---- for a process layer: images, exec, fork ------------------------------------------------
+
+  /**
+   * Maps `segments` (a program image) in [USER.PROGRAM, USER.MMAP), fills them (zero past their
+   * data) and puts the heap after the last one; pages of read-only segments end up read-only.
+   * Throws RangeError for a segment outside that range or when sbrk has already moved.
+   */
+  loadSegments(segments: readonly Segment[]): void {
+    if (this.#break !== this.#heapBase) {
+      throw new RangeError(`Load the program before the first sbrk (break is ${hex(this.#break)})`);
+    }
+    let end = this.#heapBase;
+    const readonly = new Set<number>(), writable = new Set<number>();
+    for (const seg of segments) {
+      const top = seg.vaddr + seg.memSize;
+      if (seg.vaddr < USER.PROGRAM || top > USER.MMAP || seg.memSize < seg.data.length) {
+        throw new RangeError(
+          `Segment ${hex(seg.vaddr)}-${hex(top)} is outside ${hex(USER.PROGRAM)}-${hex(USER.MMAP)}`,
+        );
+      }
+      for (let va = pageDown(seg.vaddr); va < top; va += PAGE_SIZE) {
+        if (this.table.lookup(va >>> PAGE_SHIFT) === undefined) {
+          this.#mapNew(va, PTE.W | PTE.D, true);
+        }
+        (seg.writable ? writable : readonly).add(va);
+      }
+      writeBytes(this, seg.vaddr, seg.data);
+      end = Math.max(end, pageUp(top));
+    }
+    for (const va of readonly) {
+      if (writable.has(va)) continue;
+      this.table.update(va >>> PAGE_SHIFT, PTE.V);
+      this.#unbind(va);
+    }
+    this.#heapBase = this.#break = end;
+  }
+
+  /** Unmaps every user page (releasing it) and puts the heap and mmap area back: for exec. */
+  reset(): void {
+    for (const m of this.entries()) {
+      if (m.vpn >= USER.MIN >>> PAGE_SHIFT) this.#unmapPage(m.vpn << PAGE_SHIFT);
+    }
+    this.#heapBase = this.#break = USER.PROGRAM;
+    this.#mmapNext = USER.MMAP;
+  }
+
+  /** Takes the heap's bounds and the next mmap address from `parent` (a fork's child does). */
+  inherit(parent: AddressSpace): void {
+    this.#heapBase = parent.#heapBase;
+    this.#break = parent.#break;
+    this.#mmapNext = parent.#mmapNext;
+  }
+
+  /**
+   * Gives `va` a page of its own: allocates one, copies the 1024 words of the page mapped there
+   * (read through `source`, by default through this address space), binds it writable and enters
+   * it dirty, not COW, not foreign; returns the mapping it replaced. Throws RangeError when `va`
+   * is not mapped, Error when Aegis has no page.
+   */
+  privatize(va: number, source: (va: number) => number = (a) => this.read32(a)): Mapping {
+    const base = pageDown(va), old = this.table.lookup(base >>> PAGE_SHIFT);
+    if (old === undefined) throw new RangeError(`privatize: ${hex(va)} is not mapped`);
+    const words = new Int32Array(PAGE_SIZE / 4);
+    for (let i = 0; i < words.length; i++) words[i] = source(base + 4 * i);
+    const [page, capability] = this.#alloc();
+    this.#bind(base, page, capability, true);
+    words.forEach((w, i) => this.path.write32(base + 4 * i, w));
+    const flags = (old.flags | PTE.D) & ~(PTE.C | PTE.FOREIGN);
+    this.table.insert({ vpn: old.vpn, page, capability, flags });
+    return old;
+  }
+
+  /** Makes the COW page at `va` plainly writable (no copy) and binds it so; false if unmapped. */
+  claim(va: number): boolean {
+    const m = this.table.lookup(va >>> PAGE_SHIFT);
+    if (m === undefined) return false;
+    const flags = (m.flags | PTE.D) & ~PTE.C;
+    this.table.update(m.vpn, flags);
+    this.#bind(pageDown(va), m.page, m.capability, bindsWritable(flags));
+    return true;
+  }
+
   // ---- application-level primitives -----------------------------------------------------------
 
   /** Applies `change` to the flags of each mapped page in range; returns pages not mapped. */
@@ -391,13 +572,13 @@ export class AddressSpace {
       if (!ALL_FAULTS.includes(k as never)) {
         throw new RangeError(`Unknown fault kind ${k}: use one of FAULT (1..4)`);
       }
-      this.path.write32(LIB.DATA + DATA.HANDLERS + 4 * k, handler);
+      this.write32(LIB.DATA + DATA.HANDLERS + 4 * k, handler);
     }
   }
 
   /** Records `pc` as where the start stub goes; returns the stub's address, to `enter` there. */
   entry(pc: number): number {
-    this.path.write32(LIB.DATA + DATA.ENTRY, pc);
+    this.write32(LIB.DATA + DATA.ENTRY, pc);
     return this.routines.start;
   }
 
@@ -413,8 +594,16 @@ export class AddressSpace {
     return this.table.entries();
   }
 
-  /** Binds `va` for a read (or a write, dirtying it) as the guest handler would, or throws. */
+  /**
+   * Binds `va` for a read (or a write, dirtying it) as the guest handler would, or throws; a
+   * library page is guaranteed again (its binding was lost with the ASID, say).
+   */
   #touch(va: number, write: boolean): void {
+    const lib = this.#lib[(va >>> PAGE_SHIFT) - 1];
+    if (lib !== undefined && (va >>> 0) < LIB.END) {
+      if (write && (lib.flags & PTE.W) === 0) throw new RangeError(`${hex(va)} is not writable`);
+      return this.#guarantee(lib);
+    }
     const m = this.table.lookup(va >>> PAGE_SHIFT);
     if (m === undefined) throw new RangeError(`${hex(va)} is not mapped`);
     if ((m.flags & PTE.P) !== 0) throw new RangeError(`${hex(va)} is protected`);

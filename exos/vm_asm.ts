@@ -36,11 +36,24 @@
  * - dirty(a0 = va) -> v0 = 1 if written since mapped or cleaned, 0 if not, -1 if not mapped.
  * - start: sp = DATA.STACK, then jumps to DATA.ENTRY.
  *
+ * Process stubs (exos/process.ts), each a few instructions a process runs in its own context:
+ * - resume: loads registers 1-31 (not k0, k1) and the pc from the start frame (DATA.START) and
+ *   jumps there, t9 restored in the delay slot; a forked child starts here (ENV_ALLOC's entry).
+ * - boot: clears the start-of-slice entry, then resume: a process made by createEnv, whose first
+ *   slice starts wherever that entry says, starts here.
+ * - block: keeps v0, a0-a2 and t0 (the trap's address) in DATA.BLOCK, yields, and jumps back to
+ *   the trap with them: a blocked call (wait, read) that gave its slice away runs again when the
+ *   process is given a slice.
+ * - park: yields, then traps (LIB_TRAP.PARK) so the library can end the environment or park it
+ *   again: an exited process whose pages others still share waits here.
+ * - fault_trap: the application fault handler of a process: traps (LIB_TRAP.FAULT) so the library
+ *   handles the fault (a copy-on-write write, say) from TypeScript, then returns to the upcall.
+ *
  * @module
  */
 
 import { asm, type AsmSource } from "../machine/asm/mod.ts";
-import { SYS } from "../aegis/abi.ts";
+import { ENTRY, SYS } from "../aegis/abi.ts";
 import { DATA, EXC_CODE, FAULT, LIB, PAGE_SIZE, USER } from "./layout.ts";
 import { PTE } from "./page_table.ts";
 
@@ -84,6 +97,17 @@ export const FRAME = {
   /** Bytes per frame. */
   BYTES: 4 * SAVED.length + 32,
 } as const;
+
+/** Break words the library traps into its TypeScript side with (a UNIX call uses 0x000f000d). */
+export const LIB_TRAP = {
+  /** fault_trap: the application fault handler of a process (`break 0xe`). */
+  FAULT: 0x000e000d,
+  /** park: an exited process asks whether its environment may go (`break 0xd`). */
+  PARK: 0x000d000d,
+} as const;
+
+/** The registers `resume` loads: all but zero, t9 (loaded last, in a delay slot), k0 and k1. */
+const RESUMED = [...Array(32).keys()].filter((r) => r !== 0 && r !== 25 && r !== 26 && r !== 27);
 
 /** Saves the program's registers in the frame at `base`, with EPC (t0) and the address (t1). */
 function save(base: string): string {
@@ -158,7 +182,7 @@ ${body}
 
 /** The library's code, around the page table's routines `pt`; assemble it at LIB.CODE. */
 export function vmSource(pt: AsmSource): AsmSource {
-  const A = D + DATA.FRAME_A, RS = D + DATA.RSAVE;
+  const A = D + DATA.FRAME_A, RS = D + DATA.RSAVE, S = D + DATA.START, B = D + DATA.BLOCK;
   const writableTest = (flags: string, out: string, tmp: string) =>
     `        andi    ${tmp}, ${flags}, ${PTE.W | PTE.D | PTE.C}
         xori    ${tmp}, ${tmp}, ${PTE.W | PTE.D}
@@ -170,6 +194,43 @@ export function vmSource(pt: AsmSource): AsmSource {
 start:  lw      $sp, ${D + DATA.STACK}($zero)
         lw      $t9, ${D + DATA.ENTRY}($zero)
         jr      $t9
+        nop
+
+# ---- process stubs: boot, resume, block, park, fault_trap -----------------------------------
+boot:   li      $v0, ${SYS.SET_ENTRY}        # the first slice of a process made by createEnv:
+        li      $a0, ${ENTRY.SLICE_START}    # later slices resume where it was
+        move    $a1, $zero
+        move    $a2, $zero
+        syscall
+resume:
+${RESUMED.map((r) => `        lw      $${r}, ${S + 4 * r}($zero)`).join("\n")}
+        lw      $t9, ${S + 128}($zero)
+        jr      $t9
+        lw      $t9, ${S + 4 * 25}($zero)
+block:  sw      $v0, ${B}($zero)             # the call, and t0 = the trap's address
+        sw      $a0, ${B + 4}($zero)
+        sw      $a1, ${B + 8}($zero)
+        sw      $a2, ${B + 12}($zero)
+        sw      $t0, ${B + 16}($zero)
+        li      $v0, ${SYS.YIELD}
+        move    $a0, $zero
+        syscall                              # with no slice: back when the library gives one
+        lw      $v0, ${B}($zero)
+        lw      $a0, ${B + 4}($zero)
+        lw      $a1, ${B + 8}($zero)
+        lw      $t0, ${B + 16}($zero)
+        jr      $t0                          # the same call again
+        lw      $a2, ${B + 12}($zero)
+park:   li      $v0, ${SYS.YIELD}
+        move    $a0, $zero
+        syscall
+park_trap:
+        .word   ${LIB_TRAP.PARK}
+        b       park
+        nop
+fault_trap:
+        .word   ${LIB_TRAP.FAULT}
+        jr      $ra
         nop
 
 # ---- TLBL: a load or fetch missed (t0 = EPC, t1 = BadVAddr) -------------------------------

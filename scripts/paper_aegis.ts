@@ -38,7 +38,7 @@ import { asm, DECstation, EXC, TLB } from "../machine/mod.ts";
 import type { Program } from "../machine/asm/mod.ts";
 import { Aegis, type Environment, SYS } from "../aegis/mod.ts";
 import { formatTable } from "../machine/table.ts";
-import { less, measure, type Measurement, same } from "./_measure.ts";
+import { less, measure, type Measurement, same } from "../shell/measure.ts";
 
 /** A figure the paper reports: microseconds, instructions, or both. */
 export interface PaperFigure {

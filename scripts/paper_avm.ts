@@ -36,7 +36,7 @@ import { CP0 } from "../machine/cp0.ts";
 import { formatTable } from "../machine/table.ts";
 import { Lab } from "../shell/lab.ts";
 import { AddressSpace, PAGE_SIZE, type PageTableKind, type Routines } from "../exos/mod.ts";
-import { measure, type Measurement } from "./_measure.ts";
+import { measure, type Measurement } from "../shell/measure.ts";
 import { cyclesToUs } from "../machine/timing.ts";
 
 /** One row: a benchmark on one page-table structure, and the paper's figure. */

@@ -24,6 +24,7 @@ const INTRO = `exolab: a DECstation 5000/200 (R3000A, 25 MHz) running the Aegis 
 
   m          the machine: m.cpu (registers, pc, cp0), m.bus.ram32, m.run({ maxInstructions: n })
   m.aegis    the exokernel: its environments; m.aegis.tlb(), .stlb(), .page(n), .exits
+  m.exos     ExOS's processes: m.exos.exec(prog, argv), m.exos.run(), m.exos.processes
   asm\`...\`   GNU-style MIPS; asm\`...\`.at(addr) gives .text (the words) and .symbols
   time       time(fn), time("label", fn), time.compare({ a: fn, b: fn }, { repeat: n })
 
@@ -89,6 +90,18 @@ const SECTIONS: Section[] = [
       },
       { code: `c`, note: "side by side, with a bar chart" },
       { code: `c.svg()`, note: "the chart as an SVG file; returns its path" },
+    ],
+  },
+  {
+    heading:
+      "ExOS processes: a UNIX program forks a tree of 64 (copy-on-write), each exit reaches its parent:",
+    examples: [
+      { code: `const p = m.exos.exec("/bin/forktree")`, note: "pid 1 in a fresh environment" },
+      { code: `m.exos.run()`, note: "until every process has exited" },
+      { code: `m.console.text`, note: "what they wrote to fd 1" },
+      { code: `p`, note: "pid, state, exit status, environment, pages, break" },
+      { code: `m.exos.lastFork`, note: "what the last fork cost, in system calls" },
+      { code: `m.exos.processes`, note: "the process table" },
     ],
   },
 ];

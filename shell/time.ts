@@ -7,7 +7,7 @@
  * times if asked) and returns a Comparison: a table of means and minima, a terminal bar chart,
  * and an SVG chart for a paper (shell/plot.ts).
  *
- * The counting itself is scripts/_measure.ts's `measure`, the same the paper's tables use, so a
+ * The counting itself is shell/measure.ts's `measure`, the same the paper's tables use, so a
  * number in the REPL and a number in a table mean the same thing. Everything is emulated time:
  * the host's speed never shows.
  *
@@ -17,7 +17,7 @@
 import type { DECstation } from "../machine/decstation.ts";
 import { formatTable } from "../machine/table.ts";
 import { cyclesToUs } from "../machine/timing.ts";
-import { measure, type Measurement as Counts } from "../scripts/_measure.ts";
+import { measure, type Measurement as Counts } from "./measure.ts";
 import { barChart, formatValue, svgBarChart, Text } from "./plot.ts";
 
 export type { Counts };

@@ -6,6 +6,8 @@
 
 import assert from "node:assert/strict";
 import { hasTmux, Screen } from "./shell/_tmux.ts";
+import { formatAegis, measureAegis } from "../scripts/paper_aegis.ts";
+import { formatAvm, measureAvm } from "../scripts/paper_avm.ts";
 
 const mainTs = new URL("../main.ts", import.meta.url).pathname;
 const guest = (name: string) => new URL(`./guest/out/${name}.elf`, import.meta.url).pathname;
@@ -152,11 +154,73 @@ Deno.test("exo COMMAND --help prints the command's usage and exits 0", async () 
   }
 });
 
-Deno.test("exo exec says ExOS processes are not built yet and exits 1", async () => {
-  const r = await exo(["exec", guest("hello")]);
-  assert.equal(r.code, 1);
-  assert.equal(r.stdout, "");
-  assert.match(r.stderr, /ExOS processes are not built yet/);
+const unix = (name: string) => new URL(`./guest/out/unix/${name}.elf`, import.meta.url).pathname;
+const unixExpected = (name: string) =>
+  Deno.readTextFileSync(new URL(`./guest/unix/expected/${name}.txt`, import.meta.url));
+
+Deno.test("exo exec prints a UNIX program's output and exits with its status", async () => {
+  for (const [name, status] of [["hello", 0], ["exitcode", 42], ["forktree", 0]] as const) {
+    const r = await exo(["exec", unix(name)]);
+    assert.equal(r.stdout, unixExpected(name), name);
+    assert.equal(r.stderr, "", name);
+    assert.equal(r.code, status, name);
+  }
+});
+
+Deno.test("exo exec feeds stdin to fd 0", async () => {
+  const r = await exo(["exec", unix("echo")], "exolab\n");
+  assert.equal(r.stdout, "exolab\n");
+  assert.equal(r.code, 0);
+  const closed = await exo(["exec", unix("echo")], "no newline");
+  assert.equal(closed.stdout, "no newline", "what it read before the input ended");
+  assert.equal(closed.code, 1);
+});
+
+Deno.test("exo exec rejects a bad ELF with a one-line error and exit status 1", async () => {
+  const truncated = tempElf(Deno.readFileSync(unix("hello")).slice(0, 40));
+  try {
+    for (const path of [guest("hello"), truncated]) { // a bare program: linked in kseg0
+      const r = await exo(["exec", path]);
+      assert.equal(r.code, 1, path);
+      assert.equal(r.stdout, "", path);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, /^exo exec: .*(outside the program area|Truncated)/);
+    }
+  } finally {
+    Deno.removeSync(truncated);
+  }
+});
+
+Deno.test("exo exec --max-instructions stops with a message and exit status 2", async () => {
+  const r = await exo(["exec", "--max-instructions", "1000", unix("forktree")]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /stopped after 1000 instructions/);
+});
+
+Deno.test("exo paper avm --json prints one array: every AVM row with its keys", async () => {
+  const r = await exo(["paper", "avm", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout);
+  assert.deepEqual(rows, JSON.parse(JSON.stringify(measureAvm())));
+  for (const row of rows) {
+    assert.deepEqual(Object.keys(row), [
+      "structure",
+      "name",
+      "instructions",
+      "cycles",
+      "modeledCycles",
+      "us",
+      "paper",
+    ]);
+  }
+});
+
+Deno.test("exo paper all prints the Aegis table, then the AVM tables; --json both", async () => {
+  const r = await exo(["paper", "all"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${formatAegis(measureAegis())}\n\n${formatAvm(measureAvm())}\n`);
+  const json = JSON.parse((await exo(["paper", "--json"])).stdout);
+  assert.equal(json.length, measureAegis().length + measureAvm().length);
 });
 
 Deno.test("exo disasm --json gives each instruction's address, word, text and symbol", async () => {

@@ -12,7 +12,7 @@ import { asm } from "../../machine/asm/mod.ts";
 import { ERR, SYS } from "../../aegis/abi.ts";
 import { EXC } from "../../machine/cp0.ts";
 import { DATA, EXC_CODE, FAULT, LIB, PAGE_SIZE, PTE, USER } from "../../exos/mod.ts";
-import { stlbOffset } from "../../aegis/layout.ts";
+import { E, stlbOffset } from "../../aegis/layout.ts";
 import {
   boot,
   exceptionsDuring,
@@ -417,6 +417,28 @@ Deno.test("AddressSpace keeps every environment's library bindings in the STLB",
     }
   }
   assert.equal(procs[0].vm.read32(LIB.DATA + DATA.XF), LIB.DATA + DATA.FRAME_A);
+});
+
+Deno.test("AddressSpace guarantees the library's pages: a recycled ASID loses none of them", () => {
+  const m = boot();
+  const first = proc(m, "first");
+  assert.equal(m.aegis.field(first.env.id, E.GUARANTEED_COUNT), 8);
+  const prog = first.vm.load(asm`
+        .set    noreorder
+main:   li      $s0, 0x00401000
+        lw      $t0, 4($s0)
+        addiu   $t0, $t0, 1
+        sw      $t0, 8($s0)
+done:   b       done
+        nop
+`);
+  assert.equal(first.vm.sbrk(PAGE_SIZE), 0x00401000);
+  for (let i = 0; i < 63; i++) proc(m, `p${i}`);
+  assert.equal(first.env.asid, 0, "its ASID went to another: every binding of it purged");
+  first.vm.write32(0x00401004, 5); // TypeScript reaches the table again
+  wipeTranslations(m); // and the guest's miss handler runs with nothing bound
+  runTo(m, first, prog.symbols.main, prog.symbols.done);
+  assert.equal(first.vm.read32(0x00401008), 6);
 });
 
 Deno.test("AddressSpace refuses memory outside the layout", () => {

@@ -1,6 +1,7 @@
 /**
- * Measuring emulated work, for the paper's tables: what a span of CPU work cost, read off the
- * CPU's own counters. (The tables themselves print with machine/table.ts.)
+ * Measuring emulated work, for `time` in the REPL (shell/time.ts) and the paper's tables
+ * (scripts/paper_*.ts): what a span of CPU work cost, read off the CPU's own counters. (The
+ * tables themselves print with machine/table.ts.)
  *
  * A measurement is the difference of `cpu.instructions`, `cpu.cycles` and `cpu.modeledCycles`
  * across the span, so it is exactly what the machine counted: instructions the emulated CPU

@@ -1,0 +1,92 @@
+/**
+ * Fixtures for the ExOS process tests: a lab with the slice clock running (processes start at its
+ * first tick), small UNIX programs written in assembly and wrapped as ELF files, and the UNIX
+ * programs of tests/guest/out/unix with their expected output.
+ *
+ * @module
+ */
+
+import { type AsmSource } from "../../machine/asm/mod.ts";
+import { Lab } from "../../shell/lab.ts";
+import { type PageTableKind, UNIX, UNIX_TRAP } from "../../exos/mod.ts";
+
+/** A lab with a fixed seed, its processes on `pageTable`; the slice clock runs, as ExOS needs. */
+export function lab(pageTable: PageTableKind = "linear"): Lab {
+  return new Lab({ seed: 1, pageTable });
+}
+
+/** Assembly for UNIX call `name` (arguments already in a0..a2): v0 = the result. */
+export function call(name: keyof typeof UNIX): string {
+  return `li $v0, ${UNIX[name]}\n        .word ${UNIX_TRAP}`;
+}
+
+/** `source` assembled at 0x00400000 as an ELF executable: one PT_LOAD (read, write, execute). */
+export function elf(source: AsmSource): Uint8Array {
+  const p = source.at(0x00400000);
+  const text = new Uint8Array(p.text.buffer, p.text.byteOffset, p.text.byteLength);
+  const end = p.data.length > 0 ? p.dataOrigin + p.data.length : p.origin + text.length;
+  const image = new Uint8Array(end - p.origin);
+  image.set(text);
+  if (p.data.length > 0) image.set(p.data, p.dataOrigin - p.origin);
+  const out = new Uint8Array(52 + 32 + image.length);
+  const v = new DataView(out.buffer);
+  out.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]); // ELF32, little-endian, version 1
+  v.setUint16(16, 2, true); // ET_EXEC
+  v.setUint16(18, 8, true); // EM_MIPS
+  v.setUint32(20, 1, true);
+  v.setUint32(24, p.entry, true);
+  v.setUint32(28, 52, true); // program headers right after the header
+  v.setUint16(40, 52, true);
+  v.setUint16(42, 32, true);
+  v.setUint16(44, 1, true);
+  v.setUint32(52, 1, true); // PT_LOAD
+  v.setUint32(56, 84, true); // its bytes follow the program header
+  v.setUint32(60, p.origin, true);
+  v.setUint32(64, p.origin, true);
+  v.setUint32(68, image.length, true);
+  v.setUint32(72, image.length, true);
+  v.setUint32(76, 7, true); // R W X
+  out.set(image, 84);
+  return out;
+}
+
+const out = new URL("../guest/out/unix/", import.meta.url);
+const expected = new URL("../guest/unix/expected/", import.meta.url);
+
+/**
+ * Each UNIX program's console input and exit status, as tests/guest/build.ts's UNIX_PROGRAMS
+ * gives them (that table is not exported; `programs` checks the two agree on the names).
+ */
+export const UNIX_PROGRAMS: Record<string, { input?: string; status: number }> = {
+  hello: { status: 0 },
+  forktree: { status: 0 },
+  cow: { status: 0 },
+  sbrk: { status: 0 },
+  echo: { input: "exolab\n", status: 0 },
+  exitcode: { status: 42 },
+  badexec: { status: 3 },
+};
+
+/** The bytes of tests/guest/out/unix/NAME.elf. */
+export function unixElf(name: string): Uint8Array {
+  return Deno.readFileSync(new URL(`${name}.elf`, out));
+}
+
+/** The expected console output of UNIX program `name`. */
+export function unixExpected(name: string): string {
+  return Deno.readTextFileSync(new URL(`${name}.txt`, expected));
+}
+
+/** The names of the built UNIX programs, sorted. */
+export function programs(): string[] {
+  return [...Deno.readDirSync(out)].map((f) => f.name.replace(/\.elf$/, "")).sort();
+}
+
+/** Physical pages owned by the environments `ids`. */
+export function pagesOwned(m: Lab, ...ids: number[]): number {
+  let n = 0;
+  for (let p = m.aegis.firstPage; p < m.aegis.pages; p++) {
+    if (ids.includes(m.aegis.ownerOf(p))) n++;
+  }
+  return n;
+}
