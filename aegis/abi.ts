@@ -182,9 +182,10 @@ export interface ExceptionInfo {
 
 /**
  * A TypeScript exception handler: returns "resume" to go on at the exception PC, a number to go
- * on at that pc instead, or "kill" to end the environment.
+ * on at that pc instead, "kill" to end the environment, or `{ exit: reason }` to end it with
+ * that reason recorded (a library OS's own exit, say).
  */
-export type TsHandler = (x: ExceptionInfo) => "resume" | "kill" | number;
+export type TsHandler = (x: ExceptionInfo) => "resume" | "kill" | number | { exit: string };
 
 /** The two result registers of a system call. */
 export interface SyscallResult {

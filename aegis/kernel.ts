@@ -996,8 +996,12 @@ export class Aegis {
     r[9] = mem.r32(save + 4);
     r[10] = mem.r32(save + 8);
     const verdict = handler === undefined ? "kill" : handler(info);
-    if (verdict === "kill") {
-      this.destroyEnvironment(caller, `killed by its TypeScript handler for ${info.name}`);
+    if (this.slotOf(caller) < 0) return; // the handler ended it through the kernel already
+    if (verdict === "kill" || typeof verdict === "object") {
+      const reason = verdict === "kill"
+        ? `killed by its TypeScript handler for ${info.name}`
+        : verdict.exit;
+      this.destroyEnvironment(caller, reason);
       return;
     }
     this.#eret(verdict === "resume" ? info.epc : verdict);
@@ -1255,7 +1259,9 @@ export class Aegis {
       if ((cpu.tlbHi[i] & TLB.HI_MASK) === tag) return ok(cpu.tlbLo[i]);
     }
     const k = K.STLB + stlbOffset(va, asid);
-    return this.mem.r32(k) === tag ? ok(this.mem.r32(k + 4)) : -1;
+    if (this.mem.r32(k) === tag) return ok(this.mem.r32(k + 4));
+    const guaranteed = (va >>> 0) < OWN_GUARANTEED.end ? this.#guaranteedFor(id, va) : 0;
+    return guaranteed !== 0 ? ok(guaranteed) : -1;
   }
 
   /**

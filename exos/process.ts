@@ -41,7 +41,8 @@
  *
  * Exit. The process's pages are released (counts dropped), its children orphaned (they are
  * reaped when they exit), its slice handed on and its parent woken; the TypeScript handler then
- * ends the environment ("kill", Aegis destroys it at once) unless it holds shared pages.
+ * ends the environment (Aegis destroys it at once, recording the exit) unless it holds shared
+ * pages.
  *
  * `run` drives the machine until every process has exited, all are blocked (waiting for input,
  * say), or an instruction limit; the host stops the machine at the instruction where that became
@@ -96,7 +97,10 @@ export interface ExosOptions {
 export type ProcessState = "runnable" | "waiting" | "reading" | "zombie" | "exited";
 
 /** How a UNIX call goes on: v0 for a plain return, or where the process continues. */
-export type Outcome = number | { to: number | "kill" };
+export type Outcome = number | { to: number | End };
+
+/** How a process's environment ends: Aegis destroys it and records the reason. */
+export type End = { exit: string };
 
 /** Why `run` returned. */
 export interface ExosRunResult {
@@ -474,10 +478,10 @@ export class ExOS {
   /**
    * Ends `p` with `waitStatus` ((status & 0xff) << 8, or a signal number): releases its pages,
    * orphans its children, hands its slice on and wakes its parent. Returns what its handler
-   * does next: "kill" (Aegis ends the environment), or the park stub while it holds pages
-   * others share.
+   * does next: an End (Aegis ends the environment, recording why), or the park stub while it
+   * holds pages others share.
    */
-  terminate(p: Process, waitStatus: number): number | "kill" {
+  terminate(p: Process, waitStatus: number): number | End {
     p.waitStatus = waitStatus;
     p.state = p.parent === undefined ? "exited" : "zombie";
     for (const m of p.vm.entries()) {
@@ -496,8 +500,17 @@ export class ExOS {
     }
     p.holding = this.#owns(p);
     if (p.holding) return p.vm.routines.park;
+    return this.#end(p);
+  }
+
+  /** Marks `p` gone and says why, for Aegis's record of ended environments. */
+  #end(p: Process): End {
     p.alive = false;
-    return "kill";
+    const s = p.waitStatus ?? SIGNAL.SIGKILL;
+    const how = (s & 0x7f) === 0
+      ? `exited with status ${(s >> 8) & 0xff}`
+      : `killed by signal ${s & 0x7f}`;
+    return { exit: `ExOS process ${p.pid} ${how}` };
   }
 
   /** WAIT: collects an exited child (its status to *statusVa), or blocks, or -ECHILD. */
@@ -563,21 +576,20 @@ export class ExOS {
    * Runs `work` for `p`'s handler and returns its verdict; ends `p` with SIGKILL if the library
    * itself fails (Aegis refusing a page, say). Then stops the run if no process can go on.
    */
-  #handle(p: Process, work: () => "resume" | "kill" | number): "resume" | "kill" | number {
+  #handle(p: Process, work: () => "resume" | End | number): "resume" | End | number {
     let verdict;
     try {
       verdict = work();
     } catch (e) {
       p.failure = e instanceof Error ? e.message : String(e);
-      verdict = p.waitStatus === undefined ? this.terminate(p, SIGNAL.SIGKILL) : "kill";
-      if (verdict === "kill") p.alive = false;
+      verdict = p.waitStatus === undefined ? this.terminate(p, SIGNAL.SIGKILL) : this.#end(p);
     }
     if (this.#driving && !this.#procs.some((q) => this.#wants(q))) this.host.stop();
     return verdict;
   }
 
   /** A `break` in `p`: a UNIX call, a library trap (fault, park), or a fault (SIGTRAP). */
-  #onBreak(p: Process, x: ExceptionInfo): number | "kill" {
+  #onBreak(p: Process, x: ExceptionInfo): number | End {
     let word = 0;
     try {
       word = p.vm.read32(x.epc);
@@ -597,8 +609,7 @@ export class ExOS {
     }
     if (word === LIB_TRAP.PARK && x.epc === r.parkTrap) {
       if (p.holding) return r.park;
-      p.alive = false;
-      return "kill";
+      return this.#end(p);
     }
     return this.terminate(p, SIGNAL.SIGTRAP);
   }

@@ -133,7 +133,7 @@ function readArgv(p: Process, va: number): string[] {
 /**
  * Performs the UNIX call `p` trapped with (x.regs: v0 = the number, a0..a2 the arguments) and
  * says how the process goes on: a number is the result for v0 (the process resumes after the
- * trap), an object names a pc (or "kill") for calls that do not simply return.
+ * trap), an object names a pc (or an End) for calls that do not simply return.
  */
 export function unixCall(os: ExOS, p: Process, x: ExceptionInfo): Outcome {
   const r = x.regs, [a0, a1, a2] = [r[4], r[5], r[6]];

@@ -281,6 +281,8 @@ export class Cpu implements Interrupts {
     this.tlbLo.set(s.tlbLo);
     [this.instructions, this.cycles, this.modeledCycles, this.#hiloReady] = s.counters;
     this.#lines = s.lines;
+    // Cause's hardware interrupt bits are the lines' levels, whatever CP0 copy came with them.
+    this.cp0[CP0.Cause] = (this.cp0[CP0.Cause] & ~0xfc00) | s.lines;
     this.exceptionCounts.set(s.exceptionCounts);
     this.#flush();
   }

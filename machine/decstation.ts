@@ -59,7 +59,8 @@ export type RunEnd =
   | "instructions" // maxInstructions reached
   | "cycles" // maxCycles reached
   | "breakpoint" // the `until` address reached
-  | "input"; // the program waits for console input
+  | "input" // the program waits for console input
+  | "stopped"; // `stop` was called (from a hypercall handler or an event)
 
 /** The outcome of a run. */
 export interface RunResult {
@@ -200,6 +201,14 @@ export class DECstation {
     this.#hypercalls.set(code, handler);
   }
 
+  /** Ends the current run after the instruction in progress, with reason "stopped". */
+  stop(): void {
+    this.#stopRequested = true;
+    this.cpu.stop();
+  }
+
+  #stopRequested = false;
+
   /** Stops the machine: the current run ends with reason "halt". */
   halt(status = 0, message?: string): void {
     this.halted = { status, message };
@@ -271,6 +280,7 @@ export class DECstation {
     const maxC = limits.maxCycles ?? Infinity;
     const until = limits.until ?? -1;
     this.prom.waitingForInput = false;
+    this.#stopRequested = false;
     let reason: RunEnd;
     for (;;) {
       if (this.halted !== null) {
@@ -296,6 +306,7 @@ export class DECstation {
       }
       if (why === "stop") {
         if (this.halted !== null) reason = "halt";
+        else if (this.#stopRequested) reason = "stopped";
         else if (this.prom.waitingForInput) reason = "input";
         else continue;
         break;

@@ -3,8 +3,8 @@
  * the REPL is a Lab: everything a DECstation offers, plus `m.aegis` and `m.exos`.
  *
  * `m.exos` is ExOS's process layer (exos/process.ts), made on first use. The lab is its host:
- * it creates environments with Aegis, runs the machine and stops it when ExOS asks (a halt the
- * lab takes back at once), and lends it the console, which Aegis does not multiplex yet: process
+ * it creates environments with Aegis, runs the machine and stops it when ExOS asks, and lends
+ * it the console, which Aegis does not multiplex yet: process
  * output goes to `m.console`, and what `m.console.type` sends is what fd 0 reads. The programs a
  * guest may exec are the UNIX programs of tests/guest/out/unix, as /bin/NAME.
  *
@@ -14,7 +14,6 @@
 import { DECstation, type DECstationOptions, type MachineSnapshot } from "../machine/decstation.ts";
 import { Aegis, type AegisOptions, type AegisState } from "../aegis/kernel.ts";
 import { ExOS, type PageTableKind } from "../exos/mod.ts";
-import { CP0 } from "../machine/cp0.ts";
 
 /** A lab's snapshot: the machine and the kernel's TypeScript-side state. */
 export interface LabSnapshot extends MachineSnapshot {
@@ -55,38 +54,19 @@ export class Lab extends DECstation {
     super(options);
     this.aegis = new Aegis(this, options);
     this.#pageTable = options.pageTable ?? "linear";
-    // Stopgap until Aegis.call keeps Cause's interrupt bits: it puts back CP0 as it was before a
-    // TypeScript system call, so an interrupt raised during the call (the slice clock) was lost
-    // for good, the clock waiting forever to be acknowledged. Put the lines back after each call.
-    const call = this.aegis.call.bind(this.aegis);
-    this.aegis.call = (...args) => {
-      try {
-        return call(...args);
-      } finally {
-        const cp0 = this.cpu.cp0;
-        cp0[CP0.Cause] = (cp0[CP0.Cause] & ~0xfc00) | this.cpu.snapshot().lines;
-      }
-    };
   }
 
   #exos: ExOS | undefined;
-  #stopping = false;
 
   /** ExOS's processes on this machine: exec, run, processes (made on first use). */
   get exos(): ExOS {
     return this.#exos ??= new ExOS({
       createEnv: (name) => this.aegis.createEnv(name),
       run: (maxInstructions) => {
-        this.#stopping = false;
         const r = this.run({ maxInstructions });
-        const stopped = r.reason === "halt" && this.#stopping;
-        if (stopped) this.halted = null;
-        return { instructions: r.instructions, stopped };
+        return { instructions: r.instructions, stopped: r.reason === "stopped" };
       },
-      stop: () => {
-        this.#stopping = true;
-        this.halt(0);
-      },
+      stop: () => this.stop(),
       write: (bytes) => this.console.write(bytes),
       read: () => this.dz.takeConsoleInput(),
       readFile: (path) => {
