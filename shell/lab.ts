@@ -79,8 +79,17 @@ export class Lab extends DECstation {
     }, { files: programsIn(UNIX_PROGRAMS), structure: this.#pageTable });
   }
 
-  /** The whole state, machine and kernel, to repeat an experiment from here with `restore`. */
+  /**
+   * The whole state, machine and kernel, to repeat an experiment from here with `restore`;
+   * throws while ExOS has processes (its process table is not covered yet).
+   */
   override snapshot(): LabSnapshot {
+    if (this.#exos !== undefined && this.#exos.processes.length > 0) {
+      throw new Error(
+        "Snapshots do not cover ExOS processes yet: take the snapshot before the first exec " +
+          "(machine and kernel state are covered; ExOS's process table is not)",
+      );
+    }
     return { ...super.snapshot(), aegis: this.aegis.snapshot() };
   }
 
@@ -88,6 +97,7 @@ export class Lab extends DECstation {
   override restore(s: LabSnapshot): void {
     super.restore(s);
     this.aegis.restore(s.aegis);
+    this.#exos = undefined; // the snapshot had no processes: a fresh ExOS matches it
   }
 
   /** One line: the machine, the kernel's environments, emulated time. */

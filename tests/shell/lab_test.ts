@@ -47,3 +47,18 @@ top:    addiu   $s0, $s0, 1
   const second = run();
   assert.deepEqual(second, first);
 });
+
+Deno.test("Lab snapshot refuses while ExOS has processes, and restore brings back a machine without them", () => {
+  const m = new Lab({ seed: 5 });
+  const s = m.snapshot();
+  m.exos.exec("/bin/hello");
+  m.exos.run({ maxInstructions: 5_000_000 });
+  assert.match(m.console.text, /hello from pid 1/);
+  assert.throws(() => m.snapshot(), /ExOS processes/);
+  m.restore(s);
+  assert.equal(m.exos.processes.length, 0);
+  assert.equal(m.console.text, "");
+  m.exos.exec("/bin/hello");
+  m.exos.run({ maxInstructions: 5_000_000 });
+  assert.equal(m.console.text, "hello from pid 1\n");
+});
