@@ -73,3 +73,39 @@ Deno.test("demo_revocation shows the answer, the grace period and the abort prot
   assert.match(before, /^ +\d+ {2}0x00510000 +2 /m, "stubborn's data binding before");
   assert.doesNotMatch(after, /^ +\d+ {2}0x00510000 /m, "and gone after");
 });
+
+Deno.test("demo_page_table measures its custom table's faults beside ExOS's two tables", async () => {
+  const out = await demo("demo_page_table");
+  for (const name of ["custom array", "ExOS linear", "ExOS clustered"]) {
+    assert.match(out, new RegExp(`^${name} +64 +\\d+ +64/64 +yes$`, "m"), `${name} checks`);
+  }
+  const row = (name: string) => {
+    const m = out.match(
+      new RegExp(`^${name} +(\\S+) +(\\S+) +(\\S+) +(\\S+) +(\\d+)-(\\d+)$`, "m"),
+    );
+    assert.ok(m, name);
+    const [instructions, cycles, modeled, us, lo, hi] = m.slice(1).map(Number);
+    assert.ok(Number.isInteger(instructions) && instructions > 0, `${name}: ${m[1]} instructions`);
+    assert.ok(cycles >= instructions && modeled >= 0, name);
+    assert.ok(Math.abs(us - cycles / 25) < 0.006, `${name}: us at 25 MHz`);
+    assert.ok(lo <= instructions && instructions <= hi, `${name}: the median is in the range`);
+    return { instructions, cycles, us };
+  };
+  const mine = row("custom array"), lin = row("ExOS linear"), clu = row("ExOS clustered");
+  const best = lin.cycles <= clu.cycles ? lin : clu;
+  const change = Math.round(100 * (mine.cycles / best.cycles - 1));
+  assert.match(
+    out,
+    new RegExp(
+      `^Conclusion: a fault through the custom table costs ${mine.instructions} instructions ` +
+        `\\(${mine.us.toFixed(2)} us\\), ${Math.abs(change)}% ${change <= 0 ? "less" : "more"} ` +
+        `time than through ExOS's cheaper table, the ${best === lin ? "linear" : "clustered"} ` +
+        `one \\(${best.instructions} instructions`,
+      "m",
+    ),
+  );
+  assert.match(
+    out,
+    /^ {2}the handler stopped at a break \(0x00500000: outside the region\), .*\(alive: false\)\.$/m,
+  );
+});
