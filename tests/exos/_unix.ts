@@ -53,19 +53,8 @@ export function elf(source: AsmSource): Uint8Array {
 const out = new URL("../guest/out/unix/", import.meta.url);
 const expected = new URL("../guest/unix/expected/", import.meta.url);
 
-/**
- * Each UNIX program's console input and exit status, as tests/guest/build.ts's UNIX_PROGRAMS
- * gives them (that table is not exported; `programs` checks the two agree on the names).
- */
-export const UNIX_PROGRAMS: Record<string, { input?: string; status: number }> = {
-  hello: { status: 0 },
-  forktree: { status: 0 },
-  cow: { status: 0 },
-  sbrk: { status: 0 },
-  echo: { input: "exolab\n", status: 0 },
-  exitcode: { status: 42 },
-  badexec: { status: 3 },
-};
+/** Each UNIX program's console input and exit status: the build's own table. */
+export { UNIX_PROGRAMS } from "../guest/build.ts";
 
 /** The bytes of tests/guest/out/unix/NAME.elf. */
 export function unixElf(name: string): Uint8Array {

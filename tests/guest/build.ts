@@ -49,7 +49,7 @@ const PROGRAMS: Record<string, { sources: string[]; gxemul: boolean }> = {
 };
 
 /** Each UNIX program's console input and exit status (its output is in unix/expected/). */
-const UNIX_PROGRAMS: Record<string, { input?: string; status: number }> = {
+export const UNIX_PROGRAMS: Record<string, { input?: string; status: number }> = {
   hello: { status: 0 },
   forktree: { status: 0 },
   cow: { status: 0 },
