@@ -89,12 +89,7 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
       memory: { type: "string" },
       stats: { type: "boolean" },
       trace: { type: "boolean" },
-      help: { type: "boolean" },
     });
-    if (values.help) {
-      console.log(this.usage);
-      return 0;
-    }
     const path = positionals[0];
     const bytes = readProgram(path);
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
@@ -220,12 +215,7 @@ instructions per host second. --json prints one line: {"instructionsPerSecond": 
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
       seconds: { type: "string" },
-      help: { type: "boolean" },
     });
-    if (values.help) {
-      console.log(this.usage);
-      return 0;
-    }
     const what = positionals[0] ?? "cpu";
     if (what !== "cpu") throw new UsageError(`Unknown benchmark ${what}: the one there is is cpu`);
     const seconds = Number(values.seconds ?? "2");
@@ -266,12 +256,7 @@ Options:
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
-      help: { type: "boolean" },
     });
-    if (values.help) {
-      console.log(this.usage);
-      return 0;
-    }
     const bytes = readProgram(positionals[0]);
     let image;
     try {
@@ -327,12 +312,7 @@ Options:
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
-      help: { type: "boolean" },
     });
-    if (values.help) {
-      console.log(this.usage);
-      return 0;
-    }
     const table = positionals[0] ?? "all";
     if (table !== "aegis" && table !== "avm" && table !== "all") {
       throw new UsageError(`Unknown table ${table}: give aegis, avm or all`);
@@ -366,11 +346,7 @@ Opens the REPL, as \`deno task start\` does: a Deno REPL with a booted DECstatio
 scope as m, the assembler as asm, time for emulated-time measurements, and help(). Leave it with
 close() or ctrl+d. Exit status: the REPL's.`,
   async run(args) {
-    const { values, positionals } = parse(args, { help: { type: "boolean" } });
-    if (values.help) {
-      console.log(this.usage);
-      return 0;
-    }
+    const { positionals } = parse(args, {});
     if (positionals.length > 0) throw new UsageError(`repl takes no arguments, not ${positionals}`);
     const prelude = new URL("shell/repl.ts", root).href;
     const child = new Deno.Command(Deno.execPath(), {
@@ -408,12 +384,7 @@ blocked for good.`,
   async run(args) {
     const { values, positionals } = parse(args, {
       "max-instructions": { type: "string" },
-      help: { type: "boolean" },
     });
-    if (values.help) {
-      console.log(this.usage);
-      return 0;
-    }
     const path = positionals[0];
     const bytes = readProgram(path);
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
@@ -503,6 +474,11 @@ export async function main(args: string[]): Promise<number> {
   if (command === undefined) {
     console.error(`exo: unknown command ${name}\n\n${usage}`);
     return 1;
+  }
+  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (options.includes("--help")) {
+    console.log(command.usage);
+    return 0;
   }
   try {
     return await command.run(rest);
