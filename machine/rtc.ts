@@ -121,13 +121,8 @@ export class Rtc implements Device {
   readonly yearBase: number;
   #ram = new Uint8Array(64);
   /** Binary time fields: sec, min, hour (0..23), dow, day, month, year register. */
-  #sec = 0;
-  #min = 0;
-  #hour = 0;
-  #dow = 1;
-  #day = 1;
-  #month = 1;
-  #year = 0;
+  /** The time of day in binary, indexed by register number (RTC_REG.SEC .. RTC_REG.YEAR). */
+  readonly #time = Uint8Array.of(0, 0, 0, 0, 0, 0, 1, 1, 1, 0);
   #flags = 0;
   #line = false;
   /** Cycle at which the current second began (the divider's phase). */
@@ -184,7 +179,7 @@ export class Rtc implements Device {
       case RTC_REG.MONTH:
       case RTC_REG.YEAR: {
         this.#catchUp();
-        let v = this.#field(reg);
+        let v = this.#time[reg];
         let pm = 0;
         if (reg === RTC_REG.HOUR && (b & RTC_B.H24) === 0) {
           pm = v >= 12 ? 0x80 : 0;
@@ -225,7 +220,7 @@ export class Rtc implements Device {
         this.#catchUp();
         const decode = (x: number) => (b & RTC_B.DM) ? x : fromBcd(x);
         const h12 = reg === RTC_REG.HOUR && (b & RTC_B.H24) === 0;
-        this.#setField(reg, h12 ? decode(v & 0x7f) % 12 + (v & 0x80 ? 12 : 0) : decode(v));
+        this.#time[reg] = h12 ? decode(v & 0x7f) % 12 + (v & 0x80 ? 12 : 0) : decode(v);
         return;
       }
       case RTC_REG.A: {
@@ -255,7 +250,7 @@ export class Rtc implements Device {
   snapshot(): unknown {
     return {
       ram: this.#ram.slice(),
-      time: [this.#sec, this.#min, this.#hour, this.#dow, this.#day, this.#month, this.#year],
+      time: this.#time.slice(),
       rest: [this.#flags, this.#line, this.#tick, this.#nextPeriodic, this.#nextSecond],
     };
   }
@@ -268,7 +263,7 @@ export class Rtc implements Device {
       rest: [number, boolean, number, number, number];
     };
     this.#ram.set(s.ram);
-    [this.#sec, this.#min, this.#hour, this.#dow, this.#day, this.#month, this.#year] = s.time;
+    this.#time.set(s.time);
     [this.#flags, this.#line, this.#tick, this.#nextPeriodic, this.#nextSecond] = s.rest;
   }
 
@@ -300,76 +295,34 @@ export class Rtc implements Device {
     const before = this.#ms();
     const after = before + n * 1000;
     const days = Math.floor(after / DAY_MS) - Math.floor(before / DAY_MS);
-    const dow = (((this.#dow - 1 + days) % 7) + 7) % 7 + 1;
+    const dow = (((this.#time[RTC_REG.DOW] - 1 + days) % 7) + 7) % 7 + 1;
     this.#setMs(after);
-    this.#dow = dow;
+    this.#time[RTC_REG.DOW] = dow;
     this.#flags |= RTC_C.UF;
   }
 
   #ms(): number {
+    const t = this.#time;
     return Date.UTC(
-      this.yearBase + this.#year,
-      this.#month - 1,
-      this.#day,
-      this.#hour,
-      this.#min,
-      this.#sec,
+      this.yearBase + t[RTC_REG.YEAR],
+      t[RTC_REG.MONTH] - 1,
+      t[RTC_REG.DAY],
+      t[RTC_REG.HOUR],
+      t[RTC_REG.MIN],
+      t[RTC_REG.SEC],
     );
   }
 
   #setMs(ms: number): void {
     const d = new Date(ms);
-    this.#sec = d.getUTCSeconds();
-    this.#min = d.getUTCMinutes();
-    this.#hour = d.getUTCHours();
-    this.#dow = d.getUTCDay() + 1;
-    this.#day = d.getUTCDate();
-    this.#month = d.getUTCMonth() + 1;
-    this.#year = (d.getUTCFullYear() - this.yearBase) % 100;
-  }
-
-  #field(reg: number): number {
-    switch (reg) {
-      case RTC_REG.SEC:
-        return this.#sec;
-      case RTC_REG.MIN:
-        return this.#min;
-      case RTC_REG.HOUR:
-        return this.#hour;
-      case RTC_REG.DOW:
-        return this.#dow;
-      case RTC_REG.DAY:
-        return this.#day;
-      case RTC_REG.MONTH:
-        return this.#month;
-      default:
-        return this.#year;
-    }
-  }
-
-  #setField(reg: number, n: number): void {
-    switch (reg) {
-      case RTC_REG.SEC:
-        this.#sec = n;
-        break;
-      case RTC_REG.MIN:
-        this.#min = n;
-        break;
-      case RTC_REG.HOUR:
-        this.#hour = n;
-        break;
-      case RTC_REG.DOW:
-        this.#dow = n;
-        break;
-      case RTC_REG.DAY:
-        this.#day = n;
-        break;
-      case RTC_REG.MONTH:
-        this.#month = n;
-        break;
-      default:
-        this.#year = n;
-    }
+    const t = this.#time;
+    t[RTC_REG.SEC] = d.getUTCSeconds();
+    t[RTC_REG.MIN] = d.getUTCMinutes();
+    t[RTC_REG.HOUR] = d.getUTCHours();
+    t[RTC_REG.DOW] = d.getUTCDay() + 1;
+    t[RTC_REG.DAY] = d.getUTCDate();
+    t[RTC_REG.MONTH] = d.getUTCMonth() + 1;
+    t[RTC_REG.YEAR] = (d.getUTCFullYear() - this.yearBase) % 100;
   }
 
   /** (Re)posts the periodic and update events for the current A and B. */
