@@ -37,7 +37,10 @@ export const SYS = {
   ACALL: 3,
   /** TLBwr: map virtual page a0 to physical page a1 with capability a2; a3 = TLBWR flags. */
   TLBWR: 4,
-  /** TLBvadelete: remove the mapping of virtual page a0 (a1 = target env, 0 for self). */
+  /**
+   * TLBvadelete: remove the bindings of a2 virtual pages (0 or 1: one) from virtual page a0 on
+   * (a1 = target env, 0 for self), from the TLB and the STLB; one call for a range.
+   */
   TLBVADELETE: 5,
   /** Allocate a physical page: a0 = the page wanted, or -1 for any; v0 = page, v1 = capability. */
   ALLOC: 6,

@@ -610,7 +610,7 @@ export class Aegis {
         v0 = this.#tlbwrOther(caller, a0, a1, a2, a3);
         break;
       case SYS.TLBVADELETE:
-        v0 = this.#tlbVaDelete(caller, a0, a1);
+        v0 = this.#tlbVaDelete(caller, a0, a1, a2);
         break;
       case SYS.ALLOC:
         [v0, v1] = this.#alloc(caller, a0);
@@ -824,22 +824,26 @@ export class Aegis {
   }
 
   /** TLBVADELETE: removes `caller`'s (or its child's) mapping of virtual page `va`. */
-  #tlbVaDelete(caller: number, va: number, targetArg: number): number {
+  #tlbVaDelete(caller: number, va: number, targetArg: number, count: number): number {
     const cpu = this.machine.cpu;
-    cpu.charge(COSTS.tlbVaDelete);
     const target = this.#target(caller, targetArg);
     if (target < 0) return target;
-    if ((va >>> 0) >= U.GUARANTEED) return ERR.ADDR;
+    const pages = (count >>> 0) < 2 ? 1 : count >>> 0;
+    const first = va >>> PAGE_SHIFT;
+    if (first + pages > U.GUARANTEED >>> PAGE_SHIFT) return ERR.ADDR;
+    cpu.charge(COSTS.tlbVaDelete * pages);
     const asid = this.field(target, E.ASID);
     if (asid === 0) return 0;
-    const hi = (va & TLB.VPN_MASK) | (asid << 6);
-    for (let i = 0; i < TLB.ENTRIES; i++) {
-      if ((cpu.tlbHi[i] & TLB.HI_MASK) === (hi & TLB.HI_MASK)) this.#invalidateTlb(i);
-    }
-    const k = K.STLB + stlbOffset(va, asid);
-    if ((this.mem.r32(k) & TLB.HI_MASK) === (hi & TLB.HI_MASK)) {
-      this.mem.w32(k, 0);
-      this.mem.w32(k + 4, 0);
+    for (let vpn = first; vpn < first + pages; vpn++) {
+      const hi = ((vpn << PAGE_SHIFT) | (asid << 6)) & TLB.HI_MASK;
+      for (let i = 0; i < TLB.ENTRIES; i++) {
+        if ((cpu.tlbHi[i] & TLB.HI_MASK) === hi) this.#invalidateTlb(i);
+      }
+      const k = K.STLB + stlbOffset(vpn << PAGE_SHIFT, asid);
+      if ((this.mem.r32(k) & TLB.HI_MASK) === hi) {
+        this.mem.w32(k, 0);
+        this.mem.w32(k + 4, 0);
+      }
     }
     cpu.invalidateCaches();
     return 0;

@@ -244,37 +244,47 @@ err_cap:
 
 # ---- TLBVADELETE: a0 = va, a1 = target (0: self; another goes to TypeScript) ---------------
 sys_tlbvadelete:
-        bnez    $a1, sys_ts
+        bnez    $a1, sys_ts                  # another environment's bindings: TypeScript
+        sltiu   $t0, $a2, 2
+        beqz    $t0, 1f
         lui     $t1, ${hi(U.GUARANTEED)}
-        sltu    $t1, $a0, $t1
-        beqz    $t1, err_addr
+        li      $a2, 1                       # a count of 0 or 1: one page
+1:      srl     $t0, $a0, 12                 # the first VPN
+        addu    $t3, $t0, $a2                # one past the last
+        srl     $t1, $t1, 12
+        sltu    $t2, $t1, $t3
+        bnez    $t2, err_addr                # the range reaches the guaranteed region
+        sltu    $t2, $t3, $t0
+        bnez    $t2, err_addr                # or wraps
         mfc0    $t1, $entryhi
-        srl     $t2, $a0, 12
-        sll     $t2, $t2, 12
         andi    $t1, $t1, 0xfc0              # this address space
+2:      sll     $t2, $t0, 12
         or      $t2, $t2, $t1                # the binding's tag: VPN | ASID
         mtc0    $t2, $entryhi
         tlbp
-        mfc0    $t3, $index
-        bltz    $t3, 1f
-        sll     $t3, $t3, 4                  # (index << 8) << 4 = index << 12
-        lui     $t0, 0x8000
-        or      $t3, $t3, $t0                # a kseg0 VPN: matches nothing
-        mtc0    $t3, $entryhi
+        mfc0    $t4, $index
+        bltz    $t4, 3f
+        sll     $t4, $t4, 4                  # (index << 8) << 4 = index << 12
+        lui     $t5, 0x8000
+        or      $t4, $t4, $t5                # a kseg0 VPN: matches nothing
+        mtc0    $t4, $entryhi
         mtc0    $zero, $entrylo
         tlbwi
-1:      mtc0    $t1, $entryhi                # back to this address space
-        srl     $t3, $a0, 9
-        xor     $t3, $t3, $t2
-        andi    $t3, $t3, 0x7ff8
-        lui     $t0, ${hi(K.STLB)}
-        or      $t3, $t3, $t0
-        lw      $t0, 0($t3)
-        bne     $t0, $t2, sys_return         # the STLB slot holds someone else's binding
-        move    $v0, $zero
-        sw      $zero, 0($t3)
+3:      sll     $t4, $t0, 3                  # the STLB slot (layout.ts stlbOffset)
+        xor     $t4, $t4, $t2
+        andi    $t4, $t4, 0x7ff8
+        lui     $t5, ${hi(K.STLB)}
+        or      $t4, $t4, $t5
+        lw      $t5, 0($t4)
+        bne     $t5, $t2, 4f                 # the slot holds someone else's binding
+        addiu   $t0, $t0, 1
+        sw      $zero, 0($t4)
+        sw      $zero, 4($t4)
+4:      bne     $t0, $t3, 2b
+        nop
+        mtc0    $t1, $entryhi                # back to this address space
         b       sys_return
-        sw      $zero, 4($t3)
+        move    $v0, $zero
 
 # ---- protected control transfer: a0 = the callee's id; registers pass untouched -------------
 ${transfer("scall", E.SYNC_ENTRY, true)}

@@ -30,7 +30,7 @@
  * Routines (C calling convention; they keep s0-s7, gp, sp; ra and s0-s3 go to DATA.RSAVE, so they
  * do not nest, and they never fault):
  * - prot(a0 = va, a1 = pages) -> v0 = pages that were not mapped (-1 below USER.MIN): sets PTE.P
- *   and removes each binding with TLBVADELETE.
+ *   on each, then removes the range's bindings with one TLBVADELETE.
  * - unprot(a0 = va, a1 = pages) -> v0 = the same count (plus refused TLBWRs): clears PTE.P and
  *   binds each page again with TLBWR, so the retried access does not miss.
  * - dirty(a0 = va) -> v0 = 1 if written since mapped or cleaned, 0 if not, -1 if not mapped.
@@ -147,8 +147,11 @@ ${save("$t2")}
         bnez    $t3, protected`;
 }
 
-/** prot or unprot: the loop over pages around `body` (v0 = the handle, s0 = the page). */
-function rangeRoutine(name: string, body: string): string {
+/**
+ * prot or unprot: the loop over pages around `body` (v0 = the handle, s0 = the page), then on to
+ * `done` (with the range's first page and count kept at RSAVE + 20 and + 24).
+ */
+function rangeRoutine(name: string, body: string, done = "routine_done"): string {
   const RS = D + DATA.RSAVE;
   return `
 ${name}:
@@ -162,10 +165,12 @@ ${name}:
         sw      $s3, ${RS + 16}($zero)
         srl     $s0, $a0, 12
         sll     $s0, $s0, 12                 # the page
+        sw      $s0, ${RS + 20}($zero)
+        sw      $a1, ${RS + 24}($zero)
         move    $s1, $a1                     # pages left
         move    $s2, $zero                   # the page below's handle
         move    $s3, $zero                   # pages not done
-1:      blez    $s1, routine_done
+1:      blez    $s1, ${done}
         move    $a0, $s0
         jal     pt_next
         move    $v0, $s2
@@ -332,13 +337,18 @@ ${
       "prot",
       `        lw      $t3, 0($v0)
         ori     $t3, $t3, ${PTE.P}
-        sw      $t3, 0($v0)
-        move    $a0, $s0
-        move    $a1, $zero
-        li      $v0, ${SYS.TLBVADELETE}
-        syscall`,
+        sw      $t3, 0($v0)`,
+      "prot_unbind",
     )
   }
+prot_unbind:                                 # one TLBVADELETE for the whole range
+        lw      $a0, ${RS + 20}($zero)
+        lw      $a2, ${RS + 24}($zero)
+        move    $a1, $zero
+        li      $v0, ${SYS.TLBVADELETE}
+        syscall
+        b       routine_done
+        nop
 ${
     rangeRoutine(
       "unprot",

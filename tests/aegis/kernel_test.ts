@@ -798,3 +798,31 @@ done:   b       done
   a.sys.dealloc(page);
   assert.equal(aegis.field(a.id, E.GUARANTEED_COUNT), 0, "the mapping dies with the page");
 });
+
+Deno.test("Aegis TLBVADELETE with a count removes a range's bindings in one call, and no others", () => {
+  const lab = boot();
+  const { aegis } = lab;
+  const a = aegis.createEnv("a");
+  const pages = [0, 1, 2, 3].map((i) => {
+    const p = a.sys.allocPage();
+    a.sys.tlbWrite(VA + i * PAGE_SIZE, p, { writable: true });
+    return p;
+  });
+  assert.equal(a.call(SYS.TLBVADELETE, VA, 0, 3).v0, 0);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(tlbIndex(lab, VA + i * PAGE_SIZE, a.asid), -1, `page ${i} gone from the TLB`);
+    assert.notEqual(
+      stlbEntry(lab, VA + i * PAGE_SIZE, a.asid)[0],
+      (VA + i * PAGE_SIZE) | (a.asid << 6),
+    );
+  }
+  assert.notEqual(
+    tlbIndex(lab, VA + 3 * PAGE_SIZE, a.asid),
+    -1,
+    "the fourth page keeps its binding",
+  );
+  assert.equal(stlbEntry(lab, VA + 3 * PAGE_SIZE, a.asid)[1] >>> 12, pages[3].number);
+  // A range that reaches the guaranteed region, or wraps, is refused.
+  assert.equal(a.call(SYS.TLBVADELETE, U.GUARANTEED - PAGE_SIZE, 0, 2).v0, ERR.ADDR);
+  assert.equal(a.call(SYS.TLBVADELETE, VA, 0, -1).v0, ERR.ADDR);
+});
