@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { Cpu } from "./cpu.ts";
+import { type Cpu, TranslationError } from "./cpu.ts";
 import { CP0, EXC_NAMES, SR } from "./cp0.ts";
 
 /** kseg1 address of the ROM, where the CPU sees it. */
@@ -154,7 +154,16 @@ export class Prom {
     }
     if (code >= PROM_HCALL.CALLBACK && code < PROM_HCALL.CALLBACK + 64) {
       this.#host.cpu.charge(PROM_COST);
-      this.#callback((code - PROM_HCALL.CALLBACK) * 4);
+      const slot = (code - PROM_HCALL.CALLBACK) * 4;
+      try {
+        this.#callback(slot);
+      } catch (e) {
+        // A pointer argument the PROM cannot follow ends the program, not the emulator.
+        if (!(e instanceof TranslationError)) throw e;
+        const name = Object.entries(CALLBACK).find(([, v]) => v === slot)?.[0] ??
+          `0x${slot.toString(16)}`;
+        this.#host.halt(3, `exolab PROM: ${name} was given a bad address: ${e.message}`);
+      }
       return true;
     }
     return false;

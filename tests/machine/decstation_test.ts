@@ -192,3 +192,17 @@ spin:   b       spin
   assert.ok(count >= 101 && count <= 103, `expected about 102 interrupts in 100 ms, got ${count}`);
   assert.equal(m.cpu.exceptionCounts[EXC.Int], count);
 });
+
+Deno.test("DECstation PROM given a bad pointer halts the program with a message, not the host", () => {
+  const m = boot(asm`
+        .set noreorder
+_start: move    $s7, $a3
+        li      $a0, 0
+        ${call(0x30)}
+        break
+`);
+  const r = m.run({ maxInstructions: 1000 });
+  assert.equal(r.reason, "halt");
+  assert.equal(m.halted?.status, 3);
+  assert.match(m.console.text, /PROM: printf was given a bad address: Virtual address 0x00000000/);
+});
