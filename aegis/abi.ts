@@ -118,7 +118,21 @@ export function errorName(code: number): string {
   return `error ${code}`;
 }
 
-/** TLBWR flags (a3). Bits 15:8 name the target environment's slot... see TLBWR_TARGET_SHIFT. */
+/** What each error code means, and what to do about it, for messages. */
+export const ERR_TEXT: Readonly<Record<number, string>> = {
+  [ERR.INVAL]: "an argument is out of range (a page number, code, selector, offset or position)",
+  [ERR.CAP]: "the capability does not grant that page with the rights asked: present the page's " +
+    "read-write capability (the read-only one maps read-only only)",
+  [ERR.NOMEM]: "no free physical page, or the page named is taken",
+  [ERR.NOENV]: "no such environment: the id is wrong or stale",
+  [ERR.PERM]: "not permitted: act on yourself, your own children, and pages you own",
+  [ERR.NOSYS]: "no such system call",
+  [ERR.NOSLOT]: "no free slot (environments, ASIDs, slices, pins or guaranteed mappings)",
+  [ERR.ADDR]: "an address the call may not use: kernel space, the guaranteed region at " +
+    "0x7ff00000 and up, or memory the caller does not own",
+};
+
+/** TLBWR flags (a3); the target environment's id sits above them (TLBWR_TARGET_SHIFT). */
 export const TLBWR = {
   /** Map writable (EntryLo.D): needs the read-write capability. */
   WRITABLE: 1,

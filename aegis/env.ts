@@ -13,6 +13,7 @@ import { AsmSource } from "../machine/asm/mod.ts";
 import { EXC, EXC_NAMES } from "../machine/cp0.ts";
 import {
   ENTRY,
+  ERR_TEXT,
   errorName,
   EXPORT,
   HANDLER,
@@ -28,9 +29,13 @@ import { E, PAGE_SIZE, U } from "./layout.ts";
 
 /** A system call that failed: carries the kernel's error code. */
 export class AegisError extends Error {
-  /** Builds the error for `call` failing with `code`. */
-  constructor(readonly call: string, readonly code: number, detail = "") {
-    super(`${call} failed: ${errorName(code)} (${code})${detail ? ": " + detail : ""}`);
+  /** Builds the error for `call` (with its arguments) failing with `code`. */
+  constructor(readonly call: string, readonly code: number, readonly args: readonly number[] = []) {
+    const shown = args.map((a) => (a < 0 && a > -1000 ? String(a) : "0x" + (a >>> 0).toString(16)));
+    super(
+      `${call}(${shown.join(", ")}) failed: ${errorName(code)} (${code}): ` +
+        (ERR_TEXT[code] ?? "an error code this library does not know"),
+    );
   }
 }
 
@@ -87,7 +92,7 @@ export class Syscalls {
   /** Runs call `number`; throws AegisError when v0 is negative. */
   #ok(number: number, ...args: number[]): SyscallResult {
     const r = this.#env.call(number, ...args);
-    if (r.v0 < 0) throw new AegisError(SYS_NAMES[number], r.v0);
+    if (r.v0 < 0) throw new AegisError(SYS_NAMES[number], r.v0, args);
     return r;
   }
 
