@@ -50,7 +50,7 @@ export const SYS = {
   CAP_READONLY: 8,
   /** Set the handler for exception code a0 (HANDLER codes too) to a1; a2 = target env. */
   SET_HANDLER: 9,
-  /** Set the save area to page a0 (capability a1), offset a2; a3 = target env. */
+  /** Set the save area (SAVE_AREA_BYTES) to page a0 (capability a1), offset a2; a3 = target env. */
   SET_SAVE_AREA: 10,
   /** Set entry point a0 (ENTRY) to address a1; a2 = target env. */
   SET_ENTRY: 11,
@@ -85,6 +85,15 @@ export const SYSCALL_COUNT = 22;
 
 /** Where an environment's own guaranteed mappings may go: [start, end) in kuseg. */
 export const OWN_GUARANTEED = { start: 0x1000, end: 0x10000 } as const;
+
+/**
+ * The save area is six words: t0, t1, t2 as an exception found them, then t0, t1, t2 as a
+ * notice (REVOKE, REPOSSESSED) found them, at this offset.
+ */
+export const NOTICE_SAVE = 12;
+
+/** Bytes of a save area. */
+export const SAVE_AREA_BYTES = 24;
 
 /** How many guaranteed mappings an environment may hold. */
 export const GUARANTEED_MAX = 15;

@@ -26,8 +26,10 @@ import {
   EXPORT,
   GUARANTEED_MAX,
   HANDLER,
+  NOTICE_SAVE,
   OWN_GUARANTEED,
   PINNED_MAX,
+  SAVE_AREA_BYTES,
   SYS,
   SYS_NAMES,
   SYSCALL_COUNT,
@@ -867,7 +869,10 @@ export class Aegis {
     const target = this.#target(caller, targetArg);
     if (target < 0) return target;
     if (!this.#pageArg(p)) return ERR.INVAL;
-    if (!Number.isInteger(offset) || offset < 0 || offset > PAGE_SIZE - 12 || (offset & 3) !== 0) {
+    if (
+      !Number.isInteger(offset) || offset < 0 || offset > PAGE_SIZE - SAVE_AREA_BYTES ||
+      (offset & 3) !== 0
+    ) {
       return ERR.INVAL;
     }
     if (cap === 0 || this.mem.r32(this.#pte(p) + PT.CAP_RW) !== cap) return ERR.CAP;
@@ -995,7 +1000,7 @@ export class Aegis {
     };
     // Show the handler the registers as the exception found them (t0-t2 from the save area);
     // its changes to them stand when it resumes.
-    const save = mem.r32(envRecord(caller & 0x7f) + E.SAVE);
+    const save = mem.r32(envRecord(caller & 0x7f) + E.SAVE) + (code >= 16 ? NOTICE_SAVE : 0);
     r[8] = mem.r32(save);
     r[9] = mem.r32(save + 4);
     r[10] = mem.r32(save + 8);
@@ -1152,7 +1157,9 @@ export class Aegis {
       const { code, value } = notices.shift()!;
       const handler = mem.r32(rec + E.HANDLERS + 4 * code);
       if (handler === U.TRAMPOLINE + TRAMP.UNHANDLED) continue; // not listening: nothing to say
-      const save = mem.r32(rec + E.SAVE);
+      // Notices use the save area's second half, so one that arrives while the environment's
+      // own fault handler still needs the first half (its t0-t2) leaves that intact.
+      const save = mem.r32(rec + E.SAVE) + NOTICE_SAVE;
       mem.w32(save, cpu.regs[8]);
       mem.w32(save + 4, cpu.regs[9]);
       mem.w32(save + 8, cpu.regs[10]);

@@ -76,14 +76,17 @@ export const USER = {
 
 /** Offsets of the words in the library's data page (LIB.DATA + offset). */
 export const DATA = {
-  /** The kernel's save area: t0, t1, t2 at an exception (SET_SAVE_AREA names this page). */
+  /**
+   * The kernel's save area (SET_SAVE_AREA names it): t0, t1, t2 at an exception, then t0, t1,
+   * t2 at a notice (six words).
+   */
   SAVE: 0x000,
   /** The address of the frame the next fast fault path saves registers in. */
-  XF: 0x010,
+  XF: 0x060,
   /** Where the start stub jumps. */
-  ENTRY: 0x014,
+  ENTRY: 0x064,
   /** The stack pointer the start stub loads. */
-  STACK: 0x018,
+  STACK: 0x068,
   /** The application's fault handlers, one word per FAULT kind (0: none, the process dies). */
   HANDLERS: 0x020,
   /** prot/unprot save ra and s0-s3 here. */

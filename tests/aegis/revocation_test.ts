@@ -112,3 +112,18 @@ Deno.test("Aegis revocation: free and kernel pages cannot be revoked", () => {
   assert.equal(aegis.revoke(aegis.pages - 1, 10), false);
   assert.equal(aegis.revoke(0, 10), false);
 });
+
+Deno.test("Aegis delivers a notice through the save area's second half, leaving an exception's t0-t2", () => {
+  const { m, aegis, a, data } = setup();
+  const save = a.sys.allocPage();
+  a.sys.setSaveArea(save, 0);
+  const words = (off: number) => m.bus.ram32[(save.number * 4096 + off) >>> 2];
+  for (let i = 0; i < 3; i++) m.bus.ram32[(save.number * 4096 + 4 * i) >>> 2] = 0x5a0 + i;
+  const seen: number[] = [];
+  a.onException("Revoke", (x) => (seen.push(x.badVAddr), "resume"));
+  m.run({ maxCycles: 3 * aegis.sliceCycles });
+  assert.equal(aegis.revoke(data.number, 5000), true);
+  m.run({ maxCycles: 2 * aegis.sliceCycles });
+  assert.deepEqual(seen, [data.number], "the notice reached the handler");
+  assert.deepEqual([words(0), words(4), words(8)], [0x5a0, 0x5a1, 0x5a2], "first half untouched");
+});
