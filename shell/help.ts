@@ -28,7 +28,8 @@ const INTRO = `exolab: a DECstation 5000/200 (R3000A, 25 MHz) running the Aegis 
   asm\`...\`   GNU-style MIPS; asm\`...\`.at(addr) gives .text (the words) and .symbols
   time       time(fn), time("label", fn), time.compare({ a: fn, b: fn }, { repeat: n })
 
-Demos to read and run: scripts/demo_fault_counter.ts, scripts/demo_revocation.ts`;
+Demos to read and run: scripts/demo_fault_counter.ts, scripts/demo_revocation.ts,
+scripts/demo_page_table.ts; the paper's tables: deno task exo paper`;
 
 const SECTIONS: Section[] = [
   {
@@ -96,10 +97,10 @@ const SECTIONS: Section[] = [
     heading:
       "ExOS processes: a UNIX program forks a tree of 64 (copy-on-write), each exit reaches its parent:",
     examples: [
-      { code: `const p = m.exos.exec("/bin/forktree")`, note: "pid 1 in a fresh environment" },
+      { code: `const proc = m.exos.exec("/bin/forktree")`, note: "pid 1 in a fresh environment" },
       { code: `m.exos.run()`, note: "until every process has exited" },
       { code: `m.console.text`, note: "what they wrote to fd 1" },
-      { code: `p`, note: "pid, state, exit status, environment, pages, break" },
+      { code: `proc`, note: "pid, state, exit status, environment, pages, break" },
       { code: `m.exos.lastFork`, note: "what the last fork cost, in system calls" },
       { code: `m.exos.processes`, note: "the process table" },
     ],
