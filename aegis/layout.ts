@@ -5,8 +5,9 @@
  * never take a TLB miss of their own:
  *
  *   0x80000000  UTLB-miss vector (the STLB refill)
- *   0x80000080  general exception vector (dispatch, forwarding, system calls)
- *   0x80001000  kernel text, assembled at boot
+ *   0x80000080  general exception vector (dispatch, forwarding), then the rest of the kernel
+ *               text (system calls), assembled at boot in one piece
+ *   0x8000ff00  the idle loop
  *   0x80010000  kernel globals (the current environment, ...)
  *   0x80011000  the system-call table
  *   0x80020000  the STLB: 4096 entries of 8 bytes (EntryHi, EntryLo), direct-mapped (exported)
@@ -17,7 +18,8 @@
  *   then        the pages environments may allocate
  *
  * Environments see the trampoline and the exported structures through guaranteed mappings at the
- * top of kuseg, which the kernel itself installs on a TLB miss.
+ * top of kuseg, which the kernel itself installs on a TLB miss; their own guaranteed mappings
+ * (GUARANTEE) live below 0x10000.
  *
  * @module
  */
@@ -31,7 +33,6 @@ export const PAGE_SHIFT = 12;
 export const K = {
   UTLB_VECTOR: 0x80000000,
   GENERAL_VECTOR: 0x80000080,
-  TEXT: 0x80001000,
   TEXT_END: 0x80010000,
   GLOBALS: 0x80010000,
   SYSCALL_TABLE: 0x80011000,
