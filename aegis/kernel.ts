@@ -4,9 +4,9 @@
  *
  * The kernel's state lives in the machine's memory (aegis/layout.ts): environment records, the
  * page table with owners and capabilities, the STLB, the free-page bitmap. The assembly hot paths
- * (aegis/kernel_asm.ts) read it directly; the TypeScript services here read and write the same
- * words through `KernelMemory`, so there is one truth. The services run behind a hypercall and
- * charge the cycles aegis/costs.ts declares for them.
+ * (aegis/kernel_asm.ts) read it directly; the TypeScript here and the system-call services
+ * (aegis/services.ts) read and write the same words through `KernelMemory`, so there is one
+ * truth. The services run behind a hypercall and charge the cycles aegis/costs.ts declares.
  *
  * Protection rests on three checks: a capability for every binding of a physical page (TLBWR,
  * the save area), an environment id that must match its record (transfers, configuration), and
@@ -20,27 +20,22 @@ import { periodicHz } from "../machine/rtc.ts";
 import { assemble } from "../machine/asm/mod.ts";
 import { CP0, EXC, EXC_NAMES, SR, TLB } from "../machine/cp0.ts";
 import {
-  ENTRY,
   ERR,
   type ExceptionInfo,
-  EXPORT,
-  GUARANTEED_MAX,
   HANDLER,
   NOTICE_SAVE,
   OWN_GUARANTEED,
   PINNED_MAX,
-  SAVE_AREA_BYTES,
   SYS,
   SYS_NAMES,
   SYSCALL_COUNT,
   type SyscallResult,
-  TLBWR,
-  TLBWR_TARGET_SHIFT,
   type TsHandler,
 } from "./abi.ts";
 import { ASM_SYSCALLS, HC, idleSource, kernelSource } from "./kernel_asm.ts";
 import { COSTS } from "./costs.ts";
 import { Environment } from "./env.ts";
+import { systemCall } from "./services.ts";
 import { aegisSummary, envTable, pageLine, stlbTable, tlbTable, View } from "./views.ts";
 import {
   E,
@@ -52,6 +47,7 @@ import {
   PAGE_SHIFT,
   PAGE_SIZE,
   PT,
+  pteAddress,
   PTF,
   STLB,
   stlbOffset,
@@ -240,7 +236,7 @@ export class Aegis {
     mem.zero(K.PAGE_TABLE, this.pages * PT.ENTRY_BYTES);
     mem.zero(K.FREE_BITMAP, 4 * PAGE_SIZE);
     for (let p = 0; p < this.pages; p++) {
-      if (p < this.firstPage) mem.w32(this.#pte(p) + PT.FLAGS, PTF.KERNEL);
+      if (p < this.firstPage) mem.w32(pteAddress(p) + PT.FLAGS, PTF.KERNEL);
       else this.#setFree(p, true);
     }
     mem.zero(K.STLB, STLB.ENTRIES * STLB.ENTRY_BYTES);
@@ -258,11 +254,6 @@ export class Aegis {
   }
 
   // ---- words in kernel memory ----------------------------------------------------------------
-
-  /** kseg0 address of page `p`'s page-table entry. */
-  #pte(p: number): number {
-    return K.PAGE_TABLE + p * PT.ENTRY_BYTES;
-  }
 
   /** Marks page `p` free or not in the exported bitmap. */
   #setFree(p: number, free: boolean): void {
@@ -356,12 +347,15 @@ export class Aegis {
     }
     mem.w32(rec + E.CONTEXT + 136, entry);
     this.#lastRun[slot] = ++this.#runs; // a newcomer is not the least recently run
-    this.#giveAsid(slot);
+    this.giveAsid(slot);
     return id;
   }
 
-  /** Gives slot `slot` an ASID, taking one back from the least recently run env if need be. */
-  #giveAsid(slot: number): number {
+  /**
+   * Gives slot `slot` an ASID, taking one back from the least recently run env if need be
+   * (kernel-internal, like takePage, freePage and invalidateTlb: for aegis/services.ts).
+   */
+  giveAsid(slot: number): number {
     const cpu = this.machine.cpu;
     let asid = 1;
     while (asid < 64 && this.#asidOwner[asid] !== 0) asid++;
@@ -392,7 +386,7 @@ export class Aegis {
     const cpu = this.machine.cpu;
     for (let i = 0; i < TLB.ENTRIES; i++) {
       if ((cpu.tlbLo[i] & TLB.G) === 0 && ((cpu.tlbHi[i] & TLB.ASID_MASK) >>> 6) === asid) {
-        this.#invalidateTlb(i);
+        this.invalidateTlb(i);
       }
     }
     for (let i = 0; i < STLB.ENTRIES; i++) {
@@ -406,7 +400,7 @@ export class Aegis {
   }
 
   /** Makes TLB entry `i` match nothing: a kseg0 VPN is never looked up in the TLB. */
-  #invalidateTlb(i: number): void {
+  invalidateTlb(i: number): void {
     const cpu = this.machine.cpu;
     cpu.tlbHi[i] = (0x80000000 | (i << PAGE_SHIFT)) | 0;
     cpu.tlbLo[i] = 0;
@@ -418,7 +412,7 @@ export class Aegis {
     let n = 0;
     for (let i = 0; i < TLB.ENTRIES; i++) {
       if ((cpu.tlbLo[i] & TLB.V) !== 0 && (cpu.tlbLo[i] >>> PAGE_SHIFT) === p) {
-        this.#invalidateTlb(i);
+        this.invalidateTlb(i);
         n++;
       }
     }
@@ -450,7 +444,7 @@ export class Aegis {
     const mem = this.mem, rec = envRecord(slot);
     this.machine.cpu.charge(COSTS.envFree);
     for (let p = this.firstPage; p < this.pages; p++) {
-      if (mem.r32(this.#pte(p) + PT.OWNER) === id) this.#freePage(p);
+      if (mem.r32(pteAddress(p) + PT.OWNER) === id) this.freePage(p);
     }
     for (let i = 0; i < this.sliceCount; i++) if (this.slices[i] === id) this.slices[i] = 0;
     const asid = mem.r32(rec + E.ASID);
@@ -482,17 +476,17 @@ export class Aegis {
   ownerOf(p: number): number {
     if (!Number.isInteger(p) || p < 0 || p >= this.pages) return 0;
     if (p < this.firstPage) return -1;
-    return this.mem.r32(this.#pte(p) + PT.OWNER);
+    return this.mem.r32(pteAddress(p) + PT.OWNER);
   }
 
   /** Page `p`'s read-write capability (0 when free): for the kernel's own tests and views. */
   capabilityOf(p: number): number {
-    return this.mem.r32(this.#pte(p) + PT.CAP_RW);
+    return this.mem.r32(pteAddress(p) + PT.CAP_RW);
   }
 
   /** Gives page `p` (free) to `owner` with fresh capabilities; returns the read-write one. */
-  #takePage(p: number, owner: number): number {
-    const pte = this.#pte(p);
+  takePage(p: number, owner: number): number {
+    const pte = pteAddress(p);
     const rw = this.#capability();
     let ro = this.#capability();
     while (ro === rw) ro = this.#capability();
@@ -505,8 +499,8 @@ export class Aegis {
   }
 
   /** Frees page `p`: its capabilities die, its bindings go, its contents are cleared. */
-  #freePage(p: number): void {
-    const pte = this.#pte(p);
+  freePage(p: number): void {
+    const pte = pteAddress(p);
     this.mem.w32(pte + PT.OWNER, 0);
     this.mem.w32(pte + PT.CAP_RW, 0);
     this.mem.w32(pte + PT.CAP_RO, 0);
@@ -548,7 +542,7 @@ export class Aegis {
       this.mem.w32(rec + E.REPOSSESSED + 4 * n, p);
       this.mem.w32(rec + E.REPOSSESSED_COUNT, n + 1);
     }
-    this.#freePage(p);
+    this.freePage(p);
     return true;
   }
 
@@ -579,7 +573,7 @@ export class Aegis {
         const cpu = this.machine.cpu;
         const rec = this.mem.r32(K.GLOBALS + G.CURENV);
         const slot = ((rec & 0x1fffffff) - (K.ENVS & 0x1fffffff)) / ENV.BYTES;
-        cpu.regs[27] = this.#giveAsid(slot) << 6;
+        cpu.regs[27] = this.giveAsid(slot) << 6;
         return;
       }
     }
@@ -593,197 +587,22 @@ export class Aegis {
     cpu.pc = pc;
   }
 
-  /** The TypeScript system calls: number in v0, arguments in a0..a3, results in v0 and v1. */
+  /** The TypeScript system calls (aegis/services.ts); an undirected YIELD is the scheduler's. */
   #syscall(): void {
     const cpu = this.machine.cpu, r = cpu.regs;
-    const number = r[2];
     const caller = this.current;
-    const [a0, a1, a2, a3] = [r[4], r[5], r[6], r[7]];
-    let v0 = 0, v1 = 0;
-    switch (number) {
-      case SYS.YIELD:
-        // Undirected yield: give up the rest of this slice to the next position's owner.
-        cpu.charge(COSTS.tick);
-        if (this.#inUpcall.delete(caller)) this.#overruns.delete(caller);
-        this.#saveContext(cpu.cp0[CP0.EPC] + 4, 0);
-        this.#schedule(true);
-        return;
-      case SYS.TLBWR:
-        v0 = this.#tlbwrOther(caller, a0, a1, a2, a3);
-        break;
-      case SYS.TLBVADELETE:
-        v0 = this.#tlbVaDelete(caller, a0, a1, a2);
-        break;
-      case SYS.ALLOC:
-        [v0, v1] = this.#alloc(caller, a0);
-        break;
-      case SYS.DEALLOC:
-      case SYS.REVOKE_ANSWER:
-        v0 = this.#dealloc(caller, a0, a1);
-        break;
-      case SYS.CAP_READONLY:
-        cpu.charge(COSTS.capReadonly);
-        if (!this.#pageArg(a0)) v0 = ERR.INVAL;
-        else if (a1 === 0 || this.mem.r32(this.#pte(a0) + PT.CAP_RW) !== a1) v0 = ERR.CAP;
-        else v1 = this.mem.r32(this.#pte(a0) + PT.CAP_RO);
-        break;
-      case SYS.SET_HANDLER:
-        v0 = this.#setHandler(caller, a0, a1, a2);
-        break;
-      case SYS.SET_SAVE_AREA:
-        v0 = this.#setSaveArea(caller, a0, a1, a2, a3);
-        break;
-      case SYS.SET_ENTRY:
-        v0 = this.#setEntry(caller, a0, a1, a2);
-        break;
-      case SYS.ENV_ALLOC:
-        cpu.charge(COSTS.envAlloc);
-        v0 = a0 === 0 || a0 >>> 0 >= U.GUARANTEED || (a0 & 3) !== 0
-          ? ERR.ADDR
-          : this.createEnvironment(a0, caller);
-        break;
-      case SYS.ENV_FREE: {
-        const target = this.#target(caller, a0);
-        if (target < 0) {
-          v0 = target;
-          break;
-        }
-        const self = target === caller;
-        this.destroyEnvironment(target, self ? "exited" : `freed by ${caller}`);
-        if (self) return; // the scheduler has put someone else on the CPU
-        break;
-      }
-      case SYS.SLICE_ALLOC:
-        v0 = this.#sliceAlloc(caller, a0, a1);
-        break;
-      case SYS.SLICE_FREE: {
-        cpu.charge(COSTS.slice);
-        const target = this.#target(caller, a1);
-        if (target < 0) v0 = target;
-        else if (!Number.isInteger(a0) || a0 < 0 || a0 >= this.sliceCount) v0 = ERR.INVAL;
-        else if (this.slices[a0] !== target) v0 = ERR.PERM;
-        else this.slices[a0] = 0;
-        break;
-      }
-      case SYS.EXPORT:
-        cpu.charge(COSTS.query);
-        v0 = a0 === EXPORT.STLB
-          ? U.STLB
-          : a0 === EXPORT.FREE_BITMAP
-          ? U.FREE_BITMAP
-          : a0 === EXPORT.ENV
-          ? U.ENV
-          : ERR.INVAL;
-        break;
-      case SYS.GETID:
-        cpu.charge(COSTS.query);
-        v0 = caller;
-        v1 = this.field(caller, E.ASID);
-        break;
-      case SYS.PIN:
-        v0 = this.#pin(caller, a0, a1);
-        break;
-      case SYS.GUARANTEE:
-        v0 = this.#guarantee(caller, a0, a1, a2, a3);
-        break;
-      case SYS.UNHANDLED: {
-        cpu.charge(COSTS.query);
-        const code = (r[10] >>> 2) & 31;
-        const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
-        this.destroyEnvironment(
-          caller,
-          `unhandled ${EXC_NAMES[code] ?? code} at EPC ${hex(r[8])}, BadVAddr ${hex(r[9])}`,
-        );
-        return;
-      }
-      default:
-        v0 = ERR.NOSYS;
+    if (r[2] === SYS.YIELD) {
+      // Undirected yield: give up the rest of this slice to the next position's owner.
+      cpu.charge(COSTS.tick);
+      if (this.#inUpcall.delete(caller)) this.#overruns.delete(caller);
+      this.#saveContext(cpu.cp0[CP0.EPC] + 4, 0);
+      this.#schedule(true);
+      return;
     }
-    r[2] = v0;
-    r[3] = v1;
-  }
-
-  /** Whether `p` names a page environments may hold. */
-  #pageArg(p: number): boolean {
-    return Number.isInteger(p) && p >= this.firstPage && p < this.pages;
-  }
-
-  /** Resolves a target argument: 0 or the caller's id for itself, else one of its children. */
-  #target(caller: number, arg: number): number {
-    if (arg === 0 || arg === caller) return caller;
-    if (this.slotOf(arg) < 0) return ERR.NOENV;
-    return this.field(arg, E.PARENT) === caller ? arg : ERR.PERM;
-  }
-
-  /** ALLOC: page `want` (or any, for -1) to `caller`; returns [page, capability] or [error, 0]. */
-  #alloc(caller: number, want: number): [number, number] {
-    this.machine.cpu.charge(COSTS.alloc);
-    let p = want;
-    if (want === -1) {
-      p = this.firstPage;
-      while (p < this.pages && this.mem.r32(this.#pte(p) + PT.OWNER) !== 0) p++;
-      if (p === this.pages) return [ERR.NOMEM, 0];
-    } else if (!Number.isInteger(want) || want < 0 || want >= this.pages) {
-      return [ERR.INVAL, 0];
-    } else if (want < this.firstPage || this.mem.r32(this.#pte(want) + PT.OWNER) !== 0) {
-      return [ERR.NOMEM, 0];
-    }
-    return [p, this.#takePage(p, caller)];
-  }
-
-  /** DEALLOC: frees page `p` when `cap` is its read-write capability and `caller` owns it. */
-  #dealloc(caller: number, p: number, cap: number): number {
-    this.machine.cpu.charge(COSTS.dealloc);
-    if (!this.#pageArg(p)) return ERR.INVAL;
-    const pte = this.#pte(p);
-    if (cap === 0 || this.mem.r32(pte + PT.CAP_RW) !== cap) return ERR.CAP;
-    if (this.mem.r32(pte + PT.OWNER) !== caller) return ERR.PERM;
-    this.#freePage(p);
-    this.revocations.delete(p);
-    return 0;
-  }
-
-  /** PIN: keeps page `p` safe from repossession. */
-  #pin(caller: number, p: number, cap: number): number {
-    this.machine.cpu.charge(COSTS.setHandler);
-    if (!this.#pageArg(p)) return ERR.INVAL;
-    if (cap === 0 || this.mem.r32(this.#pte(p) + PT.CAP_RW) !== cap) return ERR.CAP;
-    if (this.mem.r32(this.#pte(p) + PT.OWNER) !== caller) return ERR.PERM;
-    const rec = envRecord(caller & 0x7f);
-    let free = -1;
-    for (let i = 0; i < PINNED_MAX; i++) {
-      const q = this.mem.r32(rec + E.PINNED + 4 * i);
-      if (q === p) return 0;
-      if (q === -1 && free < 0) free = i;
-    }
-    if (free < 0) return ERR.NOSLOT;
-    this.mem.w32(rec + E.PINNED + 4 * free, p);
-    return 0;
-  }
-
-  /** GUARANTEE: records a guaranteed mapping of `va` for the target and installs it. */
-  #guarantee(caller: number, va: number, p: number, cap: number, flags: number): number {
-    this.machine.cpu.charge(COSTS.setHandler);
-    const target = this.#target(caller, flags >>> TLBWR_TARGET_SHIFT);
-    if (target < 0) return target;
-    if ((va >>> 0) < OWN_GUARANTEED.start || (va >>> 0) >= OWN_GUARANTEED.end) return ERR.ADDR;
-    if (!Number.isInteger(p) || p < 0 || p >= this.pages) return ERR.INVAL;
-    const pte = this.#pte(p);
-    const writable = (flags & TLBWR.WRITABLE) !== 0;
-    const rw = this.mem.r32(pte + PT.CAP_RW), ro = this.mem.r32(pte + PT.CAP_RO);
-    if (cap === 0 || !(cap === rw || (!writable && cap === ro))) return ERR.CAP;
-    const rec = envRecord(target & 0x7f);
-    const vpn = va & TLB.VPN_MASK;
-    const n = this.mem.r32(rec + E.GUARANTEED_COUNT);
-    let i = 0;
-    while (i < n && this.mem.r32(rec + E.GUARANTEED + 8 * i) !== vpn) i++;
-    if (i === GUARANTEED_MAX) return ERR.NOSLOT;
-    const lo = (p << PAGE_SHIFT) | TLB.V | (writable ? TLB.D : 0) |
-      ((flags & TLBWR.UNCACHED) !== 0 ? TLB.N : 0);
-    this.mem.w32(rec + E.GUARANTEED + 8 * i, vpn);
-    this.mem.w32(rec + E.GUARANTEED + 8 * i + 4, lo);
-    if (i === n) this.mem.w32(rec + E.GUARANTEED_COUNT, n + 1);
-    return this.#tlbwrOther(caller, va, p, cap, flags); // and bind it now, as TLBWR would
+    const out = systemCall(this, caller, r[2], r[4], r[5], r[6], r[7], r);
+    if (out === null) return;
+    r[2] = out.v0;
+    r[3] = out.v1;
   }
 
   /** The EntryLo of environment `id`'s guaranteed mapping of `va`, or 0 when it has none. */
@@ -796,118 +615,6 @@ export class Aegis {
       }
     }
     return 0;
-  }
-
-  /** TLBWR for another environment (a3 names it): checked here, installed in the STLB. */
-  #tlbwrOther(caller: number, va: number, p: number, cap: number, flags: number): number {
-    const cpu = this.machine.cpu;
-    cpu.charge(COSTS.setHandler);
-    const target = this.#target(caller, flags >>> TLBWR_TARGET_SHIFT);
-    if (target < 0) return target;
-    if ((va >>> 0) >= U.GUARANTEED) return ERR.ADDR;
-    if (!Number.isInteger(p) || p < 0 || p >= this.pages) return ERR.INVAL;
-    const pte = this.#pte(p);
-    const writable = (flags & TLBWR.WRITABLE) !== 0;
-    const rw = this.mem.r32(pte + PT.CAP_RW), ro = this.mem.r32(pte + PT.CAP_RO);
-    if (cap === 0 || !(cap === rw || (!writable && cap === ro))) return ERR.CAP;
-    const asid = this.field(target, E.ASID) || this.#giveAsid(target & 0x7f);
-    const hi = (va & TLB.VPN_MASK) | (asid << 6);
-    const lo = (p << PAGE_SHIFT) | TLB.V | (writable ? TLB.D : 0) |
-      ((flags & TLBWR.UNCACHED) !== 0 ? TLB.N : 0);
-    const k = K.STLB + stlbOffset(va, asid);
-    this.mem.w32(k, hi);
-    this.mem.w32(k + 4, lo);
-    // A TLB entry for the same page and ASID would shadow the new binding: drop it.
-    for (let i = 0; i < TLB.ENTRIES; i++) {
-      if ((cpu.tlbHi[i] & TLB.HI_MASK) === (hi & TLB.HI_MASK)) this.#invalidateTlb(i);
-    }
-    cpu.invalidateCaches();
-    return 0;
-  }
-
-  /** TLBVADELETE: removes `caller`'s (or its child's) mapping of virtual page `va`. */
-  #tlbVaDelete(caller: number, va: number, targetArg: number, count: number): number {
-    const cpu = this.machine.cpu;
-    const target = this.#target(caller, targetArg);
-    if (target < 0) return target;
-    const pages = (count >>> 0) < 2 ? 1 : count >>> 0;
-    const first = va >>> PAGE_SHIFT;
-    if (first + pages > U.GUARANTEED >>> PAGE_SHIFT) return ERR.ADDR;
-    cpu.charge(COSTS.tlbVaDelete * pages);
-    const asid = this.field(target, E.ASID);
-    if (asid === 0) return 0;
-    for (let vpn = first; vpn < first + pages; vpn++) {
-      const hi = ((vpn << PAGE_SHIFT) | (asid << 6)) & TLB.HI_MASK;
-      for (let i = 0; i < TLB.ENTRIES; i++) {
-        if ((cpu.tlbHi[i] & TLB.HI_MASK) === hi) this.#invalidateTlb(i);
-      }
-      const k = K.STLB + stlbOffset(vpn << PAGE_SHIFT, asid);
-      if ((this.mem.r32(k) & TLB.HI_MASK) === hi) {
-        this.mem.w32(k, 0);
-        this.mem.w32(k + 4, 0);
-      }
-    }
-    cpu.invalidateCaches();
-    return 0;
-  }
-
-  /** SET_HANDLER: handler `code` of `targetArg` to user address `va`. */
-  #setHandler(caller: number, code: number, va: number, targetArg: number): number {
-    this.machine.cpu.charge(COSTS.setHandler);
-    const target = this.#target(caller, targetArg);
-    if (target < 0) return target;
-    if (!Number.isInteger(code) || code < 0 || code >= HANDLER.COUNT) return ERR.INVAL;
-    if (code === EXC.Int || code === EXC.Sys) return ERR.INVAL; // the kernel's own
-    if ((va >>> 0) >= U.END || (va & 3) !== 0 || va === 0) return ERR.ADDR;
-    this.mem.w32(envRecord(target & 0x7f) + E.HANDLERS + 4 * code, va);
-    return 0;
-  }
-
-  /** SET_SAVE_AREA: the save area at `offset` in page `p`, owned with capability `cap`. */
-  #setSaveArea(caller: number, p: number, cap: number, offset: number, targetArg: number): number {
-    this.machine.cpu.charge(COSTS.setHandler);
-    const target = this.#target(caller, targetArg);
-    if (target < 0) return target;
-    if (!this.#pageArg(p)) return ERR.INVAL;
-    if (
-      !Number.isInteger(offset) || offset < 0 || offset > PAGE_SIZE - SAVE_AREA_BYTES ||
-      (offset & 3) !== 0
-    ) {
-      return ERR.INVAL;
-    }
-    if (cap === 0 || this.mem.r32(this.#pte(p) + PT.CAP_RW) !== cap) return ERR.CAP;
-    if (this.mem.r32(this.#pte(p) + PT.OWNER) !== target) return ERR.PERM;
-    this.mem.w32(envRecord(target & 0x7f) + E.SAVE, 0x80000000 + (p << PAGE_SHIFT) + offset);
-    return 0;
-  }
-
-  /** SET_ENTRY: entry point `which` of `targetArg` to user address `va` (0 clears slice ones). */
-  #setEntry(caller: number, which: number, va: number, targetArg: number): number {
-    this.machine.cpu.charge(COSTS.setHandler);
-    const target = this.#target(caller, targetArg);
-    if (target < 0) return target;
-    const offsets = [E.SYNC_ENTRY, E.ASYNC_ENTRY, E.SLICE_START, E.SLICE_END];
-    if (!Number.isInteger(which) || which < 0 || which >= offsets.length) return ERR.INVAL;
-    const clearable = which === ENTRY.SLICE_START || which === ENTRY.SLICE_END;
-    if (!(va === 0 && clearable) && ((va >>> 0) >= U.END || (va & 3) !== 0 || va === 0)) {
-      return ERR.ADDR;
-    }
-    this.mem.w32(envRecord(target & 0x7f) + offsets[which], va);
-    return 0;
-  }
-
-  /** SLICE_ALLOC: position `pos` (or the first free one, for -1) for `targetArg`. */
-  #sliceAlloc(caller: number, pos: number, targetArg: number): number {
-    this.machine.cpu.charge(COSTS.slice);
-    const target = this.#target(caller, targetArg);
-    if (target < 0) return target;
-    if (pos === -1) {
-      pos = this.slices.indexOf(0);
-      if (pos < 0) return ERR.NOSLOT;
-    } else if (!Number.isInteger(pos) || pos < 0 || pos >= this.sliceCount) return ERR.INVAL;
-    else if (this.slices[pos] !== 0) return ERR.NOSLOT;
-    this.slices[pos] = target;
-    return pos;
   }
 
   // ---- guaranteed mappings -------------------------------------------------------------------
@@ -1136,7 +843,7 @@ export class Aegis {
     const cpu = this.machine.cpu, mem = this.mem;
     const slot = id & 0x7f, rec = envRecord(slot);
     mem.w32(K.GLOBALS + G.CURENV, rec);
-    const asid = mem.r32(rec + E.ASID) || this.#giveAsid(slot);
+    const asid = mem.r32(rec + E.ASID) || this.giveAsid(slot);
     cpu.cp0[CP0.EntryHi] = asid << 6;
     this.#lastRun[slot] = ++this.#runs;
     const ctx = rec + E.CONTEXT;
@@ -1210,7 +917,7 @@ export class Aegis {
     const pausedId = curenv === 0 ? 0 : mem.r32(curenv + E.ID);
     const rec = envRecord(slot);
     mem.w32(K.GLOBALS + G.CURENV, rec);
-    const asid = mem.r32(rec + E.ASID) || this.#giveAsid(slot);
+    const asid = mem.r32(rec + E.ASID) || this.giveAsid(slot);
     this.#lastRun[slot] = ++this.#runs;
     cpu.cp0[CP0.EntryHi] = asid << 6;
     cpu.cp0[CP0.Status] = (before.cp0[CP0.Status] & ~0x3f) | SR.KUc; // user, interrupts off

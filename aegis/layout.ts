@@ -178,6 +178,11 @@ export function stlbOffset(va: number, asid: number): number {
   return ((va >>> 9) ^ ((va & 0xfffff000) | (asid << 6))) & 0x7ff8;
 }
 
+/** kseg0 address of physical page `p`'s page-table entry. */
+export function pteAddress(p: number): number {
+  return K.PAGE_TABLE + p * PT.ENTRY_BYTES;
+}
+
 /** The page table's physical size for `ramBytes` of RAM, in bytes. */
 export function pageTableBytes(ramBytes: number): number {
   return (ramBytes / PAGE_SIZE) * PT.ENTRY_BYTES;
