@@ -119,13 +119,6 @@ export function expectError(
   return r;
 }
 
-/** Enters `env` at `pc` and runs until `until`; asserts that it got there within `max`. */
-export function runTo(lab: Lab, env: Environment, pc: number, until: number, max = 10_000): void {
-  env.enter(pc);
-  const r = lab.m.run({ until, maxInstructions: max });
-  assert.equal(r.reason, "breakpoint", `${env} did not reach 0x${until.toString(16)}: ${r.reason}`);
-}
-
 /** The word at offset `off` of physical page `page`. */
 export function physWord(lab: Lab, page: number, off = 0): number {
   return lab.m.bus.ram32[(page * PAGE_SIZE + off) >>> 2];

@@ -40,6 +40,24 @@ function runUntil(lab: Lab, until: number, max = 2000): void {
   assert.equal(r.reason, "breakpoint", `did not reach 0x${until.toString(16)}: ${r.reason}`);
 }
 
+/**
+ * Loads into `env` a program that loads the word at `va` into t4 (`load`) and stops at `done`;
+ * a TLBL goes to its handler `miss`, which spins there.
+ */
+function loadProbe(env: Environment, va: number) {
+  const prog = env.load(asm`
+        .set noreorder
+start:  li      $s0, ${va}
+load:   lw      $t4, 0($s0)
+done:   b       done
+        nop
+miss:   b       miss
+        nop
+`);
+  env.sys.setHandler("TLBL", prog.symbols.miss);
+  return prog;
+}
+
 /** A data page of `env` mapped writable at VA, its first word set to `value`. */
 function dataPage(lab: Lab, env: Environment, value: number): Page {
   const p = env.sys.allocPage();
@@ -197,16 +215,7 @@ Deno.test("Aegis TLBVADELETE removes the binding; the next access goes to the TL
   const { m, aegis } = lab;
   const a = aegis.createEnv("a");
   const p = dataPage(lab, a, 0x77);
-  const prog = a.load(asm`
-        .set noreorder
-start:  li      $s0, ${VA}
-load:   lw      $t4, 0($s0)
-done:   b       done
-        nop
-miss:   b       miss
-        nop
-`);
-  a.sys.setHandler("TLBL", prog.symbols.miss);
+  const prog = loadProbe(a, VA);
   a.enter(prog.origin);
   runUntil(lab, prog.symbols.done);
   assert.equal(m.cpu.regs[12], 0x77, "mapped: the load works");
@@ -283,16 +292,7 @@ Deno.test("Aegis STLB never refills one env with another's binding of the same a
   const { m, aegis } = lab;
   const a = aegis.createEnv("a"), b = aegis.createEnv("b");
   dataPage(lab, a, 0xaaaa);
-  const prog = a.load(asm`
-        .set noreorder
-start:  li      $s0, ${VA}
-load:   lw      $t4, 0($s0)
-done:   b       done
-        nop
-miss:   b       miss
-        nop
-`);
-  a.sys.setHandler("TLBL", prog.symbols.miss);
+  const prog = loadProbe(a, VA);
   // The slot is hashed with the ASID, so b's binding of VA lands elsewhere; b binds instead an
   // address whose slot is the one a's VA uses, and takes it.
   let vb = VA + PAGE_SIZE;
@@ -623,18 +623,9 @@ Deno.test("Aegis guaranteed region holds nothing else: a load there is the env's
   const { m, aegis } = lab;
   const a = aegis.createEnv("a");
   const hole = U.ENV + PAGE_SIZE; // the page after the record
-  const prog = a.load(asm`
-        .set noreorder
-start:  li      $s0, ${hole}
-load:   lw      $t4, 0($s0)
-done:   b       done
-        nop
-h:      b       h
-        nop
-`);
-  a.sys.setHandler("TLBL", prog.symbols.h);
+  const prog = loadProbe(a, hole);
   a.enter(prog.origin);
-  runUntil(lab, prog.symbols.h);
+  runUntil(lab, prog.symbols.miss);
   assert.equal(m.cpu.regs[9] >>> 0, hole);
   assert.equal(excOf(m.cpu.regs[10]), EXC.TLBL);
 });
