@@ -42,9 +42,12 @@ const INVALID = 0xfff;
 const TC_SLOTS = 64;
 
 /** Why `execute` returned. */
-export type StopReason = "limit" | "breakpoint" | "stop" | "attention";
+export type StopReason = "limit" | "breakpoint" | "stop" | "attention" | "hypercall";
 
-/** A hypercall handler: returns false when it does not know `code` (the CPU then raises RI). */
+/**
+ * A hypercall handler: returns false when it does not know `code` (the CPU then raises RI at the
+ * hcall). It runs with `execute` stopped, from `serviceHypercall`.
+ */
 export type HypercallHandler = (code: number) => boolean;
 
 /** A copy of everything the CPU holds, for `Cpu.snapshot` and `Cpu.restore`. */
@@ -100,7 +103,7 @@ export class Cpu implements Interrupts {
   modeledCycles = 0;
   /** Exceptions taken since reset, by code. */
   readonly exceptionCounts: Float64Array = new Float64Array(16);
-  /** Called for `hcall` in kernel mode. */
+  /** Runs a kernel-mode `hcall`'s code, from `serviceHypercall` (never inside `execute`). */
   hypercall: HypercallHandler = () => false;
 
   #pc = VECTOR.RESET;
@@ -119,6 +122,10 @@ export class Cpu implements Interrupts {
   #excUtlb = false;
   #excCE = 0;
   #excFetch = false;
+  /** The code of the hcall `execute` stopped at (-1: none), its pc and delay-slot flag. */
+  #hcall = -1;
+  #hcallPc = 0;
+  #hcallDelay = false;
   readonly #bus: Bus;
   readonly #ram8: Uint8Array;
   readonly #ram16: Uint16Array;
@@ -310,6 +317,34 @@ export class Cpu implements Interrupts {
     return this.execute(1);
   }
 
+  /** The code of the hypercall `execute` stopped at, waiting for `serviceHypercall`; or -1. */
+  get pendingHypercall(): number {
+    return this.#hcall;
+  }
+
+  /**
+   * Runs the hypercall `execute` stopped at (reason "hypercall") through `hypercall`, with the
+   * CPU stopped after the hcall. When the handler declines the code, the hcall raises RI as a
+   * reserved instruction would. Does nothing when no hypercall is pending.
+   */
+  serviceHypercall(): void {
+    const code = this.#hcall;
+    if (code < 0) return;
+    this.#hcall = -1;
+    if (this.hypercall(code)) {
+      this.regs[0] = 0;
+      return;
+    }
+    this.#pc = this.#hcallPc;
+    this.#npc = (this.#hcallPc + 4) | 0;
+    this.#inDelay = this.#hcallDelay;
+    this.#excCode = EXC.RI;
+    this.#excHasAddr = false;
+    this.#excUtlb = false;
+    this.#takePending();
+    this.#resume = -1; // a breakpoint at the vector still stops the next execute
+  }
+
   /**
    * Executes up to `maxInstructions` instructions; stops before executing the instruction at
    * `breakAt` (unless it resumes from there: a breakpoint stop or a pc set by hand), or early
@@ -469,29 +504,13 @@ export class Cpu implements Interrupts {
                   break;
                 case 0x28: { // HCALL: the machine's hypercall, reserved in MIPS I
                   if ((this.cp0[CP0.Status] & SR.KUc) !== 0) this.#reserved();
-                  this.#commit(n);
-                  n = 0;
-                  this.#pc = npc;
-                  this.#npc = (npc + 4) | 0;
-                  this.#inDelay = false;
-                  this.instructions++;
-                  this.cycles++;
-                  // A hypercall may run the CPU again (a nested execute); only a stop survives it.
-                  const reason: StopReason = this.#stopReason, resume: number = this.#resume;
-                  const handled = this.hypercall((instr >>> 6) & 0xfffff);
-                  if ((this.#stopReason as StopReason) !== "stop") this.#stopReason = reason;
-                  this.#resume = resume;
-                  if (!handled) {
-                    this.instructions--;
-                    this.cycles--;
-                    this.#reserved();
-                  }
-                  regs[0] = 0;
-                  pc = this.#pc;
-                  npc = this.#npc;
-                  inDelay = this.#inDelay;
+                  // Nothing runs inside the loop: stop after the hcall, for serviceHypercall.
+                  this.#hcall = (instr >>> 6) & 0xfffff;
+                  this.#hcallPc = pc;
+                  this.#hcallDelay = inDelay;
+                  this.#stopReason = "hypercall";
                   this.#limit = 0;
-                  continue;
+                  break;
                 }
                 case 0x2a: // SLT
                   regs[rd] = regs[rs] < regs[rt] ? 1 : 0;

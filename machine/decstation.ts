@@ -14,7 +14,9 @@
  *
  * Hypercalls (the reserved `hcall` encoding, kernel mode only) are dispatched by code: the PROM
  * answers 0x000-0x0ff; software above the machine (the kernel) registers its own codes with
- * `onHypercall`. The machine knows nothing of what they mean.
+ * `onHypercall`. The machine knows nothing of what they mean. The CPU's inner loop stops at an
+ * hcall and the run loop here runs the handler, so a handler never runs inside `execute`; a
+ * handler may itself start a run (a nested `run`), which stops on its own limits.
  *
  * @module
  */
@@ -280,6 +282,9 @@ export class DECstation {
     const maxC = limits.maxCycles ?? Infinity;
     const until = limits.until ?? -1;
     this.prom.waitingForInput = false;
+    // A run started by a hypercall's handler (a nested run) ends on its own stop; a stop asked
+    // for before it began belongs to the run outside, which still sees it afterwards.
+    const outerStop = this.#stopRequested;
     this.#stopRequested = false;
     let reason: RunEnd;
     for (;;) {
@@ -299,12 +304,14 @@ export class DECstation {
       const toEvent = Math.max(1, this.events.next - cpu.cycles);
       const budget = Math.min(maxI - doneI, maxC - doneC, toEvent, 1 << 24);
       const why = cpu.execute(budget, until);
+      // A hypercall's handler runs here, with the inner loop stopped (nothing nests in it).
+      if (why === "hypercall") cpu.serviceHypercall();
       this.events.fire(cpu.cycles);
       if (why === "breakpoint") {
         reason = "breakpoint";
         break;
       }
-      if (why === "stop") {
+      if (why === "stop" || why === "hypercall") {
         if (this.halted !== null) reason = "halt";
         else if (this.#stopRequested) reason = "stopped";
         else if (this.prom.waitingForInput) reason = "input";
@@ -312,6 +319,7 @@ export class DECstation {
         break;
       }
     }
+    this.#stopRequested = outerStop;
     return {
       reason,
       instructions: cpu.instructions - startI,

@@ -59,7 +59,9 @@ export function runTo(b: Bench, stopAt: number, limit = 10_000): Bench {
   const { cpu } = b;
   const start = cpu.instructions;
   while (cpu.instructions - start < limit) {
-    if (cpu.execute(limit - (cpu.instructions - start), stopAt) === "breakpoint") break;
+    const why = cpu.execute(limit - (cpu.instructions - start), stopAt);
+    if (why === "breakpoint") break;
+    if (why === "hypercall") cpu.serviceHypercall();
   }
   return b;
 }
