@@ -1,102 +1,162 @@
 /**
- * The Aegis system-call interface: the only door into the kernel.
+ * The Aegis system-call interface: the whole contract a library operating system sees.
  *
- * Both sides import this module: the kernel's dispatch table is indexed by these numbers, and
+ * Both sides import this module: the kernel's one dispatch table is indexed by these numbers, and
  * library operating systems (exos/) call through them. Nothing else of aegis/ is visible to a
- * library OS.
+ * library OS. It holds the call numbers and, in each call's documentation, the errors it can
+ * return (as JOS's kern/syscall.c lists them); the exception and handler codes with their names;
+ * the capability format; and the error type.
  *
- * Calling convention (MIPS): the call number in v0, arguments in a0..a3, then `syscall`. Results
- * come back in v0 (a negative value is an error code from ERR) and, for some calls, v1. A system
- * call preserves s0-s7, gp, sp, fp and ra and may change at, v0, v1, a0-a3, t0-t9, hi and lo;
- * k0 and k1 belong to the kernel at all times.
+ * Calling convention (MIPS). The call number in v0, arguments in a0..a3 and, for the calls that
+ * take five, t0; then `syscall`. Results come back in v0 (a negative value is an error code from
+ * ERR), v1 for some calls, and a capability in a2 (low word) and a3 (high word) for the calls that
+ * return one. A system call preserves s0-s7, gp, sp, fp and ra. It may change at, v0, v1, a0-a3,
+ * t0-t9, hi and lo, and every one of them is afterwards either a documented result, its old value
+ * or zero: no value of the kernel's own survives into user mode. k0 and k1 belong to the kernel;
+ * on the way back to user mode k0 holds the address the kernel returned to (the environment's own
+ * pc) and k1 is zero.
  *
  * Protected control transfers (SCALL, ACALL) are the exception: every register reaches the callee
- * untouched, except v0, which carries the caller's environment id, and k0/k1.
+ * untouched, except v0, which carries the caller's environment id, and k0 (the callee's entry
+ * point) and k1 (zero).
+ *
+ * Capabilities are 64 random bits from a cryptographic source (`crypto.getRandomValues`), one
+ * read-write and one read-only per allocated page, dying when the page is freed. Brute force is
+ * made impractical by their length, not by a penalty: each guess costs at least one failed
+ * TLBWR, and finding either of a page's two capabilities takes 2^62 guesses on average, which at
+ * the measured cost of a failed TLBWR is far more than an emulated year of the whole CPU
+ * (`exo paper aegis` measures the call and prints the estimate).
  *
  * Calls that configure an environment take the target last: 0 for the caller itself, or the id
- * of an environment the caller created.
+ * of an environment the caller created (its child). Environment ids are never reused: an id
+ * names one environment forever, and a call naming a dead one gets ERR.NOENV. When an environment
+ * ends, its children become owned by nobody: they live on, configure themselves, and no other
+ * environment can configure them.
  *
  * A `syscall` in a branch delay slot is not supported: the kernel returns to EPC + 4, which is
  * the syscall itself, so the call runs again and the branch is lost. Only the caller suffers.
  *
- * Every environment has synchronous and asynchronous entry points (ENV_ALLOC and SET_ENTRY
- * refuse 0), so a protected call needs no check for a missing one.
- *
  * @module
  */
 
-/** System-call numbers. */
+/** System-call numbers; each one's documentation lists its arguments, results and errors. */
 export const SYS = {
-  /** Does nothing; returns 0. */
+  /** Does nothing; returns 0. Errors: none. */
   NULL: 0,
-  /** Yield the rest of the slice: a0 = the environment to donate it to, or 0 for the next. */
+  /**
+   * Yields the rest of the slice: a0 = the environment to run now (its saved context resumes),
+   * or 0 to let the next slice position's owner run. Returns 0 when the yielder runs again.
+   * Errors: NOENV (a0 names no live environment).
+   */
   YIELD: 1,
-  /** Synchronous protected call to environment a0: donates this slice and its future ones. */
+  /**
+   * Synchronous protected call to environment a0, at its synchronous entry point: donates this
+   * slice and its future instances. Errors: NOENV (no such environment), NOENTRY (it has set no
+   * synchronous entry point).
+   */
   SCALL: 2,
-  /** Asynchronous protected call to environment a0: donates the rest of this slice only. */
+  /**
+   * Asynchronous protected call to environment a0, at its asynchronous entry point: donates the
+   * rest of this slice only. Errors: NOENV, NOENTRY.
+   */
   ACALL: 3,
-  /** TLBwr: map virtual page a0 to physical page a1 with capability a2; a3 = TLBWR flags. */
+  /**
+   * TLBwr: binds virtual page a0 (page-aligned, with TLBWR flags in its low bits) to physical
+   * page a1, presenting capability a2:a3; t0 = the target (0, or a child). Errors: ADDR (a0 in
+   * kernel space or the guaranteed region), INVAL (a1 is no page of RAM, or a0 has bits other
+   * than the flags below the page), CAP (the capability does not grant the page with the rights
+   * asked), NOENV and PERM (t0 names no live child).
+   */
   TLBWR: 4,
   /**
-   * TLBvadelete: remove the bindings of a2 virtual pages (0 or 1: one) from virtual page a0 on
-   * (a1 = target env, 0 for self), from the TLB and the STLB; one call for a range.
+   * TLBvadelete: removes the bindings of a1 virtual pages (0 or 1: one; at most
+   * TLBVADELETE_MAX) from virtual page a0 on, from the TLB and the STLB; a2 = the target.
+   * Errors: INVAL (a count above TLBVADELETE_MAX), ADDR (the range reaches the guaranteed region
+   * or wraps), NOENV, PERM.
    */
   TLBVADELETE: 5,
-  /** Allocate a physical page: a0 = the page wanted, or -1 for any; v0 = page, v1 = capability. */
+  /**
+   * Allocates a physical page: a0 = the page wanted, or -1 for any. v0 = the page, a2:a3 = its
+   * read-write capability. Errors: INVAL (a0 is no page of RAM), NOMEM (no free page, or the
+   * page named is taken or the kernel's).
+   */
   ALLOC: 6,
-  /** Free physical page a0, presenting its read-write capability a1. */
+  /**
+   * Frees physical page a0, presenting its read-write capability a2:a3. Errors: INVAL, CAP,
+   * PERM (the caller does not own the page).
+   */
   DEALLOC: 7,
-  /** The read-only capability of page a0, given its read-write capability a1, in v1. */
+  /**
+   * The read-only capability of page a0, given its read-write capability a2:a3; returned in
+   * a2:a3. Errors: INVAL, CAP.
+   */
   CAP_READONLY: 8,
-  /** Set the handler for exception code a0 (HANDLER codes too) to a1; a2 = target env. */
+  /**
+   * Sets the handler for exception code a0 (HANDLER codes too) to user address a1; a2 = the
+   * target. Errors: INVAL (no such code, or Int or Sys, which are the kernel's), ADDR (a1 is 0,
+   * misaligned or not a user address), NOENV, PERM.
+   */
   SET_HANDLER: 9,
-  /** Set the save area (SAVE_AREA_BYTES) to page a0 (capability a1), offset a2; a3 = target env. */
+  /**
+   * Sets the save area (SAVE_AREA_BYTES) to offset a1 of page a0, owned by the target and
+   * presented with its read-write capability a2:a3; t0 = the target. Errors: INVAL (no page of
+   * RAM, or an offset that is misaligned or leaves no room), CAP, PERM (the target does not own
+   * the page, or is no child), NOENV.
+   */
   SET_SAVE_AREA: 10,
-  /** Set entry point a0 (ENTRY) to address a1; a2 = target env. */
+  /**
+   * Sets entry point a0 (ENTRY) to user address a1 (0: none: protected calls are refused, and
+   * the slice entries fall back to the kernel's defaults); a2 = the target. Errors: INVAL (no
+   * such entry), ADDR (a misaligned or kernel address), NOENV, PERM.
+   */
   SET_ENTRY: 11,
-  /** Create an environment whose entry points all start at a0 (a user address); v0 = its id. */
+  /**
+   * Creates a child environment that starts at user address a0 in its first slice; it accepts
+   * no protected calls until it sets entry points. v0 = its id. Errors: ADDR (a0 is 0,
+   * misaligned or not a user address), NOSLOT (no free environment slot).
+   */
   ENV_ALLOC: 12,
-  /** Destroy environment a0 (0 for oneself, or one's own child). */
+  /**
+   * Destroys environment a0 (0 for oneself, or one's child): its pages are freed, its bindings
+   * and slices go. Errors: NOENV, PERM.
+   */
   ENV_FREE: 13,
-  /** Allocate time-slice position a0 (or -1 for any); a1 = target env; v0 = the position. */
+  /**
+   * Allocates time-slice position a0 (or -1 for any) for the target a1; v0 = the position.
+   * Errors: INVAL (no such position), NOSLOT (taken, or none free), NOENV, PERM.
+   */
   SLICE_ALLOC: 14,
-  /** Free time-slice position a0; a1 = target env. */
+  /** Frees time-slice position a0 of the target a1. Errors: INVAL, PERM (not the target's), NOENV. */
   SLICE_FREE: 15,
-  /** Answer a revocation: give back page a0, presenting capability a1. */
+  /**
+   * Answers a revocation: gives back page a0, presenting its read-write capability a2:a3.
+   * Errors: INVAL, CAP, PERM.
+   */
   REVOKE_ANSWER: 16,
-  /** v0 = the user address where exported structure a0 (EXPORT) is mapped read-only. */
+  /** v0 = the user address where exported structure a0 (EXPORT) is mapped. Errors: INVAL. */
   EXPORT: 17,
-  /** v0 = the caller's environment id, v1 = its ASID. */
+  /** v0 = the caller's environment id, v1 = its ASID. Errors: none. */
   GETID: 18,
-  /** Used by the trampoline: the environment had no handler for an exception (t0-t2 as saved). */
+  /** Used by the trampoline: the environment had no handler for an exception; it is ended. */
   UNHANDLED: 19,
-  /** Pin page a0 (capability a1) so revocation never repossesses it; up to PINNED_MAX pages. */
+  /**
+   * Pins page a0 (read-write capability a2:a3), owned by the caller, so revocation never takes
+   * it. Errors: INVAL, CAP, PERM (not the caller's page), NOSLOT (PINNED_MAX pins, or the
+   * unrevocable limits: UNREVOCABLE_MAX, TREE_UNREVOCABLE_MAX).
+   */
   PIN: 20,
   /**
-   * A guaranteed mapping: bind virtual page a0 (in OWN_GUARANTEED) to page a1 with capability a2,
-   * a3 = TLBWR flags with the target; the kernel refills it on every miss, even after the STLB or
-   * the ASID lost it, and never repossesses the page. Up to GUARANTEED_MAX per environment.
+   * A guaranteed mapping: binds virtual page a0 (in OWN_GUARANTEED, TLBWR flags in its low bits)
+   * to page a1, owned by the target, presenting capability a2:a3; t0 = the target. The kernel
+   * refills it on every miss, even after the STLB or the ASID lost it, and never repossesses the
+   * page. Errors: ADDR (a0 outside OWN_GUARANTEED), INVAL, CAP, PERM (the target does not own the
+   * page), NOENV, NOSLOT (GUARANTEED_MAX mappings, or the unrevocable limits).
    */
   GUARANTEE: 21,
 } as const;
 
 /** How many system calls there are; a number at or above this gets ERR.NOSYS. */
 export const SYSCALL_COUNT = 22;
-
-/** Where an environment's own guaranteed mappings may go: [start, end) in kuseg. */
-export const OWN_GUARANTEED = { start: 0x1000, end: 0x10000 } as const;
-
-/**
- * The save area is six words: t0, t1, t2 as an exception found them, then t0, t1, t2 as a
- * notice (REVOKE, REPOSSESSED) found them, at this offset.
- */
-export const NOTICE_SAVE = 12;
-
-/** Bytes of a save area. */
-export const SAVE_AREA_BYTES = 24;
-
-/** How many guaranteed mappings an environment may hold. */
-export const GUARANTEED_MAX = 15;
 
 /** Names of the system calls, by number. */
 export const SYS_NAMES: readonly string[] = Object.keys(SYS);
@@ -109,19 +169,21 @@ export const ERR = {
   CAP: -2,
   /** No free physical page (or the named page is taken). */
   NOMEM: -3,
-  /** No such environment (or a stale id). */
+  /** No such environment (or a dead one's id). */
   NOENV: -4,
   /** The caller may not act on that environment or resource. */
   PERM: -5,
   /** No such system call. */
   NOSYS: -6,
-  /** No free slot (environments, ASIDs, slices, pins). */
+  /** No free slot (environments, slices, pins, guaranteed mappings, unrevocable pages). */
   NOSLOT: -7,
   /** An address the call may not use (kernel space, the guaranteed region, unowned memory). */
   ADDR: -8,
+  /** The callee of a protected call has set no entry point for it. */
+  NOENTRY: -9,
 } as const;
 
-/** Names of the error codes, by code. */
+/** Names of the error codes, by code ("error -12" for one that is not). */
 export function errorName(code: number): string {
   for (const [name, value] of Object.entries(ERR)) if (value === code) return name;
   return `error ${code}`;
@@ -129,19 +191,53 @@ export function errorName(code: number): string {
 
 /** What each error code means, and what to do about it, for messages. */
 export const ERR_TEXT: Readonly<Record<number, string>> = {
-  [ERR.INVAL]: "an argument is out of range (a page number, code, selector, offset or position)",
+  [ERR.INVAL]: "an argument is out of range (a page number, code, selector, offset, count or " +
+    "position)",
   [ERR.CAP]: "the capability does not grant that page with the rights asked: present the page's " +
     "read-write capability (the read-only one maps read-only only)",
   [ERR.NOMEM]: "no free physical page, or the page named is taken",
-  [ERR.NOENV]: "no such environment: the id is wrong or stale",
+  [ERR.NOENV]: "no such environment: the id is wrong or its environment has ended",
   [ERR.PERM]: "not permitted: act on yourself, your own children, and pages you own",
   [ERR.NOSYS]: "no such system call",
-  [ERR.NOSLOT]: "no free slot (environments, ASIDs, slices, pins or guaranteed mappings)",
+  [ERR.NOSLOT]: "no free slot (environments, slices, pins, guaranteed mappings or unrevocable " +
+    "pages)",
   [ERR.ADDR]: "an address the call may not use: kernel space, the guaranteed region at " +
     "0x7ff00000 and up, or memory the caller does not own",
+  [ERR.NOENTRY]: "the callee has set no entry point for that protected call (SET_ENTRY)",
 };
 
-/** TLBWR flags (a3); the target environment's id sits above them (TLBWR_TARGET_SHIFT). */
+/** A system call that failed: the call, its arguments and the kernel's error code. */
+export class AegisError extends Error {
+  /** Builds the error for `call` (with its arguments) failing with `code`. */
+  constructor(readonly call: string, readonly code: number, readonly args: readonly number[] = []) {
+    const shown = args.map((a) => (a < 0 && a > -1000 ? String(a) : "0x" + (a >>> 0).toString(16)));
+    super(
+      `${call}(${shown.join(", ")}) failed: ${errorName(code)} (${code}): ` +
+        (ERR_TEXT[code] ?? "an error code this library does not know"),
+    );
+    this.name = "AegisError";
+  }
+}
+
+/** A capability: 64 bits, presented and returned in a2 (low word) and a3 (high word). */
+export type Capability = bigint;
+
+/** The two words of capability `c`, as the registers carry them: [a2 (low), a3 (high)]. */
+export function capabilityWords(c: Capability): [number, number] {
+  return [Number(BigInt.asIntN(32, c)), Number(BigInt.asIntN(32, c >> 32n))];
+}
+
+/** The capability in words `lo` (a2) and `hi` (a3). */
+export function capabilityOf(lo: number, hi: number): Capability {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** A capability as 16 hex digits, as the REPL prints it. */
+export function formatCapability(c: Capability): string {
+  return "0x" + c.toString(16).padStart(16, "0");
+}
+
+/** TLBWR and GUARANTEE flags, in the low bits of the virtual address (a0). */
 export const TLBWR = {
   /** Map writable (EntryLo.D): needs the read-write capability. */
   WRITABLE: 1,
@@ -149,8 +245,68 @@ export const TLBWR = {
   UNCACHED: 2,
 } as const;
 
-/** The target environment of a TLBWR: its id shifted left by this many bits, in a3. */
-export const TLBWR_TARGET_SHIFT = 8;
+/** The most pages one TLBVADELETE removes: long kernel operations are bounded. */
+export const TLBVADELETE_MAX = 256;
+
+/** Where an environment's own guaranteed mappings may go: [start, end) in kuseg. */
+export const OWN_GUARANTEED = { start: 0x1000, end: 0x10000 } as const;
+
+/** How many guaranteed mappings an environment may hold. */
+export const GUARANTEED_MAX = 15;
+
+/** How many pages an environment may pin against repossession. */
+export const PINNED_MAX = 4;
+
+/**
+ * The most distinct pages one environment may hold beyond revocation's reach (pinned, or behind
+ * its guaranteed mappings).
+ */
+export const UNREVOCABLE_MAX = 16;
+
+/**
+ * The most unrevocable pages an environment tree may hold: an environment the host created
+ * and every environment descended from it. Revocation can always take every other page.
+ */
+export const TREE_UNREVOCABLE_MAX = 512;
+
+/**
+ * The save area is six words: t0, t1, t2 as an exception found them, then t0, t1, t2 as a
+ * notice (REVOKE, REPOSSESSED) found them, at this offset.
+ */
+export const NOTICE_SAVE = 12;
+
+/** Bytes of a save area. */
+export const SAVE_AREA_BYTES = 24;
+
+/** The R3000's exception codes (Cause.ExcCode), as handlers are set for them. */
+export const EXC = {
+  /** Interrupt (the kernel's own). */
+  Int: 0,
+  /** TLB modification: a store to a page bound read-only. */
+  Mod: 1,
+  /** TLB miss or invalid entry on a load or fetch. */
+  TLBL: 2,
+  /** TLB miss or invalid entry on a store. */
+  TLBS: 3,
+  /** Address error on a load or fetch (misaligned, or a kernel address). */
+  AdEL: 4,
+  /** Address error on a store. */
+  AdES: 5,
+  /** Bus error on a fetch. */
+  IBE: 6,
+  /** Bus error on a load or store. */
+  DBE: 7,
+  /** System call (the kernel's own). */
+  Sys: 8,
+  /** Breakpoint. */
+  Bp: 9,
+  /** Reserved instruction. */
+  RI: 10,
+  /** Coprocessor unusable. */
+  CpU: 11,
+  /** Arithmetic overflow. */
+  Ov: 12,
+} as const;
 
 /** Handler codes beyond the hardware's exception codes. */
 export const HANDLER = {
@@ -162,11 +318,26 @@ export const HANDLER = {
   COUNT: 18,
 } as const;
 
+/** The name of handler code `code`: "Ov", "TLBL", ..., "Revoke", "Repossessed". */
+export function handlerName(code: number): string {
+  if (code === HANDLER.REVOKE) return "Revoke";
+  if (code === HANDLER.REPOSSESSED) return "Repossessed";
+  for (const [name, value] of Object.entries(EXC)) if (value === code) return name;
+  return `code ${code}`;
+}
+
+/** A handler code by name ("Ov", "Mod", ..., "Revoke", "Repossessed"), or -1. */
+export function handlerCode(name: string): number {
+  if (name === "Revoke") return HANDLER.REVOKE;
+  if (name === "Repossessed") return HANDLER.REPOSSESSED;
+  return (EXC as Record<string, number>)[name] ?? -1;
+}
+
 /** Entry points (SET_ENTRY a0). */
 export const ENTRY = {
-  /** Synchronous protected calls land here. */
+  /** Synchronous protected calls land here (0: refused). */
   SYNC: 0,
-  /** Asynchronous protected calls land here. */
+  /** Asynchronous protected calls land here (0: refused). */
   ASYNC: 1,
   /** Where the environment starts each slice (0: resume where it was). */
   SLICE_START: 2,
@@ -174,7 +345,7 @@ export const ENTRY = {
   SLICE_END: 3,
 } as const;
 
-/** Exported structures (EXPORT a0). */
+/** Exported structures (EXPORT a0), mapped read-only at the top of kuseg. */
 export const EXPORT = {
   /** The STLB: 4096 entries of (EntryHi, EntryLo). */
   STLB: 0,
@@ -183,9 +354,6 @@ export const EXPORT = {
   /** The caller's own environment record. */
   ENV: 2,
 } as const;
-
-/** How many pages an environment may pin against repossession. */
-export const PINNED_MAX = 4;
 
 /** What a TypeScript exception handler learns about an exception. */
 export interface ExceptionInfo {
@@ -209,16 +377,21 @@ export interface ExceptionInfo {
 /**
  * A TypeScript exception handler: returns "resume" to go on at the exception PC, a number to go
  * on at that pc instead, "kill" to end the environment, or `{ exit: reason }` to end it with
- * that reason recorded (a library OS's own exit, say).
+ * that reason recorded (a library OS's own exit, say). A handler that throws ends the
+ * environment with the error as the reason.
  */
 export type TsHandler = (x: ExceptionInfo) => "resume" | "kill" | number | { exit: string };
 
-/** The two result registers of a system call. */
+/** The result registers of a system call. */
 export interface SyscallResult {
   /** v0: the result, or a negative error code. */
   v0: number;
   /** v1: a second result, where the call has one. */
   v1: number;
+  /** a2: a returned capability's low word, where the call returns one. */
+  a2: number;
+  /** a3: a returned capability's high word. */
+  a3: number;
 }
 
 /**
@@ -228,8 +401,15 @@ export interface SyscallResult {
 export interface SyscallPath {
   /** The environment's id. */
   readonly id: number;
-  /** Runs system call `number` with arguments a0..a3; returns v0 and v1. */
-  call(number: number, a0?: number, a1?: number, a2?: number, a3?: number): SyscallResult;
+  /** Runs system call `number` with arguments a0..a3 and t0; returns the result registers. */
+  call(
+    number: number,
+    a0?: number,
+    a1?: number,
+    a2?: number,
+    a3?: number,
+    t0?: number,
+  ): SyscallResult;
   /** Reads the word at user address `va` through the environment's bindings; throws if unbound. */
   read32(va: number): number;
   /** Writes the word at user address `va` through a writable binding; throws if there is none. */

@@ -1,22 +1,28 @@
 /**
  * Environments as scripts see them: an object per environment whose `sys` methods are its system
- * calls, each executed by the CPU in that environment through the real system-call path.
+ * calls, each executed by the CPU in that environment through the real system-call path
+ * (host.ts `hostCall`).
  *
  * `sys` returns what the kernel returns, turned into friendly values (a Page for ALLOC) and
- * AegisError for a negative code; `call` gives the raw v0/v1 for tests that want the codes.
+ * AegisError for a negative code; `call` gives the raw result registers for tests that want the
+ * codes. Arguments are checked here before anything runs: a TypeError or RangeError names the
+ * value and says what to give.
  *
  * @module
  */
 
 import type { Program } from "../machine/asm/mod.ts";
 import { AsmSource } from "../machine/asm/mod.ts";
-import { EXC, EXC_NAMES } from "../machine/cp0.ts";
 import {
+  AegisError,
+  type Capability,
+  capabilityOf,
+  capabilityWords,
   ENTRY,
-  ERR_TEXT,
-  errorName,
   EXPORT,
+  formatCapability,
   HANDLER,
+  handlerCode,
   SYS,
   SYS_NAMES,
   type SyscallPath,
@@ -25,26 +31,25 @@ import {
   type TsHandler,
 } from "./abi.ts";
 import type { Aegis } from "./kernel.ts";
-import { E, PAGE_SIZE, U } from "./layout.ts";
+import type { TsEntry } from "./state.ts";
+import { CTX, E, PAGE_SIZE, U } from "./layout.ts";
 
-/** A system call that failed: carries the kernel's error code. */
-export class AegisError extends Error {
-  /** Builds the error for `call` (with its arguments) failing with `code`. */
-  constructor(readonly call: string, readonly code: number, readonly args: readonly number[] = []) {
-    const shown = args.map((a) => (a < 0 && a > -1000 ? String(a) : "0x" + (a >>> 0).toString(16)));
-    super(
-      `${call}(${shown.join(", ")}) failed: ${errorName(code)} (${code}): ` +
-        (ERR_TEXT[code] ?? "an error code this library does not know"),
-    );
-  }
+export { AegisError };
+
+/** A physical page given by number and capability. */
+export interface PageRef {
+  /** The physical page number. */
+  readonly number: number;
+  /** A capability for it (read-write, or read-only). */
+  readonly capability: Capability;
 }
 
 /** A physical page an environment holds, with its capability. */
-export class Page {
+export class Page implements PageRef {
   /** Records page `number` held by `owner` with `capability`. */
   constructor(
     readonly number: number,
-    readonly capability: number,
+    readonly capability: Capability,
     readonly owner: Environment,
   ) {}
 
@@ -56,7 +61,7 @@ export class Page {
   /** One line: number, rights, owner, capability. */
   toString(): string {
     return `Page 0x${this.number.toString(16).padStart(4, "0")} rw, owner ${this.owner.name}, ` +
-      `capability 0x${(this.capability >>> 0).toString(16).padStart(8, "0")}`;
+      `capability ${formatCapability(this.capability)}`;
   }
 
   /** Prints as `toString` in the REPL. */
@@ -66,18 +71,68 @@ export class Page {
 }
 
 /** An exception code given by number or by name ("Ov", "Mod", "TLBL", ..., "Revoke"). */
-export type ExceptionName = number | keyof typeof EXC | "Revoke" | "Repossessed";
+export type ExceptionName =
+  | number
+  | "Mod"
+  | "TLBL"
+  | "TLBS"
+  | "AdEL"
+  | "AdES"
+  | "IBE"
+  | "DBE"
+  | "Bp"
+  | "RI"
+  | "CpU"
+  | "Ov"
+  | "Revoke"
+  | "Repossessed";
 
 /** Resolves an exception name to its handler code; throws RangeError for an unknown one. */
 export function exceptionCode(x: ExceptionName): number {
-  if (typeof x === "number") return x;
-  if (x === "Revoke") return HANDLER.REVOKE;
-  if (x === "Repossessed") return HANDLER.REPOSSESSED;
-  const code = EXC_NAMES.indexOf(x);
+  if (typeof x === "number") {
+    if (!Number.isInteger(x) || x < 0 || x >= HANDLER.COUNT) {
+      throw new RangeError(`Exception code ${x} is out of range: give 0 to ${HANDLER.COUNT - 1}`);
+    }
+    return x;
+  }
+  const code = handlerCode(x);
   if (code < 0) {
-    throw new RangeError(`Unknown exception ${x}: use one of ${EXC_NAMES.join(", ")}, Revoke`);
+    throw new RangeError(
+      `Unknown exception ${String(x)}: use Mod, TLBL, TLBS, AdEL, AdES, IBE, DBE, Bp, RI, CpU, ` +
+        "Ov, Revoke or Repossessed",
+    );
   }
   return code;
+}
+
+/** Checks that `va` is a 32-bit address; returns it; throws TypeError or RangeError naming it. */
+function address(what: string, va: number, pageAligned = false): number {
+  if (typeof va !== "number" || !Number.isInteger(va)) {
+    throw new TypeError(`${what} ${String(va)} is not an address: give a whole number`);
+  }
+  if (va < -0x80000000 || va > 0xffffffff) {
+    throw new RangeError(`${what} 0x${va.toString(16)} does not fit 32 bits`);
+  }
+  if (pageAligned && (va & (PAGE_SIZE - 1)) !== 0) {
+    throw new RangeError(
+      `${what} 0x${(va >>> 0).toString(16)} is not page-aligned: give a multiple of 0x1000`,
+    );
+  }
+  return va | 0;
+}
+
+/** Checks that `p` is a page reference; returns its number and capability words. */
+function pageWords(p: PageRef): [number, number, number] {
+  if (
+    typeof p !== "object" || p === null || !Number.isInteger(p.number) ||
+    typeof p.capability !== "bigint"
+  ) {
+    throw new TypeError(
+      `${String(p)} is not a page: give a Page from allocPage, or { number, capability }`,
+    );
+  }
+  const [lo, hi] = capabilityWords(p.capability);
+  return [p.number, lo, hi];
 }
 
 /** The system calls of one environment. */
@@ -103,56 +158,74 @@ export class Syscalls {
 
   /** ALLOC: a physical page (any, or the one named); returns it with its capability. */
   allocPage(page = -1): Page {
+    if (!Number.isInteger(page) || page < -1) {
+      throw new RangeError(`Page ${String(page)} is not a page number: give one, or -1 for any`);
+    }
     const r = this.#ok(SYS.ALLOC, page);
-    return new Page(r.v0, r.v1, this.#env);
+    return new Page(r.v0, capabilityOf(r.a2, r.a3), this.#env);
   }
 
   /** DEALLOC: frees `page`. */
-  dealloc(page: Page): void {
-    this.#ok(SYS.DEALLOC, page.number, page.capability);
+  dealloc(page: PageRef): void {
+    const [n, lo, hi] = pageWords(page);
+    this.#ok(SYS.DEALLOC, n, 0, lo, hi);
   }
 
   /** The read-only capability of `page`. */
-  readonlyCapability(page: Page): number {
-    return this.#ok(SYS.CAP_READONLY, page.number, page.capability).v1;
+  readonlyCapability(page: PageRef): Capability {
+    const [n, lo, hi] = pageWords(page);
+    const r = this.#ok(SYS.CAP_READONLY, n, 0, lo, hi);
+    return capabilityOf(r.a2, r.a3);
   }
 
-  /** TLBWR: maps virtual page `va` to `page`; writable when asked (needs the rw capability). */
+  /**
+   * TLBWR: binds virtual page `va` (page-aligned) to `page`; writable when asked (needs the
+   * read-write capability), uncached when asked, in child `env` when given.
+   */
   tlbWrite(
     va: number,
-    page: Page | { number: number; capability: number },
+    page: PageRef,
     options: { writable?: boolean; uncached?: boolean; env?: Environment } = {},
   ): void {
-    const flags = (options.writable ? TLBWR.WRITABLE : 0) |
-      (options.uncached ? TLBWR.UNCACHED : 0) |
-      ((options.env?.id ?? 0) << 8);
-    this.#ok(SYS.TLBWR, va, page.number, page.capability, flags);
+    address("Virtual address", va, true);
+    const [n, lo, hi] = pageWords(page);
+    const flags = (options.writable ? TLBWR.WRITABLE : 0) | (options.uncached ? TLBWR.UNCACHED : 0);
+    this.#ok(SYS.TLBWR, va | flags, n, lo, hi, options.env?.id ?? 0);
   }
 
-  /** TLBVADELETE: removes the mapping of virtual page `va`. */
-  tlbDelete(va: number): void {
-    this.#ok(SYS.TLBVADELETE, va, 0);
+  /** TLBVADELETE: removes the bindings of `pages` virtual pages from `va`. */
+  tlbDelete(va: number, pages = 1): void {
+    address("Virtual address", va);
+    if (!Number.isInteger(pages) || pages < 1) {
+      throw new RangeError(`Page count ${String(pages)} is not a whole number >= 1`);
+    }
+    this.#ok(SYS.TLBVADELETE, va, pages, 0);
   }
 
   /** SET_HANDLER: the handler for exception `code` at user address `va`. */
   setHandler(code: ExceptionName, va: number): void {
-    this.#ok(SYS.SET_HANDLER, exceptionCode(code), va, 0);
+    this.#ok(SYS.SET_HANDLER, exceptionCode(code), address("Handler address", va), 0);
   }
 
   /** SET_SAVE_AREA: the save area at `offset` in `page`. */
-  setSaveArea(page: Page, offset = 0): void {
-    this.#ok(SYS.SET_SAVE_AREA, page.number, page.capability, offset, 0);
+  setSaveArea(page: PageRef, offset = 0): void {
+    const [n, lo, hi] = pageWords(page);
+    this.#ok(SYS.SET_SAVE_AREA, n, offset, lo, hi, 0);
   }
 
-  /** SET_ENTRY: an entry point ("sync", "async", "sliceStart", "sliceEnd"). */
+  /** SET_ENTRY: an entry point ("sync", "async", "sliceStart", "sliceEnd"); 0 for none. */
   setEntry(which: "sync" | "async" | "sliceStart" | "sliceEnd", va: number): void {
-    const n = {
+    const entries = {
       sync: ENTRY.SYNC,
       async: ENTRY.ASYNC,
       sliceStart: ENTRY.SLICE_START,
       sliceEnd: ENTRY.SLICE_END,
-    }[which];
-    this.#ok(SYS.SET_ENTRY, n, va, 0);
+    };
+    const n = entries[which];
+    if (n === undefined) {
+      throw new RangeError(`Unknown entry ${String(which)}: use sync, async, sliceStart, sliceEnd`);
+    }
+    this.#ok(SYS.SET_ENTRY, n, address("Entry point", va), 0);
   }
 
   /** SLICE_ALLOC: a slice position (the one named, or any); returns it. */
@@ -168,6 +241,9 @@ export class Syscalls {
   /** EXPORT: the user address where an exported structure is mapped read-only. */
   exported(which: "stlb" | "freeBitmap" | "env"): number {
     const n = { stlb: EXPORT.STLB, freeBitmap: EXPORT.FREE_BITMAP, env: EXPORT.ENV }[which];
+    if (n === undefined) {
+      throw new RangeError(`Unknown export ${String(which)}: use stlb, freeBitmap or env`);
+    }
     return this.#ok(SYS.EXPORT, n).v0 >>> 0;
   }
 
@@ -176,19 +252,35 @@ export class Syscalls {
     return this.#ok(SYS.GETID).v0;
   }
 
-  /** PIN: keeps `page` safe from repossession. */
-  pin(page: Page): void {
-    this.#ok(SYS.PIN, page.number, page.capability);
+  /** PIN: keeps `page` safe from revocation. */
+  pin(page: PageRef): void {
+    const [n, lo, hi] = pageWords(page);
+    this.#ok(SYS.PIN, n, 0, lo, hi);
   }
 
   /** REVOKE_ANSWER: gives `page` back to the kernel after a revocation request. */
-  revokeAnswer(page: Page): void {
-    this.#ok(SYS.REVOKE_ANSWER, page.number, page.capability);
+  revokeAnswer(page: PageRef): void {
+    const [n, lo, hi] = pageWords(page);
+    this.#ok(SYS.REVOKE_ANSWER, n, 0, lo, hi);
   }
 
   /** SCALL: a synchronous protected call to `target`, run until the callee's entry point. */
   scall(target: Environment): void {
-    this.#env.call(SYS.SCALL, target.id);
+    this.#transfer(SYS.SCALL, target);
+  }
+
+  /** ACALL: an asynchronous protected call to `target`, run until the callee's entry point. */
+  acall(target: Environment): void {
+    this.#transfer(SYS.ACALL, target);
+  }
+
+  /** Runs transfer `number` to `target`; throws AegisError when it is refused. */
+  #transfer(number: number, target: Environment): void {
+    if (!(target instanceof Environment)) {
+      throw new TypeError(`${String(target)} is not an environment: give one from createEnv`);
+    }
+    const r = this.#env.call(number, target.id);
+    if (r.v0 < 0) throw new AegisError(SYS_NAMES[number], r.v0, [target.id]);
   }
 }
 
@@ -210,35 +302,39 @@ export class Environment implements SyscallPath {
     return this.aegis.field(this.id, E.ASID);
   }
 
-  /** Runs system call `number` with `args` through the real path; returns v0 and v1 raw. */
-  call(number: number, ...args: number[]): SyscallResult {
-    if (number === SYS.SCALL || number === SYS.ACALL || number === SYS.YIELD) {
-      const target = this.aegis.slotOf(args[0] ?? 0);
-      const entry = number === SYS.SCALL
-        ? E.SYNC_ENTRY
-        : number === SYS.ACALL
-        ? E.ASYNC_ENTRY
-        : E.CONTEXT + 136;
-      if (target >= 0) {
-        return this.aegis.call(this.id, number, args, this.aegis.field(args[0], entry) >>> 0);
-      }
+  /**
+   * Runs system call `number` with `args` (a0..a3, t0) through the real path; returns the raw
+   * result registers. A transfer or directed yield runs until the other environment's entry
+   * point (or saved pc), which it reaches without running it.
+   */
+  call(number: number, ...given: (number | undefined)[]): SyscallResult {
+    const args = given.map((a) => a ?? 0);
+    for (const a of args) {
+      if (!Number.isInteger(a)) throw new TypeError(`Argument ${String(a)} is not a whole number`);
+    }
+    const target = args[0] ?? 0;
+    const to = number === SYS.SCALL
+      ? E.SYNC_ENTRY
+      : number === SYS.ACALL
+      ? E.ASYNC_ENTRY
+      : number === SYS.YIELD
+      ? E.CONTEXT + CTX.PC
+      : -1;
+    if (to >= 0 && this.aegis.slotOf(target) >= 0 && this.aegis.field(target, to) !== 0) {
+      return this.aegis.call(this.id, number, args, this.aegis.field(target, to) >>> 0);
     }
     return this.aegis.call(this.id, number, args);
   }
 
   /** The call path of environment `id`, a child of this one; throws for any other. */
   child(id: number): Environment {
-    if (this.aegis.slotOf(id) < 0) throw new RangeError(`Environment ${id} does not exist`);
+    if (this.aegis.slotOf(id) < 0) {
+      throw new RangeError(`Environment 0x${(id >>> 0).toString(16)} does not exist`);
+    }
     if (this.aegis.field(id, E.PARENT) !== this.id) {
       throw new RangeError(`Environment 0x${id.toString(16)} is not a child of ${this.name}`);
     }
-    let env = this.aegis.environments.get(id);
-    if (env === undefined) {
-      env = new Environment(this.aegis, id, `${this.name}.${id.toString(16)}`);
-      this.aegis.environments.set(id, env);
-      this.aegis.names.set(id, env.name);
-    }
-    return env;
+    return this.aegis.env(id);
   }
 
   /** Reads the word at user address `va` through this environment's bindings. */
@@ -255,16 +351,15 @@ export class Environment implements SyscallPath {
 
   /** The physical address of `va` for this environment; throws when it is not bound. */
   #physical(va: number, write: boolean): number {
+    address("Address", va);
     if ((va & 3) !== 0) {
       throw new RangeError(`Address 0x${(va >>> 0).toString(16)} is not word-aligned`);
     }
     const pa = this.aegis.physicalFor(this.id, va, write);
     if (pa < 0 || pa >= this.aegis.machine.bus.ramSize) {
       throw new RangeError(
-        `${this.name} has no ${write ? "writable " : ""}binding for 0x${
-          (va >>> 0).toString(16)
-        }: ` +
-          `map the page with TLBWR first`,
+        `${this.name} has no ${write ? "writable " : ""}binding for 0x${(va >>> 0).toString(16)}` +
+          ": map the page with TLBWR first",
       );
     }
     this.aegis.machine.cpu.charge(1); // a load or store the library makes
@@ -273,16 +368,35 @@ export class Environment implements SyscallPath {
 
   /**
    * Installs `handler` for exception `code`: a user address, assembly (placed and mapped with
-   * `load`), or a TypeScript function.
+   * `load`), or a TypeScript function (which runs at user level in this environment).
    */
   onException(code: ExceptionName, handler: number | AsmSource | TsHandler): void {
     const c = exceptionCode(code);
     if (typeof handler === "number") return this.sys.setHandler(c, handler);
     if (handler instanceof AsmSource) return this.sys.setHandler(c, this.load(handler).origin);
-    let table = this.aegis.tsHandlers.get(this.id);
-    if (table === undefined) this.aegis.tsHandlers.set(this.id, table = new Map());
+    if (typeof handler !== "function") {
+      throw new TypeError(
+        `A handler is a user address, assembly or a function, not ${String(handler)}`,
+      );
+    }
+    const tables = this.aegis.mem.host.handlers;
+    let table = tables.get(this.id);
+    if (table === undefined) tables.set(this.id, table = new Map());
     table.set(c, handler);
     this.sys.setHandler(c, U.TS_HANDLER);
+  }
+
+  /**
+   * Accepts protected calls (SCALL and ACALL) with the TypeScript function `entry`, which gets
+   * the caller's id; afterwards this environment resumes what it was doing.
+   */
+  onEntry(entry: TsEntry): void {
+    if (typeof entry !== "function") {
+      throw new TypeError(`An entry is a function, not ${String(entry)}`);
+    }
+    this.aegis.mem.host.entries.set(this.id, entry);
+    this.sys.setEntry("sync", U.TS_ENTRY);
+    this.sys.setEntry("async", U.TS_ENTRY);
   }
 
   #nextCode = 0x00400000;
@@ -292,7 +406,10 @@ export class Environment implements SyscallPath {
    * needs (writable), copies it in, and returns the program.
    */
   load(source: AsmSource, at?: number): Program {
-    const origin = at ?? this.#nextCode;
+    if (!(source instanceof AsmSource)) {
+      throw new TypeError(`${String(source)} is not assembly: give an asm\`...\` source`);
+    }
+    const origin = at === undefined ? this.#nextCode : address("Load address", at);
     const p = source.at(origin);
     const bytes = new Uint8Array(p.text.buffer, p.text.byteOffset, p.text.byteLength);
     const end = p.data.length > 0 ? p.dataOrigin + p.data.length : origin + bytes.length;
@@ -320,8 +437,9 @@ export class Environment implements SyscallPath {
     return this.mappings.get(va & ~(PAGE_SIZE - 1));
   }
 
-  /** Allocates a page and maps it writable at `va`; returns it. */
+  /** Allocates a page and maps it writable at `va`'s page; returns it. */
   map(va: number): Page {
+    address("Address", va);
     return this.pageAt(va) ?? this.#mapNew(va & ~(PAGE_SIZE - 1));
   }
 
@@ -346,13 +464,13 @@ export class Environment implements SyscallPath {
 
   /** Puts this environment on the CPU at `pc` (user mode); the next `machine.run` runs it. */
   enter(pc: number): void {
-    this.aegis.enter(this.id, pc);
+    this.aegis.enter(this.id, address("Entry pc", pc));
   }
 
   /** One line: name, id, ASID. */
   toString(): string {
     return `Environment ${this.name} · id 0x${this.id.toString(16)} · ASID ${this.asid}` +
-      (this.alive ? "" : " · exited");
+      (this.alive ? "" : " · ended");
   }
 
   /** Prints as `toString` in the REPL. */

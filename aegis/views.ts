@@ -5,9 +5,9 @@
  * @module
  */
 
-import { EXC_NAMES, TLB } from "../machine/cp0.ts";
+import { TLB } from "../machine/cp0.ts";
 import { formatTable, hex } from "../machine/table.ts";
-import { HANDLER } from "./abi.ts";
+import { HANDLER, handlerName } from "./abi.ts";
 import type { Aegis } from "./kernel.ts";
 import { E, K, PAGE_SHIFT, STLB, TRAMP, U } from "./layout.ts";
 
@@ -33,7 +33,7 @@ function handlerNames(aegis: Aegis, id: number): string {
   for (let c = 0; c < HANDLER.COUNT; c++) {
     const h = aegis.field(id, E.HANDLERS + 4 * c) >>> 0;
     if (h === U.TRAMPOLINE + TRAMP.UNHANDLED) continue;
-    names.push(c < 16 ? EXC_NAMES[c] : c === HANDLER.REVOKE ? "Revoke" : "Repossessed");
+    names.push(handlerName(c));
   }
   return names.join(" ") || "-";
 }
@@ -46,7 +46,7 @@ export function envTable(aegis: Aegis): string {
     const slices = [...aegis.slices].flatMap((o, i) => o === id ? [i] : []);
     return [
       hex(id, 4),
-      aegis.names.get(id) ?? "-",
+      aegis.nameOf(id) || "-",
       aegis.field(id, E.ASID),
       pages,
       slices.join(",") || "-",
@@ -67,7 +67,7 @@ export function envTable(aegis: Aegis): string {
         header: "excess",
         right: true,
       },
-      "",
+      "state",
     ],
     rows,
   );
@@ -129,8 +129,11 @@ export function pageLine(aegis: Aegis, p: number): string {
     ? "the kernel"
     : owner === 0
     ? "nobody (free)"
-    : `${aegis.names.get(owner) ?? hex(owner, 4)}`;
-  const extra = [aegis.isPinned(p) ? "pinned" : "", aegis.revocations.has(p) ? "being revoked" : ""]
+    : `${aegis.nameOf(owner) || hex(owner, 4)}`;
+  const extra = [
+    aegis.isPinned(p) ? "pinned" : "",
+    aegis.revocations.some((r) => r.page === p) ? "being revoked" : "",
+  ]
     .filter(Boolean).join(", ");
   return `Page ${hex(p, 4)} (physical ${hex(p << PAGE_SHIFT)}): owner ${who}` +
     (owner > 0 ? ", capabilities rw and ro" : "") + (extra ? `, ${extra}` : "");
@@ -140,7 +143,8 @@ export function pageLine(aegis: Aegis, p: number): string {
 export function aegisSummary(aegis: Aegis): string {
   let free = 0;
   for (let p = aegis.firstPage; p < aegis.pages; p++) if (aegis.ownerOf(p) === 0) free++;
-  return `Aegis · ${aegis.envIds.length} environments · ${free} of ${
+  const n = aegis.envIds.length;
+  return `Aegis · ${n} environment${n === 1 ? "" : "s"} · ${free} of ${
     aegis.pages - aegis.firstPage
   } ` +
     `pages free · ${aegis.sliceCount} slices of ${(aegis.sliceCycles / 25).toFixed(0)} us\n` +

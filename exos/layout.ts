@@ -112,6 +112,3 @@ export const FAULT = {
   /** A write to a copy-on-write page. */
   COW: 4,
 } as const;
-
-/** The R3000 exception codes the library handles (a3 of a fault-handler call). */
-export const EXC_CODE = { Mod: 1, TLBL: 2, TLBS: 3 } as const;

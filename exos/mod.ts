@@ -18,7 +18,7 @@
  * @module
  */
 
-export { DATA, EXC_CODE, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
+export { DATA, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
 export {
   lowAddress,
   type Mapping,

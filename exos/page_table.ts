@@ -12,9 +12,9 @@
  * - `pt_next`: the same for a0 when v0 holds the handle of the page just below a0 (or 0), so a
  *   loop over a range steps to the next entry without searching again.
  *
- * A handle points at two words, the same in both structures: `page << 12 | flags`, then the
- * capability. The flags are PTE below; bits 6-11 are free for the layers above (a process layer's
- * own marks).
+ * A handle points at three words, the same in both structures: `page << 12 | flags`, then the
+ * 64-bit capability, low word then high word (as TLBWR takes it in a2:a3). The flags are PTE
+ * below; bits 6-11 are free for the layers above (a process layer's own marks).
  *
  * - linear (pt_linear.ts): a sorted vector of 16-byte entries searched by binary search.
  * - clustered (pt_clustered.ts): a hash table whose nodes each map 16 consecutive pages.
@@ -23,6 +23,7 @@
  */
 
 import type { AsmSource } from "../machine/asm/mod.ts";
+import { type Capability, capabilityOf, capabilityWords } from "../aegis/abi.ts";
 
 /** Flags of a page-table entry (the low 12 bits of its first word). */
 export const PTE = {
@@ -49,7 +50,7 @@ export interface Mapping {
   /** Physical page number. */
   page: number;
   /** The capability TLBWR presents for the page. */
-  capability: number;
+  capability: Capability;
   /** PTE flags (V is always set in a mapping a table returns). */
   flags: number;
 }
@@ -93,17 +94,28 @@ export interface PageTable {
   guest(): AsmSource;
 }
 
-/** The two words of a handle: `page << 12 | flags` and the capability. */
-export function packEntry(m: Mapping): [number, number] {
+/** The three words of a handle: `page << 12 | flags` and the capability's two. */
+export function packEntry(m: Mapping): [number, number, number] {
   if (!Number.isInteger(m.page) || m.page < 0 || m.page >= 1 << 20) {
     throw new RangeError(`Physical page ${m.page} does not fit an entry: use 0..0xfffff`);
   }
-  return [((m.page << 12) | (m.flags & 0xfff) | PTE.V) | 0, m.capability | 0];
+  return [((m.page << 12) | (m.flags & 0xfff) | PTE.V) | 0, ...capabilityWords(m.capability)];
 }
 
-/** The mapping of `vpn` from the two words of its entry. */
-export function unpackEntry(vpn: number, word: number, capability: number): Mapping {
-  return { vpn, page: word >>> 12, capability, flags: word & 0xfff };
+/** The mapping of `vpn` from the three words of its entry. */
+export function unpackEntry(vpn: number, word: number, lo: number, hi: number): Mapping {
+  return { vpn, page: word >>> 12, capability: capabilityOf(lo, hi), flags: word & 0xfff };
+}
+
+/** Writes the three words of `m`'s entry at handle `a`. */
+export function writeEntry(mem: Memory, a: number, m: Mapping): void {
+  const w = packEntry(m);
+  for (let i = 0; i < 3; i++) mem.write32(a + 4 * i, w[i]);
+}
+
+/** The mapping of `vpn` whose entry is at handle `a`. */
+export function readEntry(mem: Memory, a: number, vpn: number): Mapping {
+  return unpackEntry(vpn, mem.read32(a), mem.read32(a + 4), mem.read32(a + 8));
 }
 
 /**

@@ -52,7 +52,15 @@
  * @module
  */
 
-import { ENTRY, type ExceptionInfo, SYS, type SyscallPath, type TsHandler } from "../aegis/abi.ts";
+import {
+  capabilityWords,
+  ENTRY,
+  EXC,
+  type ExceptionInfo,
+  SYS,
+  type SyscallPath,
+  type TsHandler,
+} from "../aegis/abi.ts";
 import { ElfError, type ElfImage, parseElf } from "../machine/elf.ts";
 import { DATA, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
 import { type Mapping, type PageTableKind, PTE } from "./page_table.ts";
@@ -136,7 +144,7 @@ interface Shared {
 const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
 
 /** Exceptions that end a process with a signal (the library handles TLBL, TLBS, Mod, Bp). */
-const SIGNAL_CODES = [4, 5, 6, 7, 10, 11, 12];
+const SIGNAL_CODES = [EXC.AdEL, EXC.AdES, EXC.IBE, EXC.DBE, EXC.RI, EXC.CpU, EXC.Ov];
 
 /** The Bp exception code. */
 const BP = 9;
@@ -210,7 +218,7 @@ export class Process {
 function counted(path: SyscallPath, count: () => void): SyscallPath {
   return {
     id: path.id,
-    call: (n, a0, a1, a2, a3) => (count(), path.call(n, a0, a1, a2, a3)),
+    call: (n, a0, a1, a2, a3, t0) => (count(), path.call(n, a0, a1, a2, a3, t0)),
     read32: (va) => path.read32(va),
     write32: (va, v) => path.write32(va, v),
     onException: (code, handler) => (count(), path.onException(code, handler)),
@@ -391,7 +399,7 @@ export class ExOS {
           flags |= PTE.C;
           parent.vm.table.update(m.vpn, flags);
           if ((flags & PTE.D) !== 0) { // it may be bound writable: drop the binding
-            parent.path.call(SYS.TLBVADELETE, va, 0);
+            parent.path.call(SYS.TLBVADELETE, va, 1, 0);
             unbound++;
           }
         }
@@ -447,7 +455,7 @@ export class ExOS {
     this.#shared.delete(m.page);
     const owner = s?.owner ?? p;
     if (owner === p && exiting) return;
-    owner.path.call(SYS.DEALLOC, m.page, m.capability);
+    owner.path.call(SYS.DEALLOC, m.page, 0, ...capabilityWords(m.capability));
     if (owner.holding && !this.#owns(owner)) {
       owner.holding = false;
       this.#wake(owner); // it runs its park stub once more, and ends

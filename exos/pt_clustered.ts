@@ -4,8 +4,9 @@
  *
  *   base + 0       BUCKETS words: the first node of each chain (0: empty)
  *   base + 1024    the free-node list, then the next never-used node
- *   base + 1040    nodes of 136 bytes: block tag (vpn >> 4), next node, 16 x (page << 12 |
- *                  flags, capability); a subentry without PTE.V maps nothing
+ *   base + 1040    nodes of 264 bytes: block tag (vpn >> 4), next node, 16 subentries of 16
+ *                  bytes (page << 12 | flags, the capability's two words, a spare word); a
+ *                  subentry without PTE.V maps nothing
  *
  * The hash of a block is its low 8 bits, so blocks a multiple of 16 MB apart (0x00d00000 and
  * 0x7fd00000, say) share a chain. A node whose 16 subentries are all empty
@@ -19,10 +20,10 @@ import {
   lowAddress,
   type Mapping,
   type Memory,
-  packEntry,
   type PageTable,
   PTE,
-  unpackEntry,
+  readEntry,
+  writeEntry,
 } from "./page_table.ts";
 
 /** Chains in the hash table. */
@@ -33,7 +34,10 @@ export const CLUSTER = 16;
 const FREE = BUCKETS * 4;
 const TOP = FREE + 4;
 const NODES = FREE + 16;
-const NODE = 8 + CLUSTER * 8;
+/** Bytes of a subentry (log2: SUB_SHIFT). */
+const SUB = 16;
+const SUB_SHIFT = 4;
+const NODE = 8 + CLUSTER * SUB;
 
 /** A hash table of 16-page clusters in the process's memory. */
 export class ClusteredPageTable implements PageTable {
@@ -92,7 +96,7 @@ export class ClusteredPageTable implements PageTable {
     const head = this.#bucket(block);
     this.mem.write32(n, block);
     this.mem.write32(n + 4, this.mem.read32(head));
-    for (let i = 0; i < CLUSTER; i++) this.mem.write32(n + 8 + 8 * i, 0);
+    for (let i = 0; i < CLUSTER; i++) this.mem.write32(n + 8 + SUB * i, 0);
     this.mem.write32(head, n);
     return n;
   }
@@ -101,7 +105,7 @@ export class ClusteredPageTable implements PageTable {
   handle(vpn: number): number {
     const n = this.#node(vpn >>> 4);
     if (n === 0) return 0;
-    const a = n + 8 + 8 * (vpn & (CLUSTER - 1));
+    const a = n + 8 + SUB * (vpn & (CLUSTER - 1));
     return (this.mem.read32(a) & PTE.V) !== 0 ? a : 0;
   }
 
@@ -109,15 +113,13 @@ export class ClusteredPageTable implements PageTable {
   insert(m: Mapping): void {
     const block = m.vpn >>> 4;
     const n = this.#node(block) || this.#newNode(block);
-    const [w0, w1] = packEntry(m), a = n + 8 + 8 * (m.vpn & (CLUSTER - 1));
-    this.mem.write32(a, w0);
-    this.mem.write32(a + 4, w1);
+    writeEntry(this.mem, n + 8 + SUB * (m.vpn & (CLUSTER - 1)), m);
   }
 
   /** The mapping of `vpn`, or undefined. */
   lookup(vpn: number): Mapping | undefined {
     const a = this.handle(vpn);
-    return a === 0 ? undefined : unpackEntry(vpn >>> 0, this.mem.read32(a), this.mem.read32(a + 4));
+    return a === 0 ? undefined : readEntry(this.mem, a, vpn >>> 0);
   }
 
   /** Sets `vpn`'s flags; false when it is not mapped. */
@@ -136,7 +138,7 @@ export class ClusteredPageTable implements PageTable {
     this.mem.write32(a, 0);
     const block = vpn >>> 4, n = this.#node(block);
     for (let i = 0; i < CLUSTER; i++) {
-      if ((this.mem.read32(n + 8 + 8 * i) & PTE.V) !== 0) return true;
+      if ((this.mem.read32(n + 8 + SUB * i) & PTE.V) !== 0) return true;
     }
     // Empty: unlink it and put it on the free list.
     let link = this.#bucket(block);
@@ -154,9 +156,9 @@ export class ClusteredPageTable implements PageTable {
       for (let n = this.mem.read32(this.base + 4 * b) >>> 0; n !== 0;) {
         const block = this.mem.read32(n) >>> 0;
         for (let i = 0; i < CLUSTER; i++) {
-          const w = this.mem.read32(n + 8 + 8 * i);
-          if ((w & PTE.V) !== 0) {
-            out.push(unpackEntry(block * CLUSTER + i, w, this.mem.read32(n + 12 + 8 * i)));
+          const a = n + 8 + SUB * i;
+          if ((this.mem.read32(a) & PTE.V) !== 0) {
+            out.push(readEntry(this.mem, a, block * CLUSTER + i));
           }
         }
         n = this.mem.read32(n + 4) >>> 0;
@@ -180,8 +182,8 @@ pt_lookup:                                   # a0 = va -> v0 = handle or 0 (v1, 
         lw      $t5, 0($t4)                  # the node's block
         bne     $t5, $t3, 1b
         lw      $t4, 4($t4)                  # (the next node)
-        srl     $t5, $a0, 9
-        andi    $t5, $t5, ${(CLUSTER - 1) * 8}
+        srl     $t5, $a0, ${12 - SUB_SHIFT}
+        andi    $t5, $t5, ${(CLUSTER - 1) * SUB}
         addu    $v0, $t7, $t5
         addiu   $v0, $v0, 8                  # the subentry
         lw      $t5, 0($v0)
@@ -196,7 +198,7 @@ pt_next:                                     # a0 = va, v0 = the page below's ha
         beqz    $v0, pt_lookup
         andi    $t3, $a0, 0xf000
         beqz    $t3, pt_lookup               # a new block: search
-        addiu   $v0, $v0, 8                  # the next subentry of the same node
+        addiu   $v0, $v0, ${SUB}                 # the next subentry of the same node
         lw      $t5, 0($v0)
         andi    $t5, $t5, ${PTE.V}
         bnez    $t5, 2b

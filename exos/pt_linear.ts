@@ -3,7 +3,7 @@
  * binary search.
  *
  *   base + 0    the number of entries, n
- *   base + 16   entry 0: page << 12 | flags, capability, vpn, 0   (16 bytes each)
+ *   base + 16   entry 0: page << 12 | flags, capability (two words), vpn   (16 bytes each)
  *   ...         entry n - 1, then one spare entry (pt_next may read one past the end)
  *
  * A lookup takes log2(n) probes; stepping through a range is one compare per page, because the
@@ -17,14 +17,16 @@ import {
   lowAddress,
   type Mapping,
   type Memory,
-  packEntry,
   type PageTable,
   PTE,
-  unpackEntry,
+  readEntry,
+  writeEntry,
 } from "./page_table.ts";
 
 const ENTRY = 16;
 const HEADER = 16;
+/** Where an entry keeps its vpn, after the handle's three words. */
+const VPN = 12;
 
 /** A sorted vector of 16-byte mappings in the process's memory. */
 export class LinearPageTable implements PageTable {
@@ -60,7 +62,7 @@ export class LinearPageTable implements PageTable {
     let lo = 0, n = this.size;
     while (n > 0) {
       const half = n >>> 1, mid = lo + half;
-      const v = this.mem.read32(this.#at(mid) + 8) >>> 0;
+      const v = this.mem.read32(this.#at(mid) + VPN) >>> 0;
       if (v === vpn) return mid;
       if (v < vpn) {
         lo = mid + 1;
@@ -71,11 +73,9 @@ export class LinearPageTable implements PageTable {
   }
 
   #write(i: number, m: Mapping): void {
-    const [w0, w1] = packEntry(m), a = this.#at(i);
-    this.mem.write32(a, w0);
-    this.mem.write32(a + 4, w1);
-    this.mem.write32(a + 8, m.vpn);
-    this.mem.write32(a + 12, 0);
+    const a = this.#at(i);
+    writeEntry(this.mem, a, m);
+    this.mem.write32(a + VPN, m.vpn);
   }
 
   #move(from: number, to: number): void {
@@ -102,8 +102,7 @@ export class LinearPageTable implements PageTable {
   lookup(vpn: number): Mapping | undefined {
     const i = this.#search(vpn >>> 0);
     if (i < 0) return undefined;
-    const a = this.#at(i);
-    return unpackEntry(vpn >>> 0, this.mem.read32(a), this.mem.read32(a + 4));
+    return readEntry(this.mem, this.#at(i), vpn >>> 0);
   }
 
   /** The address of `vpn`'s entry, or 0. */
@@ -136,9 +135,7 @@ export class LinearPageTable implements PageTable {
     const out: Mapping[] = [];
     for (let i = 0, n = this.size; i < n; i++) {
       const a = this.#at(i);
-      out.push(
-        unpackEntry(this.mem.read32(a + 8) >>> 0, this.mem.read32(a), this.mem.read32(a + 4)),
-      );
+      out.push(readEntry(this.mem, a, this.mem.read32(a + VPN) >>> 0));
     }
     return out;
   }
@@ -156,7 +153,7 @@ pt_lookup:                                   # a0 = va -> v0 = handle or 0 (v1, 
         srl     $t6, $t4, 1                  # half
         sll     $t7, $t6, 4
         addu    $t7, $t5, $t7                # mid = lo + half
-        lw      $v1, 8($t7)
+        lw      $v1, ${VPN}($t7)
         beq     $v1, $t3, 2f
         sltu    $v1, $v1, $t3                # mid below the key?
         bnez    $v1, 4f
@@ -180,7 +177,7 @@ pt_next:                                     # a0 = va, v0 = the page below's ha
         addiu   $v0, $v0, 16                 # the next entry
         sltu    $t5, $v0, $t4
         beqz    $t5, pt_lookup
-        lw      $t5, 8($v0)
+        lw      $t5, ${VPN}($v0)
         srl     $t6, $a0, 12
         bne     $t5, $t6, pt_lookup
         nop

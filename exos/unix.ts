@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { ExceptionInfo } from "../aegis/abi.ts";
+import { EXC, type ExceptionInfo } from "../aegis/abi.ts";
 import { ElfError, parseElf } from "../machine/elf.ts";
 import { PAGE_SIZE, USER } from "./layout.ts";
 import type { ExOS, Outcome, Process } from "./process.ts";
@@ -68,17 +68,17 @@ export const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(
 
 /** The signal for each hardware exception code a process may take (Mod, TLBL, TLBS included). */
 export const EXC_SIGNAL: Readonly<Record<number, number>> = {
-  1: SIGNAL.SIGSEGV, // Mod
-  2: SIGNAL.SIGSEGV, // TLBL
-  3: SIGNAL.SIGSEGV, // TLBS
-  4: SIGNAL.SIGSEGV, // AdEL
-  5: SIGNAL.SIGSEGV, // AdES
-  6: SIGNAL.SIGBUS, // IBE
-  7: SIGNAL.SIGBUS, // DBE
-  9: SIGNAL.SIGTRAP, // Bp that is not a UNIX call
-  10: SIGNAL.SIGILL, // RI
-  11: SIGNAL.SIGILL, // CpU
-  12: SIGNAL.SIGFPE, // Ov
+  [EXC.Mod]: SIGNAL.SIGSEGV,
+  [EXC.TLBL]: SIGNAL.SIGSEGV,
+  [EXC.TLBS]: SIGNAL.SIGSEGV,
+  [EXC.AdEL]: SIGNAL.SIGSEGV,
+  [EXC.AdES]: SIGNAL.SIGSEGV,
+  [EXC.IBE]: SIGNAL.SIGBUS,
+  [EXC.DBE]: SIGNAL.SIGBUS,
+  [EXC.Bp]: SIGNAL.SIGTRAP, // a break that is not a UNIX call
+  [EXC.RI]: SIGNAL.SIGILL,
+  [EXC.CpU]: SIGNAL.SIGILL,
+  [EXC.Ov]: SIGNAL.SIGFPE,
 };
 
 /** The longest path or argument string exec reads, and the most arguments. */

@@ -36,8 +36,19 @@
  */
 
 import type { AsmSource, Program } from "../machine/asm/mod.ts";
-import { errorName, SYS, SYS_NAMES, type SyscallPath, TLBWR } from "../aegis/abi.ts";
-import { DATA, EXC_CODE, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
+import {
+  type Capability,
+  capabilityOf,
+  capabilityWords,
+  errorName,
+  EXC,
+  SYS,
+  SYS_NAMES,
+  type SyscallPath,
+  type SyscallResult,
+  TLBWR,
+} from "../aegis/abi.ts";
+import { DATA, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
 import {
   type Mapping,
   type Memory,
@@ -79,7 +90,7 @@ export interface Grant {
   /** Physical page number. */
   page: number;
   /** The capability (read-write, or read-only when `writable` is false). */
-  capability: number;
+  capability: Capability;
   /** Whether the capability allows writable bindings. */
   writable: boolean;
 }
@@ -95,7 +106,8 @@ export interface Routines {
   /** dirty(a0 = va) -> v0 = 1, 0, or -1 when not mapped. */
   dirty: number;
   /**
-   * lookup(a0 = va) -> v0 = the entry's handle (page << 12 | flags, then the capability) or 0;
+   * lookup(a0 = va) -> v0 = the entry's handle (page << 12 | flags, then the capability's two
+   * words) or 0;
    * changes only v0, v1 and t3-t7. A COW handler edits the entry through it.
    */
   lookup: number;
@@ -221,10 +233,10 @@ export class AddressSpace {
       faultTrap: s.fault_trap,
     };
     const data = lib[1];
-    this.#sys(SYS.SET_SAVE_AREA, data.page, data.capability, DATA.SAVE, 0);
-    this.#sys(SYS.SET_HANDLER, EXC_CODE.TLBL, s.tlbl, 0);
-    this.#sys(SYS.SET_HANDLER, EXC_CODE.TLBS, s.tlbs, 0);
-    this.#sys(SYS.SET_HANDLER, EXC_CODE.Mod, s.mod, 0);
+    this.#sys(SYS.SET_SAVE_AREA, data.page, DATA.SAVE, ...capabilityWords(data.capability), 0);
+    this.#sys(SYS.SET_HANDLER, EXC.TLBL, s.tlbl, 0);
+    this.#sys(SYS.SET_HANDLER, EXC.TLBS, s.tlbs, 0);
+    this.#sys(SYS.SET_HANDLER, EXC.Mod, s.mod, 0);
     this.stack(options.stackPages ?? 2);
     this.write32(LIB.DATA + DATA.STACK, USER.STACK_TOP);
   }
@@ -244,35 +256,43 @@ export class AddressSpace {
   // ---- kernel requests -----------------------------------------------------------------------
 
   /** Runs system call `n`; throws Error naming the call and the kernel's error code. */
-  #sys(n: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0): { v0: number; v1: number } {
-    const r = this.path.call(n, a0, a1, a2, a3);
+  #sys(n: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, t0 = 0): SyscallResult {
+    const r = this.path.call(n, a0, a1, a2, a3, t0);
     if (r.v0 < 0) {
       throw new Error(
-        `${SYS_NAMES[n]}(${[a0, a1, a2, a3].map(hex).join(", ")}) failed: ${errorName(r.v0)} ` +
-          `(${r.v0}) in environment ${this.path.id}`,
+        `${SYS_NAMES[n]}(${[a0, a1, a2, a3, t0].map(hex).join(", ")}) failed: ` +
+          `${errorName(r.v0)} (${r.v0}) in environment ${hex(this.path.id)}`,
       );
     }
     return r;
   }
 
   /** A fresh physical page: [page, read-write capability]. */
-  #alloc(): [number, number] {
+  #alloc(): [number, Capability] {
     const r = this.#sys(SYS.ALLOC, -1);
-    return [r.v0, r.v1];
+    return [r.v0, capabilityOf(r.a2, r.a3)];
   }
 
-  #bind(va: number, page: number, capability: number, writable: boolean): void {
-    this.#sys(SYS.TLBWR, va, page, capability, writable ? TLBWR.WRITABLE : 0);
+  /** Binds virtual page `va` to `page`, writable when asked (TLBWR checks the capability). */
+  #bind(va: number, page: number, capability: Capability, writable: boolean): void {
+    const flags = writable ? TLBWR.WRITABLE : 0;
+    this.#sys(SYS.TLBWR, pageDown(va) | flags, page, ...capabilityWords(capability), 0);
   }
 
   /** Binds library page `m` as a guaranteed mapping, writable as its flags say. */
   #guarantee(m: Mapping): void {
     const flags = (m.flags & PTE.W) !== 0 ? TLBWR.WRITABLE : 0;
-    this.#sys(SYS.GUARANTEE, m.vpn << PAGE_SHIFT, m.page, m.capability, flags);
+    this.#sys(
+      SYS.GUARANTEE,
+      (m.vpn << PAGE_SHIFT) | flags,
+      m.page,
+      ...capabilityWords(m.capability),
+      0,
+    );
   }
 
   #unbind(va: number): void {
-    this.#sys(SYS.TLBVADELETE, va, 0);
+    this.#sys(SYS.TLBVADELETE, va, 1, 0);
   }
 
   /** Allocates a page and enters it at `va` with `flags`; bound only when `bind` says so. */
@@ -291,7 +311,9 @@ export class AddressSpace {
     this.table.remove(m.vpn);
     this.#unbind(va);
     if (this.#release !== undefined) this.#release(m);
-    else if ((m.flags & PTE.FOREIGN) === 0) this.#sys(SYS.DEALLOC, m.page, m.capability);
+    else if ((m.flags & PTE.FOREIGN) === 0) {
+      this.#sys(SYS.DEALLOC, m.page, 0, ...capabilityWords(m.capability));
+    }
   }
 
   /** Throws RangeError unless the `pages` pages at `va` are free and inside [lo, hi). */
@@ -396,9 +418,11 @@ export class AddressSpace {
     if (writable && (m.flags & PTE.W) === 0) {
       throw new RangeError(`share: ${hex(va)} is mapped read-only; grant it read-only`);
     }
-    const capability = writable || (m.flags & PTE.W) === 0
-      ? m.capability
-      : this.#sys(SYS.CAP_READONLY, m.page, m.capability).v1;
+    let capability = m.capability;
+    if (!writable && (m.flags & PTE.W) !== 0) {
+      const r = this.#sys(SYS.CAP_READONLY, m.page, 0, ...capabilityWords(m.capability));
+      capability = capabilityOf(r.a2, r.a3);
+    }
     return { page: m.page, capability, writable };
   }
 

@@ -30,7 +30,8 @@
  * Routines (C calling convention; they keep s0-s7, gp, sp; ra and s0-s3 go to DATA.RSAVE, so they
  * do not nest, and they never fault):
  * - prot(a0 = va, a1 = pages) -> v0 = pages that were not mapped (-1 below USER.MIN): sets PTE.P
- *   on each, then removes the range's bindings with one TLBVADELETE.
+ *   on each, then removes the range's bindings with TLBVADELETE (one call per TLBVADELETE_MAX
+ *   pages).
  * - unprot(a0 = va, a1 = pages) -> v0 = the same count (plus refused TLBWRs): clears PTE.P and
  *   binds each page again with TLBWR, so the retried access does not miss.
  * - dirty(a0 = va) -> v0 = 1 if written since mapped or cleaned, 0 if not, -1 if not mapped.
@@ -53,8 +54,8 @@
  */
 
 import { asm, type AsmSource } from "../machine/asm/mod.ts";
-import { ENTRY, SYS } from "../aegis/abi.ts";
-import { DATA, EXC_CODE, FAULT, LIB, PAGE_SIZE, USER } from "./layout.ts";
+import { ENTRY, EXC, SYS, TLBVADELETE_MAX } from "../aegis/abi.ts";
+import { DATA, FAULT, LIB, PAGE_SIZE, USER } from "./layout.ts";
 import { PTE } from "./page_table.ts";
 
 /** The data page: every word the code keeps is at a `$zero`-relative address below 0x8000. */
@@ -240,14 +241,14 @@ fault_trap:
 
 # ---- TLBL: a load or fetch missed (t0 = EPC, t1 = BadVAddr) -------------------------------
 tlbl:
-${enter(EXC_CODE.TLBL)}
+${enter(EXC.TLBL)}
         nop
         b       map
         nop
 
 # ---- TLBS: a store missed: a writable page becomes dirty at once --------------------------
 tlbs:
-${enter(EXC_CODE.TLBS)}
+${enter(EXC.TLBS)}
         andi    $t3, $a1, ${PTE.W | PTE.C}
         xori    $t3, $t3, ${PTE.W}
         bnez    $t3, map                     # not plainly writable: map it as it is
@@ -257,7 +258,7 @@ ${enter(EXC_CODE.TLBS)}
 
 # ---- Mod: a store to a page bound read-only ------------------------------------------------
 mod:
-${enter(EXC_CODE.Mod)}
+${enter(EXC.Mod)}
         andi    $t3, $a1, ${PTE.C}
         bnez    $t3, cow
         andi    $t3, $a1, ${PTE.W}
@@ -265,10 +266,14 @@ ${enter(EXC_CODE.Mod)}
         ori     $a1, $a1, ${PTE.D}           # clean and writable: now dirty
         sw      $a1, 0($v0)
 map:                                         # v0 = handle, a1 = its first word, t1 = va
-${writableTest("$a1", "$a3", "$t3")}
-        lw      $a2, 4($v0)
-        srl     $a1, $a1, 12
-        move    $a0, $t1
+${writableTest("$a1", "$t4", "$t3")}
+        lw      $a2, 4($v0)                  # the capability, low word
+        lw      $a3, 8($v0)                  # and high word
+        srl     $a1, $a1, 12                 # the page
+        srl     $a0, $t1, 12
+        sll     $a0, $a0, 12
+        or      $a0, $a0, $t4                # the virtual page, WRITABLE when t4 is 1
+        move    $t0, $zero                   # for this environment
         li      $v0, ${SYS.TLBWR}
         syscall
         bltz    $v0, lost
@@ -341,14 +346,23 @@ ${
       "prot_unbind",
     )
   }
-prot_unbind:                                 # one TLBVADELETE for the whole range
-        lw      $a0, ${RS + 20}($zero)
-        lw      $a2, ${RS + 24}($zero)
-        move    $a1, $zero
+prot_unbind:                                 # TLBVADELETE, as many pages a call as it takes
+        lw      $s0, ${RS + 20}($zero)       # the range's first page
+        lw      $s1, ${RS + 24}($zero)       # and its pages
+1:      blez    $s1, routine_done
+        sltiu   $t3, $s1, ${TLBVADELETE_MAX + 1}
+        bnez    $t3, 2f
+        move    $s2, $s1                     # all that are left,
+        li      $s2, ${TLBVADELETE_MAX}      # or as many as one call takes
+2:      move    $a0, $s0
+        move    $a1, $s2
+        move    $a2, $zero
         li      $v0, ${SYS.TLBVADELETE}
         syscall
-        b       routine_done
-        nop
+        sll     $t3, $s2, 12
+        addu    $s0, $s0, $t3
+        b       1b
+        subu    $s1, $s1, $s2
 ${
     rangeRoutine(
       "unprot",
@@ -356,10 +370,12 @@ ${
         ori     $t3, $t3, ${PTE.P}
         xori    $t3, $t3, ${PTE.P}
         sw      $t3, 0($v0)
-${writableTest("$t3", "$a3", "$t4")}
+${writableTest("$t3", "$t5", "$t4")}
         lw      $a2, 4($v0)
+        lw      $a3, 8($v0)
         srl     $a1, $t3, 12
-        move    $a0, $s0
+        or      $a0, $s0, $t5
+        move    $t0, $zero
         li      $v0, ${SYS.TLBWR}
         syscall`,
     )

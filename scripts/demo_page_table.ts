@@ -148,7 +148,7 @@ function walk(
 
 /** The custom policy on a fresh machine: its walk, and what the stray load did. */
 function custom(): Walk & { stray: string } {
-  const m = new Lab({ clockRate: 15, seed: 1 });
+  const m = new Lab({ clockRate: 15 });
   const e = m.aegis.createEnv("custom");
   const handler = e.load(handlerSource, CODE);
   e.map(DATA);
@@ -181,7 +181,7 @@ function custom(): Walk & { stray: string } {
 
 /** ExOS's AddressSpace with `structure` on a fresh machine, walking 64 fresh sbrk pages. */
 function exos(structure: PageTableKind): Walk {
-  const m = new Lab({ clockRate: 15, seed: 1 });
+  const m = new Lab({ clockRate: 15 });
   const env = m.aegis.createEnv(`exos-${structure}`);
   const vm = new AddressSpace(env, { structure });
   const s = vm.load(walkSource).symbols;

@@ -25,7 +25,7 @@ import { Lab } from "../shell/lab.ts";
 
 const GRACE_US = 2000;
 
-const m = new Lab({ seed: 1, slices: 2 });
+const m = new Lab({ slices: 2 });
 
 /**
  * An environment whose program loads from its data page forever (s1 holds the address). Its

@@ -28,10 +28,10 @@ export interface Lab {
   aegis: Aegis;
 }
 
-/** Boots Aegis with a fixed seed (on `memoryMB` of RAM); masks the slice clock unless `clock`. */
-export function boot(options: { seed?: number; clock?: boolean; memoryMB?: number } = {}): Lab {
+/** Boots Aegis (on `memoryMB` of RAM); masks the slice clock unless `clock`. */
+export function boot(options: { clock?: boolean; memoryMB?: number } = {}): Lab {
   const m = new DECstation({ memoryMB: options.memoryMB });
-  const aegis = new Aegis(m, { seed: options.seed ?? 1 });
+  const aegis = new Aegis(m);
   if (!options.clock) m.cpu.writeCp0(CP0.Status, m.cpu.cp0[CP0.Status] & ~(1 << 11));
   return { m, aegis };
 }

@@ -10,9 +10,9 @@ import { type AsmSource } from "../../machine/asm/mod.ts";
 import { Lab } from "../../shell/lab.ts";
 import { type PageTableKind, UNIX, UNIX_TRAP } from "../../exos/mod.ts";
 
-/** A lab with a fixed seed, its processes on `pageTable`; the slice clock runs, as ExOS needs. */
+/** A lab with its processes on `pageTable`; the slice clock runs, as ExOS needs. */
 export function lab(pageTable: PageTableKind = "linear"): Lab {
-  return new Lab({ seed: 1, pageTable });
+  return new Lab({ pageTable });
 }
 
 /** Assembly for UNIX call `name` (arguments already in a0..a2): v0 = the result. */

@@ -52,7 +52,7 @@ function table(kind: "linear" | "clustered"): PageTable {
 const mapping = (vpn: number, flags: number = PTE.W): Mapping => ({
   vpn,
   page: 0x100 + (vpn & 0xffff),
-  capability: (vpn * 2654435761) | 0,
+  capability: BigInt.asUintN(64, BigInt(vpn) * 0x9e3779b97f4a7c15n),
   flags: flags | PTE.V,
 });
 
@@ -115,7 +115,7 @@ Deno.test("LinearPageTable keeps its vector sorted whatever the insertion order"
   const mem = memory(BASE, BYTES), t = new LinearPageTable(mem, BASE, BYTES);
   t.init();
   for (const vpn of [0x500, 0x400, 0x7fdff, 0x401, 0x4ff]) t.insert(mapping(vpn));
-  const vpns = [0, 1, 2, 3, 4].map((i) => mem.words[(16 + 16 * i + 8) / 4]);
+  const vpns = [0, 1, 2, 3, 4].map((i) => mem.words[(16 + 16 * i + 12) / 4]); // the vpn word
   assert.deepEqual(vpns, [0x400, 0x401, 0x4ff, 0x500, 0x7fdff]);
   assert.equal(mem.words[0], 5);
 });
@@ -125,7 +125,7 @@ Deno.test("ClusteredPageTable keeps blocks apart at their boundaries", () => {
   // 0x40f is the last page of block 0x40, 0x410 the first of block 0x41.
   t.insert(mapping(0x40f));
   t.insert(mapping(0x410));
-  const n40 = t.handle(0x40f) - 8 - 8 * 15, n41 = t.handle(0x410) - 8;
+  const n40 = t.handle(0x40f) - 8 - 16 * 15, n41 = t.handle(0x410) - 8;
   assert.notEqual(n40, n41);
   assert.equal(t.lookup(0x40e), undefined);
   assert.equal(t.lookup(0x411), undefined);

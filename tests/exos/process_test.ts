@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
 import { ElfError } from "../../machine/elf.ts";
-import { ERR, SYS } from "../../aegis/abi.ts";
+import { capabilityWords, ERR, SYS } from "../../aegis/abi.ts";
 import { PAGE_SIZE, PTE, SIGNAL, USER } from "../../exos/mod.ts";
 import { call, elf, lab, pagesOwned, unixElf } from "./_unix.ts";
 
@@ -230,14 +230,25 @@ Deno.test("ExOS keeps a process out of another's pages, except pages shared with
         lw      $a0, 0($t0)
         ${call("EXIT")}
 `);
-  const a = m.exos.exec(reader), b = m.exos.exec(reader), c = m.exos.exec(reader);
+  // The owner reads its page last, after many slices, so it does not exit before c reads.
+  const owner = elf(asm`
+        li      $t1, 200000
+1:      addiu   $t1, $t1, -1
+        bnez    $t1, 1b
+        nop
+        lui     $t0, ${USER.MMAP >>> 16}
+        lw      $a0, 0($t0)
+        ${call("EXIT")}
+`);
+  const a = m.exos.exec(owner), b = m.exos.exec(reader), c = m.exos.exec(reader);
   a.vm.mmap(PAGE_SIZE);
   a.vm.write32(USER.MMAP, 42);
   c.vm.mapShared(a.vm.share(USER.MMAP));
   // b has nothing there; a's page with a capability b makes up is refused.
   const page = a.vm.lookup(USER.MMAP)!.page;
-  for (const cap of [0, 1, 0x12345678, b.vm.lookup(USER.STACK_TOP - PAGE_SIZE)!.capability]) {
-    assert.equal(b.path.call(SYS.TLBWR, USER.MMAP, page, cap, 0).v0, ERR.CAP);
+  for (const cap of [0n, 1n, 0x12345678n, b.vm.lookup(USER.STACK_TOP - PAGE_SIZE)!.capability]) {
+    const [lo, hi] = capabilityWords(cap);
+    assert.equal(b.path.call(SYS.TLBWR, USER.MMAP, page, lo, hi, 0).v0, ERR.CAP);
   }
   assert.equal(m.exos.run(LIMIT).reason, "exited");
   assert.equal(a.exitStatus, 42);

@@ -9,9 +9,9 @@
 
 import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
-import { ERR, SYS } from "../../aegis/abi.ts";
+import { capabilityWords, ERR, SYS, TLBWR } from "../../aegis/abi.ts";
 import { EXC } from "../../machine/cp0.ts";
-import { DATA, EXC_CODE, FAULT, LIB, PAGE_SIZE, PTE, USER } from "../../exos/mod.ts";
+import { DATA, FAULT, LIB, PAGE_SIZE, PTE, USER } from "../../exos/mod.ts";
 import { E, stlbOffset } from "../../aegis/layout.ts";
 import {
   boot,
@@ -115,7 +115,7 @@ ${recordingHandler(record, vm.routines.unprot)}
     runTo(m, p, prog.symbols.main, prog.symbols.done);
     assert.equal(m.cpu.regs[17], 0xabcd); // s1: the load completed after the handler
     const rec = [0, 4, 8, 12, 16].map((o) => vm.read32(record + o) >>> 0);
-    assert.deepEqual(rec, [page + 0x124, FAULT.PROT, prog.symbols.trap, EXC_CODE.TLBL, 1]);
+    assert.deepEqual(rec, [page + 0x124, FAULT.PROT, prog.symbols.trap, EXC.TLBL, 1]);
     assert.equal(vm.lookup(page)!.flags & PTE.P, 0);
   });
 
@@ -261,7 +261,7 @@ seen:   b       seen
     vm.setFlags(page, 1, PTE.C, 0);
     runTo(m, p, prog.symbols.main, prog.symbols.seen);
     const rec = [0, 4, 12].map((o) => vm.read32(record + o));
-    assert.deepEqual(rec, [page, FAULT.COW, EXC_CODE.Mod]);
+    assert.deepEqual(rec, [page, FAULT.COW, EXC.Mod]);
     assert.equal(vm.dirty(page), false);
   });
 }
@@ -351,12 +351,13 @@ Deno.test("AddressSpace keeps an environment out of another's pages unless grant
   const page = a.vm.lookup(va)!.page;
   const own = b.vm.mmap(PAGE_SIZE);
   // TLBWR of a's page with b's own capability, with none, with a guess: refused.
-  for (const cap of [b.vm.lookup(own)!.capability, 0, 0x12345678]) {
-    assert.equal(b.env.call(SYS.TLBWR, 0x00a00000, page, cap, 1).v0, ERR.CAP);
-    assert.equal(b.env.call(SYS.TLBWR, 0x00a00000, page, cap, 0).v0, ERR.CAP);
+  for (const cap of [b.vm.lookup(own)!.capability, 0n, 0x12345678n]) {
+    const [lo, hi] = capabilityWords(cap);
+    assert.equal(b.env.call(SYS.TLBWR, 0x00a00000 | TLBWR.WRITABLE, page, lo, hi).v0, ERR.CAP);
+    assert.equal(b.env.call(SYS.TLBWR, 0x00a00000, page, lo, hi).v0, ERR.CAP);
   }
   assert.throws(
-    () => b.vm.mapShared({ page, capability: 0x12345678, writable: false }),
+    () => b.vm.mapShared({ page, capability: 0x12345678n, writable: false }),
     /TLBWR.*CAP/,
   );
   assert.equal(b.vm.lookup(USER.MMAP + PAGE_SIZE), undefined); // nothing was mapped

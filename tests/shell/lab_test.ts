@@ -10,7 +10,7 @@ import { asm } from "../../machine/asm/mod.ts";
 import { Lab } from "../../shell/lab.ts";
 
 Deno.test("Lab restore brings back environments, pages and time, and the experiment repeats", () => {
-  const m = new Lab({ seed: 5, epoch: new Date(Date.UTC(2026, 0, 1)) });
+  const m = new Lab({ epoch: new Date(Date.UTC(2026, 0, 1)) });
   const e = m.aegis.createEnv("e");
   const prog = e.load(asm`
         .set noreorder
@@ -49,7 +49,7 @@ top:    addiu   $s0, $s0, 1
 });
 
 Deno.test("Lab snapshot refuses while ExOS has processes, and restore brings back a machine without them", () => {
-  const m = new Lab({ seed: 5 });
+  const m = new Lab();
   const s = m.snapshot();
   m.exos.exec("/bin/hello");
   m.exos.run({ maxInstructions: 5_000_000 });
