@@ -19,9 +19,10 @@
  * carry an FCS; IP headers have TTL 64 and identifiers counting from 1.
  *
  * Time. The gateway acts at the wire's barriers (machine/wire.ts). A request whose last bit
- * arrives at cycle a is answered by a frame starting at a (later if the gateway's transmitter is
- * busy), so ARP and ICMP round trips are exact and deterministic. A UDP datagram goes to the host
- * when the barrier after its arrival is reached, and sets a hold at a + `hostLatencyUs`. In
+ * arrives at cycle a is answered by a frame starting one interframe gap (9.6 us) later (or when
+ * the gateway's transmitter is free), so ARP and ICMP round trips are exact and deterministic;
+ * the gateway itself takes no time to think. A UDP datagram goes to the host when the barrier
+ * after its arrival is reached, and sets a hold at a + 9.6 us + `hostLatencyUs`. In
  * `Wire.runAsync`, when the wire reaches a barrier past a hold, emulated time waits (up to
  * `hostWaitMs` of host time) for the host's answer, which then starts back at exactly the hold
  * cycle. So a server that answers each datagram once within the wait gives the same emulated
@@ -35,7 +36,15 @@
 
 import dgram from "node:dgram";
 import type { WireNode } from "./wire.ts";
-import { fcsOk, formatMac, HEADER_BYTES, parseMac, sameMac, withFcs } from "./ethernet.ts";
+import {
+  fcsOk,
+  formatMac,
+  HEADER_BYTES,
+  IFG_CYCLES,
+  parseMac,
+  sameMac,
+  withFcs,
+} from "./ethernet.ts";
 import { CYCLES_PER_US } from "./timing.ts";
 
 /** The gateway's IP address. */
@@ -240,7 +249,7 @@ export class Gateway implements WireNode {
     r.set(this.mac, a + 8);
     put32(r, a + 14, GATEWAY_ADDR);
     r.set(f.subarray(a + 8, a + 18), a + 18); // target: the asker's MAC and IP
-    this.#outgoing.push({ frame: withFcs(r), start: cycle });
+    this.#outgoing.push({ frame: withFcs(r), start: cycle + IFG_CYCLES });
     this.stats.arp++;
     return true;
   }
@@ -253,7 +262,7 @@ export class Gateway implements WireNode {
     put16(payload, 2, 0);
     put16(payload, 2, checksum(payload, 0, payload.length));
     const frame = this.#ipFrame(f.subarray(6, 12), be32(f, ip + 12), 1, payload);
-    this.#outgoing.push({ frame, start: cycle });
+    this.#outgoing.push({ frame, start: cycle + IFG_CYCLES });
     this.stats.icmp++;
     return true;
   }
@@ -272,7 +281,7 @@ export class Gateway implements WireNode {
     const data = f.slice(body + 8, body + length);
     if (flow.ready) flow.socket.send(data);
     else flow.queue.push(data);
-    flow.holds.push(cycle + this.#latency);
+    flow.holds.push(cycle + IFG_CYCLES + this.#latency);
     this.stats.udpOut++;
     return true;
   }

@@ -265,7 +265,8 @@ export class Wire {
 
   /**
    * Puts `frame` (no FCS: the wire appends it) on the wire from no station, starting at wire
-   * cycle `at` or the wire's time, whichever is later; it is delivered at the next barrier.
+   * cycle `at` or the wire's time, whichever is later; it is delivered at the first barrier after
+   * its start.
    */
   inject(frame: Uint8Array, at = this.now): void {
     const f = withFcs(frame);
@@ -352,7 +353,10 @@ export class Wire {
     if (limits.until?.()) return "until";
     if (this.now >= end) return "cycles";
     const machines = this.#ports.filter((p) => p.machine);
-    if (machines.length > 0 && machines.every((p) => p.machine!.halted !== null)) return "halt";
+    if (machines.length > 0 && machines.every((p) => p.machine!.halted !== null)) {
+      if (this.#outbox.length > 0) this.#barrier(true); // what is on its way is still captured
+      return "halt";
+    }
     return null;
   }
 
@@ -388,13 +392,17 @@ export class Wire {
     return null;
   }
 
-  /** Lets the nodes act, then delivers the frames of the window just run. */
-  #barrier(): void {
+  /** Lets the nodes act, then delivers the frames that started before now (`all`: every frame). */
+  #barrier(all = false): void {
     for (const [i, p] of this.#ports.entries()) {
       p.node?.step(this.now, (frame, start) => this.#nodeSend(i, frame, start));
     }
-    const out = this.#outbox;
-    this.#outbox = [];
+    // Injected and node frames that start later wait for their own window, so that every
+    // station sees frames in the order they start.
+    const ready = (f: Outgoing) =>
+      all || f.start < this.now || this.#ports[f.from]?.machine !== undefined;
+    const out = this.#outbox.filter(ready);
+    this.#outbox = this.#outbox.filter((f) => !ready(f));
     out.sort((a, b) => a.start - b.start || a.from - b.from || a.seq - b.seq);
     for (const f of out) this.#deliver(f);
   }
