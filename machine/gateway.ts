@@ -225,7 +225,7 @@ export class Gateway implements WireNode {
     if (type !== ETH_IP || bcast || n < HEADER_BYTES + 20) return false;
     const ip = HEADER_BYTES, ihl = (f[ip] & 15) * 4, total = be16(f, ip + 2);
     if (f[ip] >> 4 !== 4 || ihl < 20 || total < ihl || ip + total > n) return false;
-    if (checksum(f, ip, ip + ihl) !== 0) return false;
+    if (internetChecksum(f, ip, ip + ihl) !== 0) return false;
     if ((be16(f, ip + 6) & 0x3fff) !== 0) return false; // a fragment: MF set or an offset
     if (be32(f, ip + 16) !== GATEWAY_ADDR) return false; // nothing beyond the gateway itself
     const body = ip + ihl, end = ip + total;
@@ -256,11 +256,11 @@ export class Gateway implements WireNode {
 
   #icmp(f: Uint8Array, ip: number, body: number, end: number, cycle: number): boolean {
     if (end - body < 8 || f[body] !== 8 || f[body + 1] !== 0) return false;
-    if (checksum(f, body, end) !== 0) return false;
+    if (internetChecksum(f, body, end) !== 0) return false;
     const payload = f.slice(body, end);
     payload[0] = 0; // echo reply
     put16(payload, 2, 0);
-    put16(payload, 2, checksum(payload, 0, payload.length));
+    put16(payload, 2, internetChecksum(payload, 0, payload.length));
     const frame = this.#ipFrame(f.subarray(6, 12), be32(f, ip + 12), 1, payload);
     this.#outgoing.push({ frame, start: cycle + IFG_CYCLES });
     this.stats.icmp++;
@@ -351,7 +351,7 @@ export class Gateway implements WireNode {
     r[ip + 9] = protocol;
     put32(r, ip + 12, GATEWAY_ADDR);
     put32(r, ip + 16, dst);
-    put16(r, ip + 10, checksum(r, ip, ip + 20));
+    put16(r, ip + 10, internetChecksum(r, ip, ip + 20));
     r.set(payload, ip + 20);
     return withFcs(r);
   }
@@ -378,7 +378,7 @@ function put32(b: Uint8Array, i: number, v: number): void {
 }
 
 /** The Internet checksum (RFC 1071) of `b[start..end)` plus `sum`: 0 when a checksum inside is right. */
-export function checksum(b: Uint8Array, start: number, end: number, sum = 0): number {
+export function internetChecksum(b: Uint8Array, start: number, end: number, sum = 0): number {
   let s = sum;
   for (let i = start; i + 1 < end; i += 2) s += (b[i] << 8) | b[i + 1];
   if ((end - start) & 1) s += b[end - 1] << 8;
@@ -389,5 +389,5 @@ export function checksum(b: Uint8Array, start: number, end: number, sum = 0): nu
 /** The UDP checksum over the pseudo-header and `b[start..end)` (0 when the one inside is right). */
 function udpChecksum(b: Uint8Array, start: number, end: number, src: number, dst: number): number {
   const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 17 + (end - start);
-  return checksum(b, start, end, pseudo);
+  return internetChecksum(b, start, end, pseudo);
 }

@@ -24,7 +24,8 @@
  * and TXON 0x0010 (read only), TDMD 0x0008, STOP 0x0004, STRT 0x0002, INIT 0x0001 (set by
  * writing 1; writing 0 does nothing). STOP overrides: a write with STOP set stops the chip,
  * clears every other CSR0 bit and CSR3, and ignores the rest of the write. INIT and STRT read as
- * set until the next STOP. CSR1 and CSR2 hold the init block's address (bits 15:1 and 7:0) and
+ * set until the next STOP (AMD's data sheets: INIT is not cleared when initialisation completes;
+ * gxemul clears it). CSR1 and CSR2 hold the init block's address (bits 15:1 and 7:0) and
  * CSR3 BSWP/ACON/BCON (stored, no effect: the PMAD-AA needs 0); all three are written only while
  * STOP is set (other writes are ignored) and read back as written.
  *

@@ -61,13 +61,13 @@ export {
 } from "./wire.ts";
 export { Pcap } from "./pcap.ts";
 export {
-  checksum,
   Gateway,
   GATEWAY_IP,
   GATEWAY_MAC,
   type GatewayOptions,
   type GatewayStats,
   GUEST_IP,
+  internetChecksum,
 } from "./gateway.ts";
 export { CLOCK_HZ, CYCLES_PER_US, cyclesToUs, TIMING } from "./timing.ts";
 export { ElfError, parseElf } from "./elf.ts";

@@ -20,12 +20,14 @@
  * barrier after the window the wire sorts them by start cycle and sender and delivers each to
  * every other station, with arrival cycles that are, by the lookahead, still in every machine's
  * future. Host-side stations (`WireNode`) act only at barriers: each takes the frames that have
- * arrived by then and may send replies starting at their arrival. So what happens depends only
- * on the machines, the wire's options and seed, and the sequence of run limits, never on host
- * speed or on the order in which machines are stepped. One approximation: a machine stops at
- * the first instruction boundary at or after a window's end, and a multi-cycle instruction (or
- * a modeled charge) can carry it past the cycle a frame arrives; that frame then lands at the
- * machine's next instruction boundary, still deterministically, and is counted in `stats.late`.
+ * arrived by then and may send replies starting at their arrival; their frames, and injected
+ * ones, that start after the barrier wait for the barrier after their start, so a station sees
+ * frames in the order they start. So what happens depends only on the machines, the wire's
+ * options and seed, and the sequence of run limits, never on host speed or on the order in which
+ * machines are stepped. One approximation: a machine stops at the first instruction boundary at
+ * or after a window's end, and a multi-cycle instruction (or a modeled charge) can carry it past
+ * the cycle a frame arrives; that frame then lands at the machine's next instruction boundary,
+ * still deterministically, and is counted in `stats.late`.
  *
  * Faults, drawn from one seeded generator in a fixed order (per delivery: loss, duplication,
  * extra delay): `loss` drops a delivery with that probability, `duplicate` delivers a second
@@ -33,7 +35,8 @@
  * same seed gives the same faults.
  *
  * Capture: every frame put on the wire (before any loss) can be written to a pcap file, stamped
- * with its start cycle (machine/pcap.ts), and passed to `trace`.
+ * with the cycle its first bit (of preamble) left its sender (machine/pcap.ts), and passed to
+ * `trace`.
  *
  * Host input. The gateway's UDP replies come from host sockets, which only deliver while the
  * JavaScript event loop runs. `run` never yields, so host replies cannot enter during it; use

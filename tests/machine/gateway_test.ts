@@ -12,7 +12,7 @@ import { DECstation } from "../../machine/decstation.ts";
 import { Gateway, GATEWAY_MAC } from "../../machine/gateway.ts";
 import { Wire, type WireEvent, type WireNode } from "../../machine/wire.ts";
 import { BROADCAST, fcsOk, IFG_CYCLES, parseMac, wireCycles } from "../../machine/ethernet.ts";
-import { checksum } from "../../machine/gateway.ts";
+import { internetChecksum } from "../../machine/gateway.ts";
 import { CYCLES_PER_US } from "../../machine/timing.ts";
 
 const NET = Deno.readFileSync(new URL("../guest/out/net.elf", import.meta.url));
@@ -65,7 +65,7 @@ function udpFrame(dst: string, port: number, data: number[]): Uint8Array {
   f.set(parseMac(GUEST), 6);
   f.set([0x08, 0x00, 0x45, 0, 0, 28 + data.length, 0, 1, 0, 0, 64, 17, 0, 0], 12);
   f.set([...ip("10.0.2.15"), ...ip(dst)], 26);
-  const sum = checksum(f, 14, 34);
+  const sum = internetChecksum(f, 14, 34);
   f.set([sum >> 8, sum & 0xff], 24);
   f.set([4000 >> 8, 4000 & 0xff, port >> 8, port & 0xff, 0, 8 + data.length, 0, 0, ...data], 34);
   return f;
