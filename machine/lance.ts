@@ -253,6 +253,59 @@ export function esarBytes(mac: Uint8Array): Uint8Array {
   ]);
 }
 
+/** The LANCE's registers and the state of its engines, all numbers and flags (one snapshot). */
+interface Registers {
+  csr0: number;
+  csr1: number;
+  csr2: number;
+  csr3: number;
+  rap: number;
+  /** From the init block: mode, rings (LANCE addresses) and their lengths. */
+  mode: number;
+  rdra: number;
+  rlen: number;
+  tdra: number;
+  tlen: number;
+  /** The next receive and transmit descriptors. */
+  rx: number;
+  tx: number;
+  /** CSR0 requests (INIT, STRT, TDMD) waiting for the kick event. */
+  want: number;
+  /** When IDON is due, or -1. */
+  initAt: number;
+  startAfterInit: boolean;
+  /** When the transmitter may start its next frame (the interframe gap after its last). */
+  txReadyAt: number;
+  /** When the transmitter next looks at its ring, or -1. */
+  txCheckAt: number;
+  /** The interrupt request as last reported to the CSR. */
+  level: boolean;
+}
+
+/** The registers at power-on: stopped, rings of one descriptor at 0. */
+function powerOn(): Registers {
+  return {
+    csr0: C.STOP,
+    csr1: 0,
+    csr2: 0,
+    csr3: 0,
+    rap: 0,
+    mode: 0,
+    rdra: 0,
+    rlen: 1,
+    tdra: 0,
+    tlen: 1,
+    rx: 0,
+    tx: 0,
+    want: 0,
+    initAt: -1,
+    startAfterInit: false,
+    txReadyAt: 0,
+    txCheckAt: -1,
+    level: false,
+  };
+}
+
 /** A frame on its way in, with the cycle its last bit arrives. */
 interface Arrival {
   frame: Uint8Array;
@@ -291,29 +344,11 @@ export class Lance implements Device {
   readonly #irq: IoInterrupts;
   readonly #events: EventQueue;
   readonly #clock: () => number;
-  #csr0: number = C.STOP;
-  #csr1 = 0;
-  #csr2 = 0;
-  #csr3 = 0;
-  #rap = 0;
-  #mode = 0;
+  #r: Registers = powerOn();
   #padr = new Uint8Array(6);
   #ladrf = new Uint16Array(4);
-  #rdra = 0;
-  #rlen = 1;
-  #tdra = 0;
-  #tlen = 1;
-  #rx = 0;
-  #tx = 0;
-  /** CSR0 requests (INIT, STRT, TDMD) waiting for the kick event. */
-  #want = 0;
-  #initAt = -1;
-  #startAfterInit = false;
   #sending: Sending | null = null;
-  #txReadyAt = 0;
-  #txCheckAt = -1;
   #arrivals: Arrival[] = [];
-  #level = false;
   readonly #kick = () => this.#onKick();
   readonly #initDone = () => this.#onInitDone();
   readonly #txCheck = () => this.#onTxCheck();
@@ -334,7 +369,7 @@ export class Lance implements Device {
 
   /** CSR0 as a read returns it (ERR and INTR computed). */
   get csr0(): number {
-    const v = this.#csr0;
+    const v = this.#r.csr0;
     return v | (v & ERR_SOURCES ? C.ERR : 0) | (v & INTR_SOURCES ? C.INTR : 0);
   }
 
@@ -342,10 +377,10 @@ export class Lance implements Device {
   get registers(): { csr0: number; csr1: number; csr2: number; csr3: number; rap: number } {
     return {
       csr0: this.csr0,
-      csr1: this.#csr1,
-      csr2: this.#csr2,
-      csr3: this.#csr3,
-      rap: this.#rap,
+      csr1: this.#r.csr1,
+      csr2: this.#r.csr2,
+      csr3: this.#r.csr3,
+      rap: this.#r.rap,
     };
   }
 
@@ -360,24 +395,24 @@ export class Lance implements Device {
     txLength: number;
   } {
     return {
-      mode: this.#mode,
+      mode: this.#r.mode,
       padr: formatMac(this.#padr),
       ladrf: [...this.#ladrf],
-      rxRing: this.#rdra,
-      rxLength: this.#rlen,
-      txRing: this.#tdra,
-      txLength: this.#tlen,
+      rxRing: this.#r.rdra,
+      rxLength: this.#r.rlen,
+      txRing: this.#r.tdra,
+      txLength: this.#r.tlen,
     };
   }
 
   /** The ring positions the LANCE will use next. */
   get rings(): { rx: number; tx: number } {
-    return { rx: this.#rx, tx: this.#tx };
+    return { rx: this.#r.rx, tx: this.#r.tx };
   }
 
   /** True while the interrupt request (INTR with INEA) is raised. */
   get interrupting(): boolean {
-    return this.#level;
+    return this.#r.level;
   }
 
   /**
@@ -405,7 +440,7 @@ export class Lance implements Device {
     const word = offset - lane;
     let v: number;
     if (word === LANCE_REG.RDP) v = this.#readCsr();
-    else if (word === LANCE_REG.RAP) v = this.#rap;
+    else if (word === LANCE_REG.RAP) v = this.#r.rap;
     else if (word >= LANCE_REG.ESAR && word < LANCE_REG.ESAR + 4 * LANCE_ESAR_BYTES) {
       v = this.esar[(word - LANCE_REG.ESAR) >>> 2] << 16;
     } else throw new BusError(this.base + offset);
@@ -430,7 +465,7 @@ export class Lance implements Device {
     const v = ((bytes === 1 ? value & 0xff : value) << (8 * lane)) & 0xffff;
     if (word === LANCE_REG.RDP) this.#writeCsr(v);
     else if (word === LANCE_REG.RAP) {
-      if (lane < 2) this.#rap = v & 3;
+      if (lane < 2) this.#r.rap = v & 3;
     } else if (word < LANCE_REG.ESAR || word >= LANCE_REG.ESAR + 4 * LANCE_ESAR_BYTES) {
       throw new BusError(this.base + offset);
     }
@@ -439,12 +474,10 @@ export class Lance implements Device {
   /** Power-on: stopped, registers and counters cleared, frames in flight dropped; SRAM kept. */
   reset(): void {
     this.#stop();
-    this.#csr1 = this.#csr2 = this.#rap = 0;
-    this.#mode = this.#rdra = this.#tdra = 0;
-    this.#rlen = this.#tlen = 1;
+    const level = this.#r.level;
+    this.#r = { ...powerOn(), level };
     this.#padr.fill(0);
     this.#ladrf.fill(0);
-    this.#txReadyAt = 0;
     this.stats = newStats();
     this.#update();
   }
@@ -452,26 +485,7 @@ export class Lance implements Device {
   /** A copy of the LANCE's state: registers, init block, rings, SRAM, frames in flight. */
   snapshot(): unknown {
     return {
-      regs: [
-        this.#csr0,
-        this.#csr1,
-        this.#csr2,
-        this.#csr3,
-        this.#rap,
-        this.#mode,
-        this.#rdra,
-        this.#rlen,
-        this.#tdra,
-        this.#tlen,
-        this.#rx,
-        this.#tx,
-        this.#want,
-        this.#initAt,
-        this.#startAfterInit ? 1 : 0,
-        this.#txReadyAt,
-        this.#txCheckAt,
-        this.#level ? 1 : 0,
-      ],
+      r: { ...this.#r },
       padr: this.#padr.slice(),
       ladrf: this.#ladrf.slice(),
       sram: this.sram.slice(),
@@ -486,7 +500,7 @@ export class Lance implements Device {
   /** Puts back a state taken by `snapshot` (the machine restores the events that go with it). */
   restore(state: unknown): void {
     const s = state as {
-      regs: number[];
+      r: Registers;
       padr: Uint8Array;
       ladrf: Uint16Array;
       sram: Uint8Array;
@@ -494,29 +508,7 @@ export class Lance implements Device {
       arrivals: Arrival[];
       stats: LanceStats;
     };
-    let level: number, start: number;
-    [
-      this.#csr0,
-      this.#csr1,
-      this.#csr2,
-      this.#csr3,
-      this.#rap,
-      this.#mode,
-      this.#rdra,
-      this.#rlen,
-      this.#tdra,
-      this.#tlen,
-      this.#rx,
-      this.#tx,
-      this.#want,
-      this.#initAt,
-      start,
-      this.#txReadyAt,
-      this.#txCheckAt,
-      level,
-    ] = s.regs;
-    this.#startAfterInit = start === 1;
-    this.#level = level === 1;
+    this.#r = { ...s.r };
     this.#padr.set(s.padr);
     this.#ladrf.set(s.ladrf);
     this.sram.set(s.sram);
@@ -530,7 +522,7 @@ export class Lance implements Device {
     const v = this.csr0;
     const bits = Object.entries(LANCE_CSR0).filter(([, b]) => v & b).map(([n]) => n).join(" ");
     return `LANCE ${formatMac(this.mac)} · CSR0 0x${v.toString(16).padStart(4, "0")} ${bits} · ` +
-      `rx ${this.#rx}/${this.#rlen} tx ${this.#tx}/${this.#tlen}`;
+      `rx ${this.#r.rx}/${this.#r.rlen} tx ${this.#r.tx}/${this.#r.tlen}`;
   }
 
   /** The LANCE at a glance, for console.log and the REPL. */
@@ -541,24 +533,24 @@ export class Lance implements Device {
   // ---- registers -------------------------------------------------------------------------------
 
   #readCsr(): number {
-    switch (this.#rap) {
+    switch (this.#r.rap) {
       case 0:
         return this.csr0;
       case 1:
-        return this.#csr1;
+        return this.#r.csr1;
       case 2:
-        return this.#csr2;
+        return this.#r.csr2;
       default:
-        return this.#csr3;
+        return this.#r.csr3;
     }
   }
 
   #writeCsr(v: number): void {
-    if (this.#rap === 0) return this.#writeCsr0(v);
-    if ((this.#csr0 & C.STOP) === 0) return; // CSR1-3 are written only while stopped
-    if (this.#rap === 1) this.#csr1 = v & 0xfffe;
-    else if (this.#rap === 2) this.#csr2 = v & 0xff;
-    else this.#csr3 = v & 7;
+    if (this.#r.rap === 0) return this.#writeCsr0(v);
+    if ((this.#r.csr0 & C.STOP) === 0) return; // CSR1-3 are written only while stopped
+    if (this.#r.rap === 1) this.#r.csr1 = v & 0xfffe;
+    else if (this.#r.rap === 2) this.#r.csr2 = v & 0xff;
+    else this.#r.csr3 = v & 7;
   }
 
   #writeCsr0(v: number): void {
@@ -567,15 +559,15 @@ export class Lance implements Device {
       this.#update();
       return;
     }
-    let csr0 = this.#csr0 & ~(v & W1C);
+    let csr0 = this.#r.csr0 & ~(v & W1C);
     csr0 = (csr0 & ~C.INEA) | (v & C.INEA);
     const want = v & (C.INIT | C.STRT | C.TDMD);
     if (want & (C.INIT | C.STRT)) csr0 &= ~C.STOP;
     csr0 |= want;
-    this.#csr0 = csr0;
+    this.#r.csr0 = csr0;
     if (want !== 0) {
-      if (this.#want === 0) this.#events.at(this.#clock(), this.#kick);
-      this.#want |= want;
+      if (this.#r.want === 0) this.#events.at(this.#clock(), this.#kick);
+      this.#r.want |= want;
     }
     this.#update();
   }
@@ -584,39 +576,39 @@ export class Lance implements Device {
 
   /** Acts on the INIT, STRT and TDMD just written, at the cycle they were written. */
   #onKick(): void {
-    const want = this.#want;
-    this.#want = 0;
+    const want = this.#r.want;
+    this.#r.want = 0;
     const now = this.#clock();
     if (want & C.INIT) {
       this.#events.cancel(this.#initDone);
-      this.#initAt = now + LANCE_TIMING.init;
-      this.#events.at(this.#initAt, this.#initDone);
+      this.#r.initAt = now + LANCE_TIMING.init;
+      this.#events.at(this.#r.initAt, this.#initDone);
     }
     if (want & C.STRT) {
-      if (this.#initAt >= 0) this.#startAfterInit = true;
+      if (this.#r.initAt >= 0) this.#r.startAfterInit = true;
       else this.#start(now);
     }
-    if (want & C.TDMD && this.#csr0 & C.TXON) this.#scheduleTx(Math.max(now, this.#txReadyAt));
+    if (want & C.TDMD && this.#r.csr0 & C.TXON) this.#scheduleTx(Math.max(now, this.#r.txReadyAt));
     this.#update();
   }
 
   /** Reads the init block: mode, PADR, LADRF, rings; sets IDON. */
   #onInitDone(): void {
-    this.#initAt = -1;
-    const at = (this.#csr2 << 16) | this.#csr1;
+    this.#r.initAt = -1;
+    const at = (this.#r.csr2 << 16) | this.#r.csr1;
     if (!this.#inSram(at, 24)) return;
     const h = (o: number) => this.#half(at + o);
-    this.#mode = h(0);
+    this.#r.mode = h(0);
     for (let i = 0; i < 6; i++) this.#padr[i] = this.sram[at + 2 + i];
     for (let i = 0; i < 4; i++) this.#ladrf[i] = h(8 + 2 * i);
-    this.#rdra = (h(16) | ((h(18) & 0xff) << 16)) & ~7;
-    this.#rlen = 1 << (h(18) >>> 13);
-    this.#tdra = (h(20) | ((h(22) & 0xff) << 16)) & ~7;
-    this.#tlen = 1 << (h(22) >>> 13);
-    this.#rx = this.#tx = 0;
-    this.#csr0 |= C.IDON;
-    if (this.#startAfterInit) {
-      this.#startAfterInit = false;
+    this.#r.rdra = (h(16) | ((h(18) & 0xff) << 16)) & ~7;
+    this.#r.rlen = 1 << (h(18) >>> 13);
+    this.#r.tdra = (h(20) | ((h(22) & 0xff) << 16)) & ~7;
+    this.#r.tlen = 1 << (h(22) >>> 13);
+    this.#r.rx = this.#r.tx = 0;
+    this.#r.csr0 |= C.IDON;
+    if (this.#r.startAfterInit) {
+      this.#r.startAfterInit = false;
       this.#start(this.#clock());
     }
     this.#update();
@@ -624,20 +616,20 @@ export class Lance implements Device {
 
   /** Looks at the next transmit descriptor and starts a frame, or polls again later. */
   #onTxCheck(): void {
-    this.#txCheckAt = -1;
-    if ((this.#csr0 & C.TXON) === 0 || this.#sending !== null) return;
+    this.#r.txCheckAt = -1;
+    if ((this.#r.csr0 & C.TXON) === 0 || this.#sending !== null) return;
     const now = this.#clock();
-    this.#csr0 &= ~C.TDMD;
+    this.#r.csr0 &= ~C.TDMD;
     const descs: number[] = [];
-    let i = this.#tx, length = 0, ended = false;
-    for (let n = 0; n < this.#tlen; n++) {
-      const d = this.#tdra + 8 * i;
+    let i = this.#r.tx, length = 0, ended = false;
+    for (let n = 0; n < this.#r.tlen; n++) {
+      const d = this.#r.tdra + 8 * i;
       if (!this.#inSram(d, 8)) return this.#update();
       const tmd1 = this.#half(d + 2);
       if ((tmd1 & LANCE_TMD1.OWN) === 0) break;
       descs.push(d);
       length += bufferLength(this.#half(d + 4));
-      i = (i + 1) % this.#tlen;
+      i = (i + 1) % this.#r.tlen;
       if (tmd1 & LANCE_TMD1.ENP) {
         ended = true;
         break;
@@ -648,7 +640,7 @@ export class Lance implements Device {
       return this.#update();
     }
     if (!ended) return this.#underflow(descs, i);
-    const crc = (this.#mode & LANCE_MODE.DTCR) === 0;
+    const crc = (this.#r.mode & LANCE_MODE.DTCR) === 0;
     const frame = new Uint8Array(length + (crc ? FCS_BYTES : 0));
     let at = 0;
     for (const d of descs) {
@@ -662,7 +654,7 @@ export class Lance implements Device {
       const f = fcs(frame, 0, length);
       for (let b = 0; b < 4; b++) frame[length + b] = (f >>> (8 * b)) & 0xff;
     }
-    if (frame.length > MAX_FRAME) this.#csr0 |= C.BABL;
+    if (frame.length > MAX_FRAME) this.#r.csr0 |= C.BABL;
     const end = now + wireCycles(frame.length);
     this.#sending = { descs, next: i, end };
     this.#events.at(end, this.#txDone);
@@ -679,11 +671,11 @@ export class Lance implements Device {
       this.#setHalf(d + 2, this.#half(d + 2) & ~TMD1_STATUS);
       this.#setHalf(d + 6, 0);
     }
-    this.#tx = s.next;
-    this.#csr0 |= C.TINT;
+    this.#r.tx = s.next;
+    this.#r.csr0 |= C.TINT;
     this.stats.transmitted++;
-    this.#txReadyAt = s.end + IFG_CYCLES;
-    this.#scheduleTx(this.#txReadyAt);
+    this.#r.txReadyAt = s.end + IFG_CYCLES;
+    this.#scheduleTx(this.#r.txReadyAt);
     this.#update();
   }
 
@@ -699,16 +691,16 @@ export class Lance implements Device {
   // ---- the engines -----------------------------------------------------------------------------
 
   #start(now: number): void {
-    if ((this.#mode & LANCE_MODE.DTX) === 0) this.#csr0 |= C.TXON;
-    if ((this.#mode & LANCE_MODE.DRX) === 0) this.#csr0 |= C.RXON;
-    if (this.#csr0 & C.TXON) this.#scheduleTx(Math.max(now, this.#txReadyAt));
+    if ((this.#r.mode & LANCE_MODE.DTX) === 0) this.#r.csr0 |= C.TXON;
+    if ((this.#r.mode & LANCE_MODE.DRX) === 0) this.#r.csr0 |= C.RXON;
+    if (this.#r.csr0 & C.TXON) this.#scheduleTx(Math.max(now, this.#r.txReadyAt));
   }
 
   /** Makes sure the transmitter looks at its ring by cycle `at`. */
   #scheduleTx(at: number): void {
-    if (this.#sending !== null || (this.#txCheckAt >= 0 && this.#txCheckAt <= at)) return;
+    if (this.#sending !== null || (this.#r.txCheckAt >= 0 && this.#r.txCheckAt <= at)) return;
     this.#events.cancel(this.#txCheck);
-    this.#txCheckAt = at;
+    this.#r.txCheckAt = at;
     this.#events.at(at, this.#txCheck);
   }
 
@@ -718,19 +710,19 @@ export class Lance implements Device {
     const last = descs[descs.length - 1];
     this.#setHalf(last + 2, this.#half(last + 2) | LANCE_TMD1.ERR);
     this.#setHalf(last + 6, LANCE_TMD3.BUFF | LANCE_TMD3.UFLO);
-    this.#tx = next;
-    this.#csr0 = (this.#csr0 & ~C.TXON) | C.TINT;
+    this.#r.tx = next;
+    this.#r.csr0 = (this.#r.csr0 & ~C.TXON) | C.TINT;
     this.#update();
   }
 
   /** Filters a frame that has arrived and writes it into the receive ring. */
   #accept(frame: Uint8Array): void {
-    if ((this.#csr0 & C.RXON) === 0) return void this.stats.offline++;
+    if ((this.#r.csr0 & C.RXON) === 0) return void this.stats.offline++;
     if (frame.length < MIN_FRAME) return void this.stats.runts++;
     if (!this.#wanted(frame)) return void this.stats.filtered++;
-    let i = this.#rx, off = 0, last = -1;
-    for (let n = 0; n < this.#rlen && off < frame.length; n++) {
-      const d = this.#rdra + 8 * i;
+    let i = this.#r.rx, off = 0, last = -1;
+    for (let n = 0; n < this.#r.rlen && off < frame.length; n++) {
+      const d = this.#r.rdra + 8 * i;
       if (!this.#inSram(d, 8)) return;
       const rmd1 = this.#half(d + 2);
       if ((rmd1 & LANCE_RMD1.OWN) === 0) break;
@@ -748,24 +740,24 @@ export class Lance implements Device {
       }
       this.#setHalf(d + 2, bits);
       last = d;
-      i = (i + 1) % this.#rlen;
+      i = (i + 1) % this.#r.rlen;
     }
     if (last < 0) {
-      this.#csr0 |= C.MISS;
+      this.#r.csr0 |= C.MISS;
       this.stats.missed++;
       return;
     }
     if (off < frame.length) {
       this.#setHalf(last + 2, this.#half(last + 2) | LANCE_RMD1.BUFF | LANCE_RMD1.ERR);
     }
-    this.#rx = i;
-    this.#csr0 |= C.RINT;
+    this.#r.rx = i;
+    this.#r.csr0 |= C.RINT;
     this.stats.received++;
   }
 
   /** The address filter: PROM, our PADR, broadcast, or a multicast whose LADRF bit is set. */
   #wanted(frame: Uint8Array): boolean {
-    if (this.#mode & LANCE_MODE.PROM) return true;
+    if (this.#r.mode & LANCE_MODE.PROM) return true;
     if ((frame[0] & 1) === 0) return sameMac(frame, 0, this.#padr);
     let all = true;
     for (let i = 0; i < 6; i++) all &&= frame[i] === 0xff;
@@ -779,11 +771,11 @@ export class Lance implements Device {
     for (const e of [this.#kick, this.#initDone, this.#txCheck, this.#txDone, this.#arrive]) {
       this.#events.cancel(e);
     }
-    this.#csr0 = C.STOP;
-    this.#csr3 = 0;
-    this.#want = 0;
-    this.#initAt = this.#txCheckAt = -1;
-    this.#startAfterInit = false;
+    this.#r.csr0 = C.STOP;
+    this.#r.csr3 = 0;
+    this.#r.want = 0;
+    this.#r.initAt = this.#r.txCheckAt = -1;
+    this.#r.startAfterInit = false;
     this.#sending = null;
     this.#arrivals = [];
   }
@@ -791,10 +783,10 @@ export class Lance implements Device {
   /** True when [addr, addr + n) is in the SRAM; otherwise a memory error (MERR, both engines off). */
   #inSram(addr: number, n: number): boolean {
     if (addr + n <= LANCE_SRAM_SIZE) return true;
-    this.#csr0 = (this.#csr0 | C.MERR) & ~(C.RXON | C.TXON);
+    this.#r.csr0 = (this.#r.csr0 | C.MERR) & ~(C.RXON | C.TXON);
     this.#events.cancel(this.#txDone);
     this.#events.cancel(this.#txCheck);
-    this.#txCheckAt = -1;
+    this.#r.txCheckAt = -1;
     this.#sending = null;
     return false;
   }
@@ -809,9 +801,9 @@ export class Lance implements Device {
   }
 
   #update(): void {
-    const level = (this.#csr0 & C.INEA) !== 0 && (this.#csr0 & INTR_SOURCES) !== 0;
-    if (level !== this.#level) {
-      this.#level = level;
+    const level = (this.#r.csr0 & C.INEA) !== 0 && (this.#r.csr0 & INTR_SOURCES) !== 0;
+    if (level !== this.#r.level) {
+      this.#r.level = level;
       this.#irq.setSource(KN02_SLOT.lance, level);
     }
   }
