@@ -325,10 +325,16 @@ export class Wire {
     }
   }
 
-  /** Closes the pcap file and every host-side station's sockets; the wire is not used after. */
+  /**
+   * Closes the pcap file and every host-side station's sockets and unplugs the machines (they may
+   * join another wire); the wire is not used after.
+   */
   close(): void {
     this.pcap?.close();
-    for (const p of this.#ports) p.node?.close?.();
+    for (const p of this.#ports) {
+      p.node?.close?.();
+      if (p.machine !== undefined) p.machine.lance.onTransmit = undefined;
+    }
   }
 
   /** One line: stations, time, frames. */

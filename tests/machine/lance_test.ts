@@ -545,3 +545,23 @@ done:   b       done
   assert.equal(m.lance.init.padr, "08:00:2b:aa:bb:cc");
   assert.equal((m.cpu.cp0[CP0.Cause] >>> 10) & 1, 0, "IP2 down after the acknowledgement");
 });
+
+Deno.test("DECstation snapshot and restore repeat a LANCE's frames to the cycle", () => {
+  const net = Deno.readFileSync(new URL("../guest/out/net.elf", import.meta.url));
+  const m = new DECstation({ mac: "08:00:2b:00:00:21" });
+  m.loadElf(net, ["net", "blast", "6", "08:00:2b:00:00:22"]);
+  const frames: string[] = [];
+  m.lance.onTransmit = (f, start, end) => frames.push(`${start}-${end}:${f.join(",")}`);
+  m.run({ maxCycles: 90_000 }); // three frames out, the fourth on the wire, more queued
+  assert.ok(frames.length > 0 && frames.length < 6, `${frames.length} frames at the snapshot`);
+  const s = m.snapshot(), before = frames.length;
+  const first = m.run({ maxCycles: 50_000_000 });
+  const all = frames.slice();
+  m.restore(s);
+  frames.length = before;
+  const second = m.run({ maxCycles: 50_000_000 });
+  assert.equal(first.reason, "halt");
+  assert.deepEqual(second, first);
+  assert.deepEqual(frames, all);
+  assert.equal(all.length, 6);
+});

@@ -204,6 +204,8 @@ Deno.test("Wire refuses a second machine with the same MAC, a machine twice and 
   assert.throws(() => new Wire({ delayUs: -1 }), /delayUs/);
   assert.throws(() => new DECstation({ mac: "08:00:2b" }), /not six hex bytes/);
   assert.throws(() => wire.run({ maxCycles: -5 }), /not a number of cycles/);
+  wire.close();
+  new Wire().attach(m); // unplugged by close: free to join another wire
 });
 
 Deno.test("Wire ends a run when every machine has halted, and after its time otherwise", () => {
