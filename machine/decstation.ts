@@ -3,9 +3,12 @@
  * and the run loop that drives them in emulated time.
  *
  * Physical map: RAM from 0 (32 MB by default, up to 480 MB), the TURBOchannel option slots from
- * 0x1e000000, slot 6's LANCE at 0x1f800000 (not yet modeled: a bus error), the DZ serial lines at
- * 0x1fe00000, the MC146818 clock at 0x1fe80000, the boot ROM at 0x1fc00000 and the system CSR at
- * 0x1ff00000. Interrupts: IP2 is the CSR cascade (DZ bit 7, LANCE bit 6), IP3 the clock.
+ * 0x1e000000 (empty: a bus error), slot 6's LANCE Ethernet at 0x1f800000 (machine/lance.ts), the
+ * DZ serial lines at 0x1fe00000, the MC146818 clock at 0x1fe80000, the boot ROM at 0x1fc00000 and
+ * the system CSR at 0x1ff00000. Interrupts: IP2 is the CSR cascade (DZ bit 7, LANCE bit 6), IP3
+ * the clock. The LANCE's station address is the `mac` option, or else the next of
+ * 08:00:2b:00:00:01, 08:00:2b:00:00:02, ... in the order machines are made in this process (08:00:2b
+ * is DEC's prefix), so machines put on one wire differ without being told.
  *
  * The run loop is the outer loop of the emulator: it asks the CPU to execute until the next device
  * event is due (or a stop condition), fires the due events, and goes round again. Interrupts are
@@ -26,6 +29,8 @@ import { Cpu, type CpuSnapshot } from "./cpu.ts";
 import { CP0, SR, VECTOR } from "./cp0.ts";
 import { Csr } from "./csr.ts";
 import { Dz } from "./dz.ts";
+import { Lance } from "./lance.ts";
+import { parseMac } from "./ethernet.ts";
 import { Rtc } from "./rtc.ts";
 import { Rom } from "./rom.ts";
 import { Console } from "./console.ts";
@@ -43,6 +48,17 @@ export interface DECstationOptions {
   cols?: number;
   /** Console rows. */
   rows?: number;
+  /** The LANCE's station address, "08:00:2b:00:00:01" or 6 bytes (default: the next unused). */
+  mac?: string | Uint8Array;
+}
+
+/** The last default station address handed out (its low 24 bits). */
+let lastMac = 0;
+
+/** The next default station address: 08:00:2b followed by a count. */
+function nextMac(): Uint8Array {
+  lastMac = (lastMac + 1) & 0xffffff;
+  return Uint8Array.of(0x08, 0x00, 0x2b, lastMac >>> 16, (lastMac >>> 8) & 0xff, lastMac & 0xff);
 }
 
 /** Conditions that end a `run`. */
@@ -120,6 +136,8 @@ export class DECstation {
   readonly dz: Dz;
   /** The MC146818 clock. */
   readonly rtc: Rtc;
+  /** The LANCE Ethernet controller on TURBOchannel slot 6. */
+  readonly lance: Lance;
   /** The boot ROM. */
   readonly rom: Rom;
   /** The console terminal on DZ line 3. */
@@ -133,7 +151,7 @@ export class DECstation {
   readonly #hypercalls = new Map<number, Hypercall>();
   #program: LoadedProgram | null = null;
 
-  /** Builds and resets a machine; throws RangeError for a memory size out of 1..480 MB. */
+  /** Builds and resets a machine; throws RangeError for a memory size out of 1..480 MB or a bad MAC. */
   constructor(options: DECstationOptions = {}) {
     const mb = options.memoryMB ?? 32;
     if (!Number.isInteger(mb) || mb < 1 || mb > 480) {
@@ -141,6 +159,7 @@ export class DECstation {
         `Memory size ${mb} MB is out of range: give a whole number of MB, 1 to 480`,
       );
     }
+    const mac = options.mac === undefined ? nextMac() : parseMac(options.mac);
     this.bus = new Bus(mb * 1024 * 1024);
     this.cpu = new Cpu(this.bus);
     const clock = () => this.cpu.cycles;
@@ -155,7 +174,8 @@ export class DECstation {
     };
     this.rtc = new Rtc({ clock, events: this.events, interrupts: this.cpu, epoch: options.epoch });
     this.rom = new Rom();
-    for (const d of [this.csr, this.dz, this.rtc, this.rom]) this.bus.attach(d);
+    this.lance = new Lance({ csr: this.csr, events: this.events, clock, mac });
+    for (const d of [this.csr, this.dz, this.rtc, this.rom, this.lance]) this.bus.attach(d);
     this.prom = new Prom({
       cpu: this.cpu,
       ramBytes: this.bus.ramSize,

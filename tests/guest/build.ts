@@ -46,6 +46,7 @@ const PROGRAMS: Record<string, { sources: string[]; gxemul: boolean }> = {
   calls: { sources: ["calls.c"], gxemul: true },
   loop: { sources: ["loop.c"], gxemul: true },
   exceptions: { sources: ["exceptions.c", "traps.S"], gxemul: false },
+  net: { sources: ["net.c"], gxemul: false },
 };
 
 /** Each UNIX program's console input and exit status (its output is in unix/expected/). */

@@ -150,7 +150,7 @@ loop:   addiu   $t0, $t0, 1
 Deno.test("DECstation raises DBE for an access to a hole in the physical map", () => {
   const m = boot(asm`
         .set noreorder
-_start: lui     $t0, 0xbf80          # kseg1 0x1f800000: LANCE, not modeled
+_start: lui     $t0, 0xbe00          # kseg1 0x1e000000: TURBOchannel slot 0, empty
         lw      $t1, 0($t0)
         nop
 `);
