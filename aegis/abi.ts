@@ -25,7 +25,9 @@
  * made impractical by their length, not by a penalty: each guess costs at least one failed
  * TLBWR, and finding either of a page's two capabilities takes 2^62 guesses on average, which at
  * the measured cost of a failed TLBWR is far more than an emulated year of the whole CPU
- * (`exo paper aegis` measures the call and prints the estimate).
+ * (`exo paper aegis` measures the call and prints the estimate). Only the host can ask for
+ * reproducible capabilities instead (AegisOptions.insecureSeed, for the fuzzer's reproductions);
+ * no guest can see or choose the source.
  *
  * Calls that configure an environment take the target last: 0 for the caller itself, or the id
  * of an environment the caller created (its child). Environment ids are never reused: an id

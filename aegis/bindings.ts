@@ -197,11 +197,12 @@ sys_tlbvadelete:
         bnez    $a2, sys_ts                  # a child's bindings: TypeScript
         sltiu   $t0, $a1, 2
         beqz    $t0, 1f
-        sltiu   $t1, $a1, ${TLBVADELETE_MAX + 1}
-        li      $a1, 1                       # a count of 0 or 1: one page
-1:      beqz    $t1, tlbvadelete_inval       # too many pages for one call
+        move    $t6, $a1                     # the count,
+        li      $t6, 1                       # or one page for a count of 0 or 1
+1:      sltiu   $t1, $t6, ${TLBVADELETE_MAX + 1}
+        beqz    $t1, tlbvadelete_inval       # too many pages for one call
         srl     $t0, $a0, 12                 # the first VPN
-        addu    $t3, $t0, $a1                # one past the last
+        addu    $t3, $t0, $t6                # one past the last
         lui     $t1, ${hi(guaranteedVpn)}
         ori     $t1, $t1, ${guaranteedVpn & 0xffff}
         sltu    $t2, $t1, $t3
@@ -219,8 +220,8 @@ sys_tlbvadelete:
         andi    $t4, $t4, 0x7ff8
         bltz    $t5, 3f
         sll     $t5, $t5, 4                  # (index << 8) << 4: the entry's number << 12
-        lui     $t6, 0x8000
-        or      $t5, $t5, $t6                # a kseg0 VPN: matches no user address
+        lui     $t7, 0x8000
+        or      $t5, $t5, $t7                # a kseg0 VPN: matches no user address
         mtc0    $t5, $entryhi
         mtc0    $zero, $entrylo
         nop

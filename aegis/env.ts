@@ -32,7 +32,7 @@ import {
 } from "./abi.ts";
 import type { Aegis } from "./kernel.ts";
 import type { TsEntry } from "./state.ts";
-import { CTX, E, PAGE_SIZE, U } from "./layout.ts";
+import { E, PAGE_SIZE, U } from "./layout.ts";
 
 export { AegisError };
 
@@ -304,26 +304,17 @@ export class Environment implements SyscallPath {
 
   /**
    * Runs system call `number` with `args` (a0..a3, t0) through the real path; returns the raw
-   * result registers. A transfer or directed yield runs until the other environment's entry
-   * point (or saved pc), which it reaches without running it.
+   * result registers. A transfer or directed yield stops where the kernel path hands the CPU to
+   * the other environment (v0 = 0), before that environment runs.
    */
   call(number: number, ...given: (number | undefined)[]): SyscallResult {
     const args = given.map((a) => a ?? 0);
     for (const a of args) {
       if (!Number.isInteger(a)) throw new TypeError(`Argument ${String(a)} is not a whole number`);
     }
-    const target = args[0] ?? 0;
-    const to = number === SYS.SCALL
-      ? E.SYNC_ENTRY
-      : number === SYS.ACALL
-      ? E.ASYNC_ENTRY
-      : number === SYS.YIELD
-      ? E.CONTEXT + CTX.PC
-      : -1;
-    if (to >= 0 && this.aegis.slotOf(target) >= 0 && this.aegis.field(target, to) !== 0) {
-      return this.aegis.call(this.id, number, args, this.aegis.field(target, to) >>> 0);
-    }
-    return this.aegis.call(this.id, number, args);
+    const transfer = number === SYS.SCALL || number === SYS.ACALL ||
+      (number === SYS.YIELD && (args[0] ?? 0) !== 0);
+    return this.aegis.call(this.id, number, args, transfer);
   }
 
   /** The call path of environment `id`, a child of this one; throws for any other. */

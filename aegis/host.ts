@@ -42,6 +42,9 @@ import { CTX, E, envRecord, G, K, TRAMP, U } from "./layout.ts";
 import { enter, idle, saveContext } from "./slices.ts";
 import type { KernelState } from "./state.ts";
 
+/** Where a host call comes back to: the trampoline's stop. */
+const DONE = U.TRAMPOLINE + TRAMP.SYSCALL_DONE;
+
 /** Instructions a host call may take before it counts as lost. */
 const CALL_LIMIT = 1_000_000;
 
@@ -77,17 +80,19 @@ export function settle(k: KernelState): void {
 
 /**
  * Runs system call `number` for environment `id` through the real path, with `args` in a0..a3
- * and t0, until the CPU reaches `until` (by default the trampoline's stop; a protected transfer
- * stops at the callee's entry point, before the callee runs). What was on the CPU before is put
- * back afterwards; the time spent stays spent. Returns the result registers; throws RangeError
- * for a dead environment and Error when the call does not come back.
+ * and t0, until the call comes back to the trampoline's stop. With `transfer` (a protected call
+ * or a directed yield), it stops instead at the first user instruction after the kernel path,
+ * wherever that is: the callee's entry runs when the callee next gets the CPU, and a transfer
+ * that happened returns v0 = 0. What was on the CPU before is put back afterwards; the time
+ * spent stays spent. Returns the result registers; throws RangeError for a dead environment and
+ * Error when the call does not come back.
  */
 export function hostCall(
   k: KernelState,
   id: number,
   number: number,
   args: readonly number[] = [],
-  until = U.TRAMPOLINE + TRAMP.SYSCALL_DONE,
+  transfer = false,
 ): SyscallResult {
   const slot = envSlot(k, id);
   if (slot < 0) {
@@ -114,14 +119,27 @@ export function hostCall(
     for (let i = 0; i < 4; i++) cpu.regs[4 + i] = args[i] ?? 0;
     cpu.regs[8] = args[4] ?? 0;
     cpu.pc = U.TRAMPOLINE + TRAMP.SYSCALL;
-    ({ reason, instructions } = k.machine.run({ until, maxInstructions: CALL_LIMIT }));
+    if (transfer) {
+      k.machine.run({ maxInstructions: 1 }); // the syscall: into the kernel
+      settle(k); // and out, wherever it goes
+      reason = "breakpoint";
+      instructions = 0;
+    } else {
+      ({ reason, instructions } = k.machine.run({ until: DONE, maxInstructions: CALL_LIMIT }));
+    }
   } finally {
     k.host.paused.pop();
     const spent = cpu.cycles - startCycles;
     k.w64(K.GLOBALS + G.HOST_CYCLES, k.r64(K.GLOBALS + G.HOST_CYCLES) + spent);
   }
   const r = cpu.regs;
-  const result = { v0: r[2], v1: r[3], a2: r[6], a3: r[7] };
+  const back = cpu.pc === DONE && k.current === id;
+  const result = transfer && !back ? { v0: 0, v1: 0, a2: 0, a3: 0 } : {
+    v0: r[2],
+    v1: r[3],
+    a2: r[6],
+    a3: r[7],
+  };
   putBack(k, before, prev);
   if (reason !== "breakpoint" && envSlot(k, id) >= 0) {
     throw new Error(

@@ -47,6 +47,12 @@ export interface AegisOptions {
   slices?: number;
   /** RTC rate select for the slice clock, 3..15 (default 6: 1024 Hz, a 977 us slice). */
   clockRate?: number;
+  /**
+   * Draws capabilities from a generator seeded with this number instead of
+   * `crypto.getRandomValues`, so that a run repeats exactly (the fuzzer's reproductions).
+   * Insecure by design: anyone who knows the seed knows every capability. Never the default.
+   */
+  insecureSeed?: number;
 }
 
 /** The exokernel. */
@@ -74,6 +80,7 @@ export class Aegis {
     this.machine = machine;
     this.#rate = rate;
     this.mem = new KernelState(machine, slices, Math.round(25_000_000 / periodicHz(rate)));
+    if (options.insecureSeed !== undefined) this.mem.random = seededWords(options.insecureSeed);
     boot(this.mem, rate);
   }
 
@@ -234,11 +241,12 @@ export class Aegis {
   // ---- acting for environments ---------------------------------------------------------------
 
   /**
-   * Runs system call `number` for environment `id` through the real path (host.ts `hostCall`):
-   * arguments a0..a3 and t0 in `args`, until `until` (by default the trampoline's stop).
+   * Runs system call `number` for environment `id` through the real path (host.ts `hostCall`),
+   * arguments a0..a3 and t0 in `args`; a `transfer` (SCALL, ACALL, a directed YIELD) stops at
+   * the first user instruction after the kernel path.
    */
-  call(id: number, number: number, args: readonly number[] = [], until?: number): SyscallResult {
-    return hostCall(this.mem, id, number, args, until);
+  call(id: number, number: number, args: readonly number[] = [], transfer = false): SyscallResult {
+    return hostCall(this.mem, id, number, args, transfer);
   }
 
   /** Puts environment `id` on the CPU at user address `pc`; the next run executes it. */
@@ -310,4 +318,18 @@ export class Aegis {
   [Symbol.for("Deno.customInspect")](): string {
     return this.toString();
   }
+}
+
+/** A reproducible (and insecure) source of random words: xorshift32 from `seed`. */
+function seededWords(seed: number): (words: Int32Array) => void {
+  if (!Number.isInteger(seed)) throw new TypeError(`Seed ${String(seed)} is not a whole number`);
+  let x = (seed | 0) || 0x9e3779b9;
+  return (words) => {
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[i] = x;
+    }
+  };
 }

@@ -70,11 +70,11 @@ export function grants(k: KernelState, p: number, lo: number, hi: number, writab
   return rw || (ro && !writable);
 }
 
-/** Two fresh nonzero, distinct 64-bit capabilities, as four words. */
-function freshCapabilities(): Int32Array {
+/** Two fresh nonzero, distinct 64-bit capabilities, as four words, from `k.random`. */
+function freshCapabilities(k: KernelState): Int32Array {
   const w = new Int32Array(4);
   for (;;) {
-    crypto.getRandomValues(w);
+    k.random(w);
     const rwZero = (w[0] | w[1]) === 0, roZero = (w[2] | w[3]) === 0;
     if (!rwZero && !roZero && (w[0] !== w[2] || w[1] !== w[3])) return w;
   }
@@ -91,7 +91,7 @@ export function setFree(k: KernelState, p: number, free: boolean): void {
 /** Gives free page `p` to `owner` with fresh capabilities. */
 export function takePage(k: KernelState, p: number, owner: number): void {
   const pte = pteAddress(p);
-  const c = freshCapabilities();
+  const c = freshCapabilities(k);
   k.w32(pte + PT.OWNER, owner);
   k.w32(pte + PT.CAP_RW, c[0]);
   k.w32(pte + PT.CAP_RW + 4, c[1]);

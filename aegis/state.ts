@@ -83,6 +83,11 @@ export class KernelState {
   symbols: Record<string, number> = {};
   /** Host-side tables. */
   readonly host: HostTables = { handlers: new Map(), entries: new Map(), exits: [], paused: [] };
+  /**
+   * Fills words with random bits for capabilities: `crypto.getRandomValues`, unless the host
+   * asked for reproducible ones (AegisOptions.insecureSeed).
+   */
+  random: (words: Int32Array) => void = (w) => void crypto.getRandomValues(w);
   /** Nesting depth of hypercall services: host entries are refused inside them. */
   inService = 0;
   /**

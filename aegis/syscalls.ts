@@ -11,7 +11,7 @@
  *
  * Every call checks all its arguments before it changes anything and answers a bad one with the
  * negative code abi.ts lists for it. On the way back to user mode the temporaries the kernel used
- * (t0-t6) are zero, k1 is zero and k0 is the return address: nothing of the kernel's survives
+ * (t0-t7) are zero, k1 is zero and k0 is the return address: nothing of the kernel's survives
  * in a register (`sys_clear`).
  *
  * @module
@@ -76,6 +76,7 @@ sys_clear:                                   # zero the temporaries a call used,
         move    $t4, $zero
         move    $t5, $zero
         move    $t6, $zero
+        move    $t7, $zero
 sys_return:                                  # k0 = where to go
         move    $k1, $zero
         jr      $k0
