@@ -43,14 +43,16 @@ const handler = e.load(asm`
         lw      $t4, 0($t3)
         addiu   $t4, $t4, 1
         sw      $t4, 0($t3)             # one more fault
-        li      $v0, ${SYS.ALLOC}       # a physical page, any: v0 = its number, v1 = capability
-        li      $a0, -1
+        li      $v0, ${SYS.ALLOC}       # a physical page, any: v0 = its number, a2:a3 = its
+        li      $a0, -1                 # read-write capability
         syscall
         lui     $t3, ${COUNTS >>> 16}
-        lw      $a0, 8($t3)             # bind it at the faulting page, writable
-        move    $a1, $v0
-        move    $a2, $v1
-        li      $a3, ${TLBWR.WRITABLE}
+        lw      $a0, 8($t3)             # bind it at the faulting page, writable,
+        srl     $a0, $a0, 12
+        sll     $a0, $a0, 12
+        ori     $a0, $a0, ${TLBWR.WRITABLE}
+        move    $a1, $v0                # presenting the capability still in a2:a3
+        move    $t0, $zero              # for this environment itself
         li      $v0, ${SYS.TLBWR}
         syscall
         lui     $t3, ${COUNTS >>> 16}

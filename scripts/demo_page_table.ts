@@ -29,7 +29,7 @@
  */
 
 import { asm, EXC } from "../machine/mod.ts";
-import { type Environment, errorName, SYS, TLBWR } from "../aegis/mod.ts";
+import { capabilityWords, type Environment, errorName, SYS, TLBWR } from "../aegis/mod.ts";
 import { formatTable, hex } from "../machine/table.ts";
 import { Lab } from "../shell/lab.ts";
 import { less, measure, type Measurement } from "../shell/measure.ts";
@@ -58,11 +58,14 @@ ${KEPT.map((r, i) => `        sw      $${r}, ${KEEP + 4 * i}($zero)`).join("\n")
         addiu   $t3, $t3, ${-(REGION >>> 12)}   # the page's index in the region
         sltiu   $t4, $t3, ${PAGES}
         beqz    $t4, outside
-        sll     $t3, $t3, 3                     # 8 bytes an entry
+        sll     $t3, $t3, 4                     # 16 bytes an entry
         lw      $a1, ${TABLE}($t3)              # the physical page
-        lw      $a2, ${TABLE + 4}($t3)          # and its capability
-        move    $a0, $t1
-        li      $a3, ${TLBWR.WRITABLE}
+        lw      $a2, ${TABLE + 4}($t3)          # and its capability (low word,
+        lw      $a3, ${TABLE + 8}($t3)          # high word)
+        srl     $a0, $t1, 12
+        sll     $a0, $a0, 12
+        ori     $a0, $a0, ${TLBWR.WRITABLE}     # the faulting page, writable,
+        move    $t0, $zero                      # for this environment itself
         li      $v0, ${SYS.TLBWR}
         syscall
         bltz    $v0, refused
@@ -153,7 +156,8 @@ function custom(): Walk & { stray: string } {
   const handler = e.load(handlerSource, CODE);
   e.map(DATA);
   for (const va of [CODE, DATA]) {
-    const p = e.pageAt(va)!, r = e.call(SYS.GUARANTEE, va, p.number, p.capability, TLBWR.WRITABLE);
+    const p = e.pageAt(va)!, [lo, hi] = capabilityWords(p.capability);
+    const r = e.call(SYS.GUARANTEE, va | TLBWR.WRITABLE, p.number, lo, hi, 0);
     if (r.v0 < 0) throw new Error(`GUARANTEE ${hex(va)} failed: ${errorName(r.v0)}`);
   }
   e.sys.setSaveArea(e.pageAt(DATA)!, 0);
@@ -161,8 +165,10 @@ function custom(): Walk & { stray: string } {
   e.onException("TLBS", handler.origin);
   for (let i = 0; i < PAGES; i++) { // the table: every page allocated up front, none bound
     const p = e.sys.allocPage();
-    e.write32(TABLE + 8 * i, p.number);
-    e.write32(TABLE + 8 * i + 4, p.capability);
+    const [lo, hi] = capabilityWords(p.capability);
+    e.write32(TABLE + 16 * i, p.number);
+    e.write32(TABLE + 16 * i + 4, lo);
+    e.write32(TABLE + 16 * i + 8, hi);
   }
   let stray = "not reported";
   e.onException("Bp", (x) => {

@@ -19,7 +19,7 @@
  */
 
 import { asm, CYCLES_PER_US } from "../machine/mod.ts";
-import { E, type Page, SYS } from "../aegis/mod.ts";
+import { capabilityWords, E, type Page, SYS } from "../aegis/mod.ts";
 import { hex } from "../machine/table.ts";
 import { Lab } from "../shell/lab.ts";
 
@@ -59,7 +59,8 @@ const polite = toucher("polite", 0x00400000);
 const stubborn = toucher("stubborn", 0x00410000);
 
 // polite answers in guest assembly: t0 = where the notice found it, t1 = the page asked for. It
-// keeps t0 in s2 across the call, gives the page back and points its loop at the spare page.
+// keeps t0 in s2 across the call, gives the page back (presenting its read-write capability in
+// a2:a3) and points its loop at the spare page.
 // (It goes in the page after the program: e.load places code at the next free address unless
 // told where, and the program was placed by hand.)
 const answer = polite.e.load(
@@ -67,7 +68,8 @@ const answer = polite.e.load(
         move    $s2, $t0
         li      $v0, ${SYS.REVOKE_ANSWER}
         move    $a0, $t1
-        li      $a1, ${polite.data.capability >>> 0}
+        li      $a2, ${capabilityWords(polite.data.capability)[0]}
+        li      $a3, ${capabilityWords(polite.data.capability)[1]}
         syscall
         li      $s1, ${polite.spare}
         jr      $s2

@@ -3,8 +3,9 @@
  * on the emulated DECstation, beside the figures the exokernel paper reports (shared/PAPER.md,
  * "Aegis primitives").
  *
- * Every path here is MIPS assembly from aegis/kernel_asm.ts, executed by the emulated CPU; no
- * TypeScript runs inside a measured span, so modeledCycles is 0 (a row says why in `note` if not).
+ * Every path here is MIPS assembly from aegis/ (exceptions.ts, syscalls.ts, pct.ts, bindings.ts),
+ * executed by the emulated CPU; no TypeScript runs inside a measured span, so modeledCycles is 0
+ * (a row says why in `note` if not).
  * A row counts the kernel's instructions for one primitive: everything the CPU executes from the
  * first instruction at the exception vector through the `rfe` that leaves the kernel, which is
  * all that runs between the user instruction that trapped and the next user instruction. The
@@ -18,7 +19,8 @@
  *   area, load EPC, BadVAddr and Cause, up to (not including) the handler's first instruction.
  * - exception dispatch (protection): a user `sw` to a page mapped read-only (Mod): the same span.
  * - protected control transfer (sync): SYS.SCALL from the trampoline: vector, dispatch,
- *   sys_scall, up to (not including) the callee's synchronous entry, in the callee's ASID.
+ *   sys_scall, up to (not including) the callee's synchronous entry (a guest loop it set with
+ *   SET_ENTRY: an environment takes no protected calls until it does), in the callee's ASID.
  * - protected control transfer (async): SYS.ACALL likewise, up to the asynchronous entry.
  * - STLB refill: a user `lw` of a page whose binding is in the STLB but not in the TLB: the UTLB
  *   vector's refill, up to the load's reexecution (not counted either).
@@ -72,9 +74,16 @@ const TRIES = 20;
 /** Measures the Aegis primitives on a freshly booted machine; throws if a row never settles. */
 export function measureAegis(): AegisRow[] {
   const m = new DECstation();
-  const aegis = new Aegis(m, );
+  const aegis = new Aegis(m);
   const caller = aegis.createEnv("caller");
   const callee = aegis.createEnv("callee");
+  const entry = callee.load(asm`
+        .set noreorder
+entry:  b       entry
+        nop
+`).origin;
+  callee.sys.setEntry("sync", entry);
+  callee.sys.setEntry("async", entry);
   const page = caller.sys.allocPage();
   const call = (name: string, work: () => void, before = () => {}) =>
     steady(name, () => {

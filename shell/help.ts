@@ -51,7 +51,7 @@ const SECTIONS: Section[] = [
     examples: [
       {
         code:
-          `e.onException("TLBS", (x) => (e.sys.tlbWrite(x.badVAddr, e.sys.allocPage(), { writable: true }), "resume"))`,
+          `e.onException("TLBS", (x) => (e.sys.tlbWrite(x.badVAddr & ~0xfff, e.sys.allocPage(), { writable: true }), "resume"))`,
       },
       {
         code: "const ov = e.load(asm`addiu $s0, $s0, 1; addiu $t0, $t0, 4; jr $t0`)",

@@ -3,9 +3,12 @@
  * assertion the protection tests lean on: a refused system call returns its error code and
  * changes nothing.
  *
- * "Nothing" is the page table (owners, capabilities, flags), the free-page bitmap, the STLB, all
- * 128 environment records, the hardware TLB, the slice vector, the current environment and the
- * list of exits. The slice clock is masked (Status.IM3 cleared) unless a test asks for it, so a
+ * "Nothing" is every word the kernel keeps in its memory (aegis/layout.ts) but its clocks: the
+ * page table (owners, capabilities, flags), the free-page bitmap, the STLB, all 128 environment
+ * records, the globals (the current environment, the slice vector, the ASID owners and the rest;
+ * not the accounting window's start and the host's cycle count, which move with every call), the
+ * revocation list and the system-call table; and, outside it, the hardware TLB and the list of
+ * exits. The slice clock is masked (Status.IM3 cleared) unless a test asks for it, so a
  * guest program runs until its `until` address whatever the emulated time: runs are bounded by
  * instruction counts and never depend on the host's speed.
  *
@@ -17,8 +20,8 @@ import { CP0, TLB } from "../../machine/cp0.ts";
 import { DECstation } from "../../machine/decstation.ts";
 import { Aegis } from "../../aegis/kernel.ts";
 import type { Environment } from "../../aegis/env.ts";
-import { errorName, SYS, SYS_NAMES, type SyscallResult } from "../../aegis/abi.ts";
-import { ENV, G, K, PAGE_SIZE, PT, STLB, stlbOffset } from "../../aegis/layout.ts";
+import { errorName, SYS, SYS_NAMES, SYSCALL_COUNT, type SyscallResult } from "../../aegis/abi.ts";
+import { ENV, G, K, PAGE_SIZE, PT, REV, STLB, stlbOffset } from "../../aegis/layout.ts";
 
 /** A machine with Aegis booted on it. */
 export interface Lab {
@@ -53,7 +56,14 @@ export function kernelState(lab: Lab): KernelState {
     freeBitmap: words(lab, K.FREE_BITMAP, aegis.pages / 8),
     stlb: words(lab, K.STLB, STLB.ENTRIES * STLB.ENTRY_BYTES),
     envs: words(lab, K.ENVS, ENV.SLOTS * ENV.BYTES),
-    globals: words(lab, K.GLOBALS + G.CURENV, 4),
+    globals: words(lab, K.GLOBALS, G.WINDOW_START),
+    asidsAndSlices: words(
+      lab,
+      K.GLOBALS + G.ASID_OWNER,
+      G.SLICES + 4 * aegis.sliceCount - G.ASID_OWNER,
+    ),
+    revocations: words(lab, K.REVOCATIONS, REV.MAX * REV.ENTRY_BYTES),
+    syscallTable: words(lab, K.SYSCALL_TABLE, 4 * SYSCALL_COUNT),
     tlbHi: m.cpu.tlbHi.slice(),
     tlbLo: m.cpu.tlbLo.slice(),
     slices: aegis.slices.slice(),

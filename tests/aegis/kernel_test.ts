@@ -12,8 +12,18 @@
 import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
 import { CP0, EXC, SR, TLB } from "../../machine/cp0.ts";
-import { type Environment, ERR, EXPORT, type Page, SYS, TLBWR, U } from "../../aegis/mod.ts";
-import { E, K, PAGE_SIZE, STLB, stlbOffset } from "../../aegis/layout.ts";
+import {
+  capabilityWords,
+  type Environment,
+  ERR,
+  EXPORT,
+  type Page,
+  SYS,
+  TLBVADELETE_MAX,
+  TLBWR,
+  U,
+} from "../../aegis/mod.ts";
+import { CTX, E, K, PAGE_SIZE, STLB, stlbOffset } from "../../aegis/layout.ts";
 import {
   bindingsOf,
   boot,
@@ -85,20 +95,22 @@ Deno.test("Aegis system calls preserve s0-s7, gp, sp, fp and ra", () => {
   const lab = boot();
   const a = lab.aegis.createEnv("a");
   const p = a.sys.allocPage();
+  const [lo, hi] = capabilityWords(p.capability);
   const kept = [16, 17, 18, 19, 20, 21, 22, 23, 28, 29, 30, 31];
   const sets = kept.map((r) => `li $${r}, ${0x1100 + r}`).join("\n");
+  const argRegs = ["$a0", "$a1", "$a2", "$a3", "$t0"];
   const call = (n: number, ...args: number[]) =>
-    args.map((v, i) => `li $a${i}, ${v}`).join("\n") + `\nli $v0, ${n}\nsyscall\n`;
+    args.map((v, i) => `li ${argRegs[i]}, ${v}`).join("\n") + `\nli $v0, ${n}\nsyscall\n`;
   const prog = a.load(asm`
         .set noreorder
 start:  ${sets}
         ${call(SYS.NULL)}
         ${call(SYS.GETID)}
-        ${call(SYS.TLBWR, VA, p.number, p.capability, TLBWR.WRITABLE)}
+        ${call(SYS.TLBWR, VA | TLBWR.WRITABLE, p.number, lo, hi, 0)}
         move    $t8, $v0
         ${call(SYS.ALLOC, -1)}
         move    $t9, $v0
-        ${call(SYS.TLBWR, VA, 1, 0, 0)}
+        ${call(SYS.TLBWR, VA, 1, 0, 0, 0)}
 done:   b       done
         nop
 `);
@@ -122,7 +134,7 @@ Deno.test("Aegis ALLOC gives any free page or the one named, with a fresh capabi
   assert.ok(p.number >= aegis.firstPage && p.number < aegis.pages);
   assert.equal(aegis.ownerOf(p.number), a.id);
   assert.equal(aegis.capabilityOf(p.number), p.capability);
-  assert.notEqual(p.capability, 0);
+  assert.notEqual(p.capability, 0n);
   assert.equal(bit(p.number), 0);
   const want = aegis.pages - 7;
   assert.equal(bit(want), 1);
@@ -148,7 +160,7 @@ Deno.test("Aegis DEALLOC frees the page: no owner, no capability, no bindings, z
   assert.equal(bindingsOf(lab, p.number), 4, "two TLB and two STLB entries");
   a.sys.dealloc(p);
   assert.equal(aegis.ownerOf(p.number), 0);
-  assert.equal(aegis.capabilityOf(p.number), 0);
+  assert.equal(aegis.capabilityOf(p.number), 0n);
   assert.equal(bindingsOf(lab, p.number), 0);
   assert.equal(tlbIndex(lab, VA, a.asid), -1);
   assert.equal(tlbIndex(lab, 0x00700000, b.asid), -1);
@@ -163,7 +175,7 @@ Deno.test("Aegis TLBWR installs a binding that guest code stores and loads throu
   const { m, aegis } = lab;
   const a = aegis.createEnv("a");
   const p = a.sys.allocPage();
-  a.sys.tlbWrite(VA + 0x123, p, { writable: true }); // the offset is ignored
+  a.sys.tlbWrite(VA, p, { writable: true });
   const i = tlbIndex(lab, VA, a.asid);
   assert.notEqual(i, -1);
   assert.equal(m.cpu.tlbLo[i], (p.number << 12) | TLB.V | TLB.D);
@@ -477,13 +489,13 @@ for (
 Deno.test("Aegis SCALL gives a callee without an ASID one before it runs", () => {
   const lab = boot();
   const { aegis } = lab;
-  const a = aegis.createEnv("a"), b = aegis.createEnv("b");
+  const b = aegis.createEnv("b"), a = aegis.createEnv("a"); // b holds ASID 1, a ASID 2
   const entry = entryProgram(b);
   b.sys.setEntry("sync", entry);
   const others = Array.from({ length: 61 }, (_, i) => aegis.createEnv(`x${i}`));
   for (const x of others) x.sys.null();
   const prog = transferProgram(a, SYS.SCALL, b.id);
-  aegis.createEnv("last"); // the 64th takes the least recently run env's ASID: b's
+  aegis.createEnv("last"); // the 64th takes the ASID under the recycling clock hand: b's (1)
   assert.equal(b.asid, 0, "b lost its ASID");
   a.enter(prog.origin);
   runUntil(lab, entry);
@@ -651,8 +663,11 @@ done:   b       done
   assert.ok(child > 0, `ENV_ALLOC returned ${child}`);
   assert.ok(aegis.slotOf(child) > 0);
   assert.equal(aegis.field(child, E.PARENT), a.id);
-  assert.equal(aegis.field(child, E.SYNC_ENTRY), 0x00400100);
-  assert.equal(aegis.field(child, E.ASYNC_ENTRY), 0x00400100);
+  assert.equal(aegis.field(child, E.CONTEXT + CTX.PC), 0x00400100, "it starts at a0");
+  assert.equal(aegis.field(child, E.SYNC_ENTRY), 0, "no protected calls until it sets entries");
+  assert.equal(aegis.field(child, E.ASYNC_ENTRY), 0);
+  expectError(lab, b, SYS.SCALL, [child], ERR.NOENTRY);
+  expectError(lab, b, SYS.ACALL, [child], ERR.NOENTRY);
   assert.equal(aegis.field(a.id, E.PARENT), 0, "made from TypeScript: no parent");
   assert.equal(a.call(SYS.SET_HANDLER, EXC.Ov, 0x00400200, child).v0, 0);
   assert.equal(aegis.field(child, E.HANDLERS + 4 * EXC.Ov), 0x00400200);
@@ -671,17 +686,21 @@ Deno.test("Aegis ENV_FREE of a child frees its pages, bindings and slices", () =
   const page = aegis.call(child, SYS.ALLOC, [-1]);
   assert.ok(page.v0 > 0);
   assert.equal(aegis.ownerOf(page.v0), child);
-  assert.equal(aegis.call(child, SYS.TLBWR, [VA, page.v0, page.v1, 1]).v0, 0);
+  assert.equal(aegis.call(child, SYS.TLBWR, [VA | 1, page.v0, page.a2, page.a3, 0]).v0, 0);
   assert.equal(bindingsOf(lab, page.v0), 2);
   assert.equal(a.call(SYS.SLICE_ALLOC, 2, child).v0, 2);
   assert.equal(aegis.slices[2], child);
   assert.equal(a.call(SYS.ENV_FREE, child).v0, 0);
   assert.equal(aegis.slotOf(child), -1);
   assert.equal(aegis.ownerOf(page.v0), 0);
-  assert.equal(aegis.capabilityOf(page.v0), 0);
+  assert.equal(aegis.capabilityOf(page.v0), 0n);
   assert.equal(bindingsOf(lab, page.v0), 0);
   assert.equal(aegis.slices[2], 0);
-  assert.deepEqual(aegis.exits.at(-1), { id: child, reason: `freed by ${a.id}` });
+  assert.deepEqual(aegis.exits.at(-1), {
+    id: child,
+    name: "a.child",
+    reason: `freed by 0x${a.id.toString(16)}`,
+  });
   expectError(lab, a, SYS.ENV_FREE, [child], ERR.NOENV);
   assert.equal(a.alive, true);
 });
@@ -735,11 +754,9 @@ miss:   li      $t4, -1
   }
 });
 
-// Regression (fixed): a TypeScript entry point never learns who called. SCALL/ACALL put the caller's id in v0,
-// but the trampoline's TS_ENTRY stub is `li v0, TS_ENTRY; syscall`, so the kernel hands the
-// function registered in `aegis.tsEntries` the number 21 instead. Reproduce: a, b = createEnv;
-// aegis.tsEntries.set(b.id, fn); a's code `li a0, b.id; li v0, SCALL; syscall`; run 200
-// instructions: fn was called with 21. (The stub then ends b: see protection_test.ts.)
+// Regression (fixed): a TypeScript entry point never learned who called (it was handed the
+// trampoline stub's call number instead of v0). Reproduce: b.onEntry(fn); a's code `li a0, b.id;
+// li v0, SCALL; syscall`; run 200 instructions: fn must be called with a's id.
 Deno.test({
   name: "Aegis TypeScript entry point receives the caller's id",
 
@@ -748,7 +765,7 @@ Deno.test({
     const { m, aegis } = lab;
     const a = aegis.createEnv("a"), b = aegis.createEnv("b");
     const seen: number[] = [];
-    aegis.tsEntries.set(b.id, (caller) => seen.push(caller));
+    b.onEntry((caller) => seen.push(caller));
     const prog = a.load(asm`
         .set noreorder
 start:  li      $a0, ${b.id}
@@ -771,7 +788,8 @@ Deno.test("Aegis GUARANTEE keeps a mapping through TLB and STLB loss and ASID re
   const a = aegis.createEnv("a");
   const page = a.sys.allocPage();
   setPhysWord(lab, page.number, 0x10, 0x600d);
-  assert.equal(a.call(SYS.GUARANTEE, 0x3000, page.number, page.capability, 1).v0, 0);
+  const [lo, hi] = capabilityWords(page.capability);
+  assert.equal(a.call(SYS.GUARANTEE, 0x3000 | TLBWR.WRITABLE, page.number, lo, hi, 0).v0, 0);
   const prog = a.load(asm`
         .set noreorder
 start:  lw      $t4, 0x3010($zero)
@@ -799,7 +817,7 @@ Deno.test("Aegis TLBVADELETE with a count removes a range's bindings in one call
     a.sys.tlbWrite(VA + i * PAGE_SIZE, p, { writable: true });
     return p;
   });
-  assert.equal(a.call(SYS.TLBVADELETE, VA, 0, 3).v0, 0);
+  assert.equal(a.call(SYS.TLBVADELETE, VA, 3, 0).v0, 0);
   for (let i = 0; i < 3; i++) {
     assert.equal(tlbIndex(lab, VA + i * PAGE_SIZE, a.asid), -1, `page ${i} gone from the TLB`);
     assert.notEqual(
@@ -813,7 +831,12 @@ Deno.test("Aegis TLBVADELETE with a count removes a range's bindings in one call
     "the fourth page keeps its binding",
   );
   assert.equal(stlbEntry(lab, VA + 3 * PAGE_SIZE, a.asid)[1] >>> 12, pages[3].number);
-  // A range that reaches the guaranteed region, or wraps, is refused.
-  assert.equal(a.call(SYS.TLBVADELETE, U.GUARANTEED - PAGE_SIZE, 0, 2).v0, ERR.ADDR);
-  assert.equal(a.call(SYS.TLBVADELETE, VA, 0, -1).v0, ERR.ADDR);
+  // A range that reaches the guaranteed region or kernel space is refused, and so is a count
+  // above TLBVADELETE_MAX (-1 included): long kernel operations are bounded.
+  assert.equal(a.call(SYS.TLBVADELETE, U.GUARANTEED - PAGE_SIZE, 2, 0).v0, ERR.ADDR);
+  assert.equal(a.call(SYS.TLBVADELETE, 0xfffff000 | 0, 2, 0).v0, ERR.ADDR);
+  assert.equal(a.call(SYS.TLBVADELETE, VA, -1, 0).v0, ERR.INVAL);
+  assert.equal(a.call(SYS.TLBVADELETE, VA, TLBVADELETE_MAX + 1, 0).v0, ERR.INVAL);
+  assert.equal(a.call(SYS.TLBVADELETE, VA, TLBVADELETE_MAX, 0).v0, 0);
+  assert.equal(tlbIndex(lab, VA + 3 * PAGE_SIZE, a.asid), -1, "the most a call may remove");
 });

@@ -16,19 +16,25 @@ import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
 import { CP0, EXC, EXC_NAMES, TLB } from "../../machine/cp0.ts";
 import {
+  type Capability,
+  capabilityOf,
+  capabilityWords,
   E,
   ENTRY,
   ERR,
+  GUARANTEED_MAX,
   HANDLER,
   PINNED_MAX,
+  SAVE_AREA_BYTES,
   SYS,
   SYS_NAMES,
   SYSCALL_COUNT,
+  TLBVADELETE_MAX,
   TLBWR,
   U,
 } from "../../aegis/mod.ts";
 import type { Environment, Page } from "../../aegis/mod.ts";
-import { envRecord } from "../../aegis/layout.ts";
+import { ENV, envRecord } from "../../aegis/layout.ts";
 import {
   assertUnchanged,
   boot,
@@ -51,7 +57,25 @@ const excOf = (cause: number) => (cause >>> 2) & 31;
 const excName = (code: number) => EXC_NAMES[code] ?? String(code);
 
 /** A page given by number and capability. */
-const pageOf = (n: number, capability: number) => ({ number: n, capability });
+const pageOf = (n: number, capability: Capability) => ({ number: n, capability });
+
+/** TLBWR's (and GUARANTEE's) arguments: a0 = va | flags, a1 = page, a2:a3 = capability, t0. */
+function bindArgs(va: number, page: number, cap: Capability, flags = 0, target = 0): number[] {
+  return [va | flags, page, ...capabilityWords(cap), target];
+}
+
+/** The arguments of a call that names a page by capability: a0 = page, a2:a3 = capability. */
+function pageArgs(page: number, cap: Capability): number[] {
+  return [page, 0, ...capabilityWords(cap)];
+}
+
+/** SET_SAVE_AREA's arguments: a0 = page, a1 = offset, a2:a3 = capability, t0 = target. */
+function saveArgs(page: number, cap: Capability, offset = 0, target = 0): number[] {
+  return [page, offset, ...capabilityWords(cap), target];
+}
+
+/** `cap` with its high word changed: the kernel must compare both words. */
+const highWrong = (cap: Capability) => cap ^ (1n << 40n);
 
 // ---- capabilities ----------------------------------------------------------------------------
 
@@ -63,14 +87,20 @@ Deno.test("Aegis TLBWR refuses a page without its capability (someone else's, ze
   const free = pb.number + 1;
   assert.equal(aegis.ownerOf(free), 0);
   for (const flags of [0, TLBWR.WRITABLE]) {
-    expectError(lab, a, SYS.TLBWR, [VA, pb.number, 0, flags], ERR.CAP);
-    expectError(lab, a, SYS.TLBWR, [VA, pb.number, pa.capability, flags], ERR.CAP);
-    expectError(lab, a, SYS.TLBWR, [VA, pa.number, 0, flags], ERR.CAP);
-    expectError(lab, a, SYS.TLBWR, [VA, pa.number, pb.capability, flags], ERR.CAP);
-    expectError(lab, a, SYS.TLBWR, [VA, free, 0, flags], ERR.CAP);
-    expectError(lab, a, SYS.TLBWR, [VA, free, pa.capability, flags], ERR.CAP);
-    expectError(lab, a, SYS.TLBWR, [VA, aegis.firstPage - 1, pa.capability, flags], ERR.CAP);
-    expectError(lab, a, SYS.TLBWR, [VA, 0, 0, flags], ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, pb.number, 0n, flags), ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, pb.number, pa.capability, flags), ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, pa.number, 0n, flags), ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, pa.number, pb.capability, flags), ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, free, 0n, flags), ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, free, pa.capability, flags), ERR.CAP);
+    expectError(
+      lab,
+      a,
+      SYS.TLBWR,
+      bindArgs(VA, aegis.firstPage - 1, pa.capability, flags),
+      ERR.CAP,
+    );
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, 0, 0n, flags), ERR.CAP);
   }
   // The same call with the right capability succeeds: the refusals were about the capability.
   a.sys.tlbWrite(VA, pa, { writable: true });
@@ -83,19 +113,26 @@ Deno.test("Aegis TLBWR refuses forged capabilities: random words and near misses
   const a = lab.aegis.createEnv("a");
   const p = a.sys.allocPage();
   const ro = a.sys.readonlyCapability(p);
-  const forged = [p.capability + 1, p.capability - 1, p.capability ^ 0x80000000, ~p.capability];
-  forged.push(ro + 1, ro - 1, -1, 1);
+  const rw = p.capability;
+  const [rwLo, rwHi] = capabilityWords(rw), [roLo, roHi] = capabilityWords(ro);
+  const near = [rw + 1n, rw - 1n, rw ^ (1n << 31n), rw ^ (1n << 32n), rw ^ (1n << 63n), ~rw];
+  near.push(ro + 1n, ro - 1n, ro ^ (1n << 63n), -1n, 1n);
+  // Each word right on its own is not enough, nor the words swapped, nor the two mixed.
+  near.push(capabilityOf(rwLo, 0), capabilityOf(0, rwHi), capabilityOf(rwHi, rwLo));
+  near.push(capabilityOf(rwLo, roHi), capabilityOf(roLo, rwHi));
+  const forged = near.map((c) => BigInt.asUintN(64, c));
   let x = 0x2545f491; // xorshift32: the same "random" words on every run
-  for (let i = 0; i < 64; i++) {
+  const next = () => {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    forged.push(x | 0);
-  }
+    return x;
+  };
+  for (let i = 0; i < 64; i++) forged.push(capabilityOf(next(), next()));
   for (const cap of forged) {
-    if (cap === p.capability || cap === ro) continue;
-    expectError(lab, a, SYS.TLBWR, [VA, p.number, cap | 0, 0], ERR.CAP);
-    expectError(lab, a, SYS.TLBWR, [VA, p.number, cap | 0, TLBWR.WRITABLE], ERR.CAP);
+    if (cap === rw || cap === ro) continue;
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, p.number, cap), ERR.CAP);
+    expectError(lab, a, SYS.TLBWR, bindArgs(VA, p.number, cap, TLBWR.WRITABLE), ERR.CAP);
   }
 });
 
@@ -111,21 +148,21 @@ Deno.test("Aegis capabilities die with the page: a stale one is refused everywhe
   assert.equal(aegis.ownerOf(old.number), b.id);
   assert.notEqual(now.capability, old.capability);
   const n = old.number;
-  expectError(lab, a, SYS.TLBWR, [VA, n, old.capability, TLBWR.WRITABLE], ERR.CAP);
-  expectError(lab, a, SYS.TLBWR, [VA, n, old.capability, 0], ERR.CAP);
-  expectError(lab, a, SYS.TLBWR, [VA, n, oldRo, 0], ERR.CAP);
-  expectError(lab, a, SYS.DEALLOC, [n, old.capability], ERR.CAP);
-  expectError(lab, a, SYS.CAP_READONLY, [n, old.capability], ERR.CAP);
-  expectError(lab, a, SYS.SET_SAVE_AREA, [n, old.capability, 0, 0], ERR.CAP);
-  expectError(lab, a, SYS.PIN, [n, old.capability], ERR.CAP);
-  expectError(lab, a, SYS.REVOKE_ANSWER, [n, old.capability], ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, bindArgs(VA, n, old.capability, TLBWR.WRITABLE), ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, bindArgs(VA, n, old.capability), ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, bindArgs(VA, n, oldRo), ERR.CAP);
+  expectError(lab, a, SYS.DEALLOC, pageArgs(n, old.capability), ERR.CAP);
+  expectError(lab, a, SYS.CAP_READONLY, pageArgs(n, old.capability), ERR.CAP);
+  expectError(lab, a, SYS.SET_SAVE_AREA, saveArgs(n, old.capability), ERR.CAP);
+  expectError(lab, a, SYS.PIN, pageArgs(n, old.capability), ERR.CAP);
+  expectError(lab, a, SYS.REVOKE_ANSWER, pageArgs(n, old.capability), ERR.CAP);
   // Given back and taken again by the first owner, the page has new capabilities still.
   b.sys.dealloc(now);
   const again = a.sys.allocPage(n);
   assert.notEqual(again.capability, old.capability);
   assert.notEqual(again.capability, now.capability);
-  expectError(lab, a, SYS.TLBWR, [VA, n, old.capability, 0], ERR.CAP);
-  expectError(lab, a, SYS.TLBWR, [VA, n, now.capability, 0], ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, bindArgs(VA, n, old.capability), ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, bindArgs(VA, n, now.capability), ERR.CAP);
 });
 
 Deno.test("Aegis read-only capability maps read-only only; a store through it raises Mod", () => {
@@ -134,14 +171,21 @@ Deno.test("Aegis read-only capability maps read-only only; a store through it ra
   const a = aegis.createEnv("a");
   const p = a.sys.allocPage();
   const ro = a.sys.readonlyCapability(p);
-  assert.notEqual(ro, 0);
+  assert.notEqual(ro, 0n);
   assert.notEqual(ro, p.capability);
-  expectError(lab, a, SYS.TLBWR, [VA, p.number, ro, TLBWR.WRITABLE], ERR.CAP);
-  expectError(lab, a, SYS.TLBWR, [VA, p.number, ro, TLBWR.WRITABLE | TLBWR.UNCACHED], ERR.CAP);
+  expectError(lab, a, SYS.TLBWR, bindArgs(VA, p.number, ro, TLBWR.WRITABLE), ERR.CAP);
+  expectError(
+    lab,
+    a,
+    SYS.TLBWR,
+    bindArgs(VA, p.number, ro, TLBWR.WRITABLE | TLBWR.UNCACHED),
+    ERR.CAP,
+  );
   // Nor may the read-only capability stand in for the read-write one anywhere else.
-  expectError(lab, a, SYS.DEALLOC, [p.number, ro], ERR.CAP);
-  expectError(lab, a, SYS.CAP_READONLY, [p.number, ro], ERR.CAP);
-  expectError(lab, a, SYS.SET_SAVE_AREA, [p.number, ro, 0, 0], ERR.CAP);
+  expectError(lab, a, SYS.DEALLOC, pageArgs(p.number, ro), ERR.CAP);
+  expectError(lab, a, SYS.CAP_READONLY, pageArgs(p.number, ro), ERR.CAP);
+  expectError(lab, a, SYS.SET_SAVE_AREA, saveArgs(p.number, ro), ERR.CAP);
+  expectError(lab, a, SYS.PIN, pageArgs(p.number, ro), ERR.CAP);
   a.sys.tlbWrite(VA, pageOf(p.number, ro));
   const i = tlbIndex(lab, VA, a.asid);
   assert.notEqual(i, -1);
@@ -192,12 +236,12 @@ Deno.test("Aegis SET_SAVE_AREA refuses kernel pages and pages the env does not o
   const a = aegis.createEnv("a"), b = aegis.createEnv("b");
   const pa = a.sys.allocPage(), pb = b.sys.allocPage();
   for (const k of [0, 1, aegis.firstPage - 1]) {
-    expectError(lab, a, SYS.SET_SAVE_AREA, [k, pa.capability, 0, 0], ERR.INVAL);
+    expectError(lab, a, SYS.SET_SAVE_AREA, saveArgs(k, pa.capability), ERR.INVAL);
   }
-  expectError(lab, a, SYS.SET_SAVE_AREA, [pb.number, 0, 0, 0], ERR.CAP);
-  expectError(lab, a, SYS.SET_SAVE_AREA, [pb.number, pa.capability, 0, 0], ERR.CAP);
+  expectError(lab, a, SYS.SET_SAVE_AREA, saveArgs(pb.number, 0n), ERR.CAP);
+  expectError(lab, a, SYS.SET_SAVE_AREA, saveArgs(pb.number, pa.capability), ERR.CAP);
   // Even the right capability does not make another's page one's save area.
-  expectError(lab, a, SYS.SET_SAVE_AREA, [pb.number, pb.capability, 0, 0], ERR.PERM);
+  expectError(lab, a, SYS.SET_SAVE_AREA, saveArgs(pb.number, pb.capability), ERR.PERM);
   a.sys.setSaveArea(pa, 16);
   assert.equal(aegis.field(a.id, E.SAVE) >>> 0, 0x80000000 + pa.number * 4096 + 16);
 });
@@ -233,7 +277,7 @@ Deno.test("Aegis exceptions never write a save area in a page freed and given to
   const taken = b.sys.allocPage(save.number);
   for (let off = 0; off < 16; off += 4) setPhysWord(lab, taken.number, off, 0x0b0b0b0b);
   // A refused request to name b's page keeps the default too.
-  expectError(lab, a, SYS.SET_SAVE_AREA, [taken.number, taken.capability, 0, 0], ERR.PERM);
+  expectError(lab, a, SYS.SET_SAVE_AREA, saveArgs(taken.number, taken.capability), ERR.PERM);
   a.enter(prog.origin);
   assert.equal(m.run({ until: prog.symbols.h, maxInstructions: 1000 }).reason, "breakpoint");
   for (let off = 0; off < 16; off += 4) {
@@ -350,11 +394,11 @@ interface World {
   b: Environment;
   /** a's page, its read-only capability, and b's page. */
   pa: Page;
-  paRo: number;
+  paRo: Capability;
   pb: Page;
   /** A page nobody holds. */
   free: number;
-  /** A child of a (entry 0x00400000), and one with no entry points at all. */
+  /** A child of a (it starts at 0x00400000 and has set no entry points). */
   child: number;
   /** b's child. */
   bChild: number;
@@ -374,7 +418,7 @@ function world(): World {
   const pa = a.sys.allocPage(), pb = b.sys.allocPage();
   const paRo = a.sys.readonlyCapability(pa);
   const child = a.call(SYS.ENV_ALLOC, 0x00400000).v0;
-  assert.equal(a.call(SYS.ENV_ALLOC, 0).v0, ERR.ADDR, "every env has entry points: 0 is refused");
+  assert.equal(a.call(SYS.ENV_ALLOC, 0).v0, ERR.ADDR, "a child starts somewhere: 0 is refused");
   const bChild = b.call(SYS.ENV_ALLOC, 0x00400000).v0;
   assert.ok(child > 0 && bChild > 0, "ENV_ALLOC works");
   const gone = aegis.createEnv("gone");
@@ -392,7 +436,6 @@ function world(): World {
     pb,
     free: pb.number + 10,
     child,
-
     bChild,
     stale,
     absent: (1 << 8) | 100,
@@ -443,50 +486,71 @@ const TABLE: Record<number, (w: World) => Row[]> = {
   [SYS.SCALL]: (w) => [
     ["id 0", [0], ERR.NOENV],
     ...badTargets(w).filter(([, , e]) => e === ERR.NOENV).map(([n, id]): Row => [n, [id], e4]),
+    ["an env with no entry point", [w.b.id], ERR.NOENTRY],
+    ["a child with no entry point", [w.child], ERR.NOENTRY],
   ],
   [SYS.ACALL]: (w) => [
     ["id 0", [0], ERR.NOENV],
     ...badTargets(w).filter(([, , e]) => e === ERR.NOENV).map(([n, id]): Row => [n, [id], e4]),
+    ["an env with no entry point", [w.b.id], ERR.NOENTRY],
+    ["a child with no entry point", [w.child], ERR.NOENTRY],
   ],
   [SYS.TLBWR]: (w) => [
     ...[U.GUARANTEED, U.ENV, U.TRAMPOLINE, 0x7ffff000, 0x80000000, 0xa0000000, 0xfffff000].map(
-      (va): Row => [`va 0x${va.toString(16)}`, [va | 0, w.pa.number, w.pa.capability, 1], e8],
+      (va): Row => [`va 0x${va.toString(16)}`, bindArgs(va, w.pa.number, w.pa.capability, 1), e8],
     ),
+    ...[0x123, 0x4, 0x800, 0xffc].map((off): Row => [
+      `va with offset 0x${off.toString(16)}`,
+      bindArgs(VA + off, w.pa.number, w.pa.capability),
+      ERR.INVAL,
+    ]),
     ...badPages(w).map(([n, p]): Row => [
       n,
-      [VA, p, w.pa.capability, 1],
+      bindArgs(VA, p, w.pa.capability, 1),
       kernelPage(w, p) ? ERR.CAP : ERR.INVAL,
     ]),
-    ["capability 0", [VA, w.pa.number, 0, 0], ERR.CAP],
-    ["the read-only capability, writable", [VA, w.pa.number, w.paRo, 1], ERR.CAP],
-    ["another's page", [VA, w.pb.number, w.pa.capability, 0], ERR.CAP],
-    ["a free page", [VA, w.free, w.pa.capability, 0], ERR.CAP],
+    ["capability 0", bindArgs(VA, w.pa.number, 0n), ERR.CAP],
+    ["the high word wrong", bindArgs(VA, w.pa.number, highWrong(w.pa.capability)), ERR.CAP],
+    ["the read-only capability, writable", bindArgs(VA, w.pa.number, w.paRo, 1), ERR.CAP],
+    ["another's page", bindArgs(VA, w.pb.number, w.pa.capability), ERR.CAP],
+    ["a free page", bindArgs(VA, w.free, w.pa.capability), ERR.CAP],
     ...badTargets(w).map(([n, id, e]): Row => [
       `for ${n}`,
-      [VA, w.pa.number, w.pa.capability, 1 | (id << 8)],
+      bindArgs(VA, w.pa.number, w.pa.capability, 1, id),
       e,
     ]),
-    ["for a child, va in the guaranteed region", [
-      U.GUARANTEED,
-      w.pa.number,
-      w.pa.capability,
-      w.child << 8,
-    ], ERR.ADDR],
-    ["for a child, page -1", [VA, -1, w.pa.capability, w.child << 8], ERR.INVAL],
-    ["for a child, capability 0", [VA, w.pa.number, 0, w.child << 8], ERR.CAP],
-    ["for a child, another's page", [VA, w.pb.number, w.pa.capability, w.child << 8], ERR.CAP],
-    ["for a child, read-only capability, writable", [
-      VA,
-      w.pa.number,
-      w.paRo,
-      1 | (w.child << 8),
-    ], ERR.CAP],
+    [
+      "for a child, va in the guaranteed region",
+      bindArgs(U.GUARANTEED, w.pa.number, w.pa.capability, 0, w.child),
+      ERR.ADDR,
+    ],
+    [
+      "for a child, va with an offset",
+      bindArgs(VA + 0x10, w.pa.number, w.pa.capability, 0, w.child),
+      ERR.INVAL,
+    ],
+    ["for a child, page -1", bindArgs(VA, -1, w.pa.capability, 0, w.child), ERR.INVAL],
+    ["for a child, capability 0", bindArgs(VA, w.pa.number, 0n, 0, w.child), ERR.CAP],
+    [
+      "for a child, another's page",
+      bindArgs(VA, w.pb.number, w.pa.capability, 0, w.child),
+      ERR.CAP,
+    ],
+    [
+      "for a child, read-only capability, writable",
+      bindArgs(VA, w.pa.number, w.paRo, 1, w.child),
+      ERR.CAP,
+    ],
   ],
   [SYS.TLBVADELETE]: (w) => [
     ...[U.GUARANTEED, U.TRAMPOLINE, 0x80000000, 0xfffff000].map(
-      (va): Row => [`va 0x${va.toString(16)}`, [va | 0, 0], e8],
+      (va): Row => [`va 0x${va.toString(16)}`, [va | 0, 0, 0], e8],
     ),
-    ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [VA, id], e]),
+    ["a range reaching the guaranteed region", [U.GUARANTEED - 0x1000, 2, 0], e8],
+    ...[TLBVADELETE_MAX + 1, 0x7fffffff, -1].map(
+      (n): Row => [`count ${n}`, [VA, n, 0], ERR.INVAL],
+    ),
+    ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [VA, 1, id], e]),
   ],
   [SYS.ALLOC]: (w) => [
     ["page -2", [-2], ERR.INVAL],
@@ -501,12 +565,13 @@ const TABLE: Record<number, (w: World) => Row[]> = {
   [SYS.DEALLOC]: (w) => deallocRows(w),
   [SYS.REVOKE_ANSWER]: (w) => deallocRows(w),
   [SYS.CAP_READONLY]: (w) => [
-    ...badPages(w).map(([n, p]): Row => [n, [p, w.pa.capability], ERR.INVAL]),
-    ["capability 0", [w.pa.number, 0], ERR.CAP],
-    ["capability + 1", [w.pa.number, w.pa.capability + 1], ERR.CAP],
-    ["the read-only capability", [w.pa.number, w.paRo], ERR.CAP],
-    ["another's page", [w.pb.number, w.pa.capability], ERR.CAP],
-    ["a free page", [w.free, w.pa.capability], ERR.CAP],
+    ...badPages(w).map(([n, p]): Row => [n, pageArgs(p, w.pa.capability), ERR.INVAL]),
+    ["capability 0", pageArgs(w.pa.number, 0n), ERR.CAP],
+    ["capability + 1", pageArgs(w.pa.number, w.pa.capability + 1n), ERR.CAP],
+    ["the high word wrong", pageArgs(w.pa.number, highWrong(w.pa.capability)), ERR.CAP],
+    ["the read-only capability", pageArgs(w.pa.number, w.paRo), ERR.CAP],
+    ["another's page", pageArgs(w.pb.number, w.pa.capability), ERR.CAP],
+    ["a free page", pageArgs(w.free, w.pa.capability), ERR.CAP],
   ],
   [SYS.SET_HANDLER]: (w) => [
     ...[-1, HANDLER.COUNT, 32, 1000, EXC.Int, EXC.Sys].map(
@@ -519,27 +584,30 @@ const TABLE: Record<number, (w: World) => Row[]> = {
     ["for a child, a kernel handler", [EXC.Ov, 0x80000080 | 0, w.child], e8],
   ],
   [SYS.SET_SAVE_AREA]: (w) => [
-    ...badPages(w).map(([n, p]): Row => [n, [p, w.pa.capability, 0, 0], ERR.INVAL]),
-    ...[-4, -1, 2, 4085, 4088, 4096, 0x7ffffffc].map(
-      (o): Row => [`offset ${o}`, [w.pa.number, w.pa.capability, o, 0], ERR.INVAL],
+    ...badPages(w).map(([n, p]): Row => [n, saveArgs(p, w.pa.capability), ERR.INVAL]),
+    ...[-4, -1, 2, 4085, 4096 - SAVE_AREA_BYTES + 4, 4088, 4096, 0x7ffffffc].map(
+      (o): Row => [`offset ${o}`, saveArgs(w.pa.number, w.pa.capability, o), ERR.INVAL],
     ),
-    ["capability 0", [w.pa.number, 0, 0, 0], ERR.CAP],
-    ["capability + 1", [w.pa.number, w.pa.capability + 1, 0, 0], ERR.CAP],
-    ["the read-only capability", [w.pa.number, w.paRo, 0, 0], ERR.CAP],
-    ["another's page, wrong capability", [w.pb.number, w.pa.capability, 0, 0], ERR.CAP],
-    ["another's page, its capability", [w.pb.number, w.pb.capability, 0, 0], ERR.PERM],
-    ["a free page", [w.free, w.pa.capability, 0, 0], ERR.CAP],
+    ["capability 0", saveArgs(w.pa.number, 0n), ERR.CAP],
+    ["capability + 1", saveArgs(w.pa.number, w.pa.capability + 1n), ERR.CAP],
+    ["the high word wrong", saveArgs(w.pa.number, highWrong(w.pa.capability)), ERR.CAP],
+    ["the read-only capability", saveArgs(w.pa.number, w.paRo), ERR.CAP],
+    ["another's page, wrong capability", saveArgs(w.pb.number, w.pa.capability), ERR.CAP],
+    ["another's page, its capability", saveArgs(w.pb.number, w.pb.capability), ERR.PERM],
+    ["a free page", saveArgs(w.free, w.pa.capability), ERR.CAP],
     ...badTargets(w).map(([n, id, e]): Row => [
       `for ${n}`,
-      [w.pa.number, w.pa.capability, 0, id],
+      saveArgs(w.pa.number, w.pa.capability, 0, id),
       e,
     ]),
-    ["for a child, the parent's page", [w.pa.number, w.pa.capability, 0, w.child], ERR.PERM],
+    [
+      "for a child, the parent's page",
+      saveArgs(w.pa.number, w.pa.capability, 0, w.child),
+      ERR.PERM,
+    ],
   ],
   [SYS.SET_ENTRY]: (w) => [
     ...[-1, 4, 1000].map((n): Row => [`entry ${n}`, [n, 0x00400000, 0], ERR.INVAL]),
-    ["sync entry 0", [ENTRY.SYNC, 0, 0], e8],
-    ["async entry 0", [ENTRY.ASYNC, 0, 0], e8],
     ...[ENTRY.SYNC, ENTRY.ASYNC, ENTRY.SLICE_START, ENTRY.SLICE_END].flatMap((n) =>
       [0x80000000, 0x80001000, 0xfffffffc, 0x00400002].map(
         (va): Row => [`entry ${n} at 0x${va.toString(16)}`, [n, va | 0, 0], e8],
@@ -570,25 +638,36 @@ const TABLE: Record<number, (w: World) => Row[]> = {
   [SYS.EXPORT]: () =>
     [-1, 3, 1000, 0x80000000 | 0].map((x): Row => [`structure ${x}`, [x], ERR.INVAL]),
   [SYS.PIN]: (w) => [
-    ...badPages(w).map(([n, p]): Row => [n, [p, w.pa.capability], ERR.INVAL]),
-    ["capability 0", [w.pa.number, 0], ERR.CAP],
-    ["the read-only capability", [w.pa.number, w.paRo], ERR.CAP],
-    ["another's page, wrong capability", [w.pb.number, w.pa.capability], ERR.CAP],
-    ["another's page, its capability", [w.pb.number, w.pb.capability], ERR.PERM],
+    ...badPages(w).map(([n, p]): Row => [n, pageArgs(p, w.pa.capability), ERR.INVAL]),
+    ["capability 0", pageArgs(w.pa.number, 0n), ERR.CAP],
+    ["the high word wrong", pageArgs(w.pa.number, highWrong(w.pa.capability)), ERR.CAP],
+    ["the read-only capability", pageArgs(w.pa.number, w.paRo), ERR.CAP],
+    ["another's page, wrong capability", pageArgs(w.pb.number, w.pa.capability), ERR.CAP],
+    ["another's page, its capability", pageArgs(w.pb.number, w.pb.capability), ERR.PERM],
   ],
   [SYS.GUARANTEE]: (w) => [
     ...[0, 0x0fff, 0x10000, 0x00400000, 0x80000000 | 0].map(
-      (va): Row => [`va 0x${(va >>> 0).toString(16)}`, [va, w.pa.number, w.pa.capability, 1], e8],
+      (va): Row => [
+        `va 0x${(va >>> 0).toString(16)}`,
+        bindArgs(va, w.pa.number, w.pa.capability, 1),
+        e8,
+      ],
     ),
     ...[-1, w.lab.aegis.pages, 0x7fffffff].map(
-      (p): Row => [`page ${p}`, [0x2000, p, w.pa.capability, 1], ERR.INVAL],
+      (p): Row => [`page ${p}`, bindArgs(0x2000, p, w.pa.capability, 1), ERR.INVAL],
     ),
-    ["capability 0", [0x2000, w.pa.number, 0, 1], ERR.CAP],
-    ["the read-only capability, writable", [0x2000, w.pa.number, w.paRo, 1], ERR.CAP],
-    ["another's page, wrong capability", [0x2000, w.pb.number, w.pa.capability, 0], ERR.CAP],
+    ["va with an offset", bindArgs(0x2000 + 0x10, w.pa.number, w.pa.capability), ERR.INVAL],
+    ["capability 0", bindArgs(0x2000, w.pa.number, 0n, 1), ERR.CAP],
+    ["the high word wrong", bindArgs(0x2000, w.pa.number, highWrong(w.pa.capability)), ERR.CAP],
+    ["the read-only capability, writable", bindArgs(0x2000, w.pa.number, w.paRo, 1), ERR.CAP],
+    [
+      "another's page, wrong capability",
+      bindArgs(0x2000, w.pb.number, w.pa.capability),
+      ERR.CAP,
+    ],
     ...badTargets(w).map(([n, id, e]): Row => [
       `for ${n}`,
-      [0x2000, w.pa.number, w.pa.capability, id << 8],
+      bindArgs(0x2000, w.pa.number, w.pa.capability, 1, id),
       e,
     ]),
   ],
@@ -597,13 +676,14 @@ const TABLE: Record<number, (w: World) => Row[]> = {
 /** DEALLOC and REVOKE_ANSWER refuse the same things. */
 function deallocRows(w: World): Row[] {
   return [
-    ...badPages(w).map(([n, p]): Row => [n, [p, w.pa.capability], ERR.INVAL]),
-    ["capability 0", [w.pa.number, 0], ERR.CAP],
-    ["capability + 1", [w.pa.number, w.pa.capability + 1], ERR.CAP],
-    ["the read-only capability", [w.pa.number, w.paRo], ERR.CAP],
-    ["another's page, wrong capability", [w.pb.number, w.pa.capability], ERR.CAP],
-    ["another's page, its capability", [w.pb.number, w.pb.capability], ERR.PERM],
-    ["a free page", [w.free, w.pa.capability], ERR.CAP],
+    ...badPages(w).map(([n, p]): Row => [n, pageArgs(p, w.pa.capability), ERR.INVAL]),
+    ["capability 0", pageArgs(w.pa.number, 0n), ERR.CAP],
+    ["capability + 1", pageArgs(w.pa.number, w.pa.capability + 1n), ERR.CAP],
+    ["the high word wrong", pageArgs(w.pa.number, highWrong(w.pa.capability)), ERR.CAP],
+    ["the read-only capability", pageArgs(w.pa.number, w.paRo), ERR.CAP],
+    ["another's page, wrong capability", pageArgs(w.pb.number, w.pa.capability), ERR.CAP],
+    ["another's page, its capability", pageArgs(w.pb.number, w.pb.capability), ERR.PERM],
+    ["a free page", pageArgs(w.free, w.pa.capability), ERR.CAP],
   ];
 }
 
@@ -650,7 +730,7 @@ Deno.test({
     for (let i = 1; i < PINNED_MAX; i++) pages.push(w.a.sys.allocPage());
     for (const p of pages) w.a.sys.pin(p);
     const extra = w.a.sys.allocPage();
-    expectError(w.lab, w.a, SYS.PIN, [extra.number, extra.capability], ERR.NOSLOT);
+    expectError(w.lab, w.a, SYS.PIN, pageArgs(extra.number, extra.capability), ERR.NOSLOT);
   },
 });
 
@@ -667,15 +747,15 @@ Deno.test("Aegis ALLOC of any page gets NOMEM once memory is exhausted", () => {
 // ---- regressions: holes found and closed (each comment says what was wrong) ------------------
 
 // Regression (fixed): a protected call or directed yield into an environment made with `createEnv` that has
-// not set its entry points kills it. Its SYNC/ASYNC entries (and its initial context pc) are the
-// trampoline's TS_ENTRY stub: `li v0, TS_ENTRY; syscall; break 0x3fe`. The kernel runs the
-// TypeScript entry (if any) and returns to the `break`, whose Bp goes to the default handler,
-// so the callee ends with "unhandled Bp at EPC 0x7fff0038". Any guest can thus end any such
-// environment. Reproduce: a = createEnv, b = createEnv; a's code `li a0, b.id; li v0, SCALL;
-// syscall`; run 200 instructions: b.alive is false.
+// not set its entry points killed it: its default entries ran a trampoline stub whose `break`
+// went to the default handler, so any guest could end any such environment. Now an environment
+// accepts no protected calls until it sets entry points: SCALL and ACALL to it are refused with
+// NOENTRY (the caller goes on), and a directed yield resumes its own context (the trampoline's
+// yield loop). Reproduce: a = createEnv, b = createEnv; a's code `li a0, b.id; li v0, SCALL;
+// syscall`; run 200 instructions: b must be alive.
 for (const [name, number] of [["SCALL", SYS.SCALL], ["ACALL", SYS.ACALL], ["YIELD", SYS.YIELD]]) {
   Deno.test({
-    name: `Aegis ${name} into an env with default entry points leaves it alive`,
+    name: `Aegis ${name} into an env with no entry points leaves it alive`,
 
     fn() {
       const lab = boot();
@@ -690,7 +770,16 @@ done:   b       done
         nop
 `);
       a.enter(prog.origin);
-      m.run({ maxInstructions: 200 });
+      if (number === SYS.YIELD) {
+        m.run({ maxInstructions: 200 });
+      } else {
+        assert.equal(
+          m.run({ until: prog.symbols.done, maxInstructions: 200 }).reason,
+          "breakpoint",
+        );
+        assert.equal(m.cpu.regs[2], ERR.NOENTRY, "the caller is refused and goes on");
+        assert.equal(aegis.current, a.id);
+      }
       assert.deepEqual(aegis.exits, []);
       assert.equal(b.alive, true);
     },
@@ -753,7 +842,8 @@ Deno.test({
     const p = aegis.createEnv("p");
     const child = p.call(SYS.ENV_ALLOC, 0x00400000).v0;
     const page = aegis.call(child, SYS.ALLOC, [-1]);
-    assert.equal(aegis.call(child, SYS.TLBWR, [0x00400000, page.v0, page.v1, 1]).v0, 0);
+    const code = [0x00400000 | TLBWR.WRITABLE, page.v0, page.a2, page.a3, 0];
+    assert.equal(aegis.call(child, SYS.TLBWR, code).v0, 0);
     setPhysWord(lab, page.v0, 0, 0x1000ffff); // b .
     aegis.enter(child, 0x00400000);
     assert.equal(p.call(SYS.ENV_FREE, child).v0, 0);
@@ -768,10 +858,16 @@ Deno.test({
 const FIELD_BYTES: Partial<Record<keyof typeof E, number>> = {
   PINNED: 4 * PINNED_MAX,
   HANDLERS: 4 * HANDLER.COUNT,
-  DEFAULT_SAVE: 12,
+  DEFAULT_SAVE: SAVE_AREA_BYTES,
+  NAME: E.NAME_BYTES,
   CONTEXT: 4 * 35,
   REPOSSESSED: 4 * E.REPOSSESSED_MAX,
+  GUARANTEED: 8 * GUARANTEED_MAX,
+  NOTICES: 8 * E.NOTICES_MAX,
 };
+
+/** The members of E that are sizes, not offsets. */
+const E_SIZES = ["REPOSSESSED_MAX", "NAME_BYTES", "NOTICES_MAX"];
 
 // Regression (fixed): E.ENTRYHI = 0x03c lies inside E.PINNED (0x030, PINNED_MAX = 4 words). Reproduce: sort the
 // fields by offset; PINNED ends at 0x040 but ENTRYHI starts at 0x03c. Consequences, each through
@@ -785,7 +881,7 @@ Deno.test({
 
   fn() {
     const fields = Object.entries(E)
-      .filter(([name]) => name !== "REPOSSESSED_MAX")
+      .filter(([name]) => !E_SIZES.includes(name))
       .map(([name, at]) => ({ name, at, end: at + (FIELD_BYTES[name as keyof typeof E] ?? 4) }))
       .sort((x, y) => x.at - y.at);
     for (let i = 1; i < fields.length; i++) {
@@ -880,12 +976,11 @@ Deno.test({
   },
 });
 
-// Regression (ABI, fixed): TLBWR names its target environment as `id << TLBWR_TARGET_SHIFT` in a3, which keeps
-// 24 bits of the id, but ids carry a 23-bit generation above an 8-bit slot. Once a slot has been
-// reused 65536 times its children can no longer be named: the id is truncated and the call fails
-// with NOENV (or, were the truncated id live, would act on the wrong environment). Reproduce: set
-// the GENERATION word of the next free slot to 0x10000 (standing in for 65536 reuses); child =
-// a.call(ENV_ALLOC, ...); a.call(TLBWR, va, page, cap, child << 8) returns NOENV, not 0.
+// Regression (ABI, fixed): TLBWR named its target environment as `id << 8` in a3 beside the flags, which
+// truncated the ids of slots reused 65536 times, so their children could no longer be named (or,
+// were the truncated id live, the call would act on the wrong environment). The target is now a
+// whole register (t0). Reproduce: set the GENERATION word of the next free slot to the last one
+// a slot reaches; child = a.call(ENV_ALLOC, ...); TLBWR for the child must return 0.
 Deno.test({
   name: "Aegis TLBWR can name any child as its target",
 
@@ -894,11 +989,12 @@ Deno.test({
     const { aegis } = lab;
     const a = aegis.createEnv("a");
     const slot = (a.id & 0x7f) + 1;
-    aegis.mem.w32(envRecord(slot) + E.GENERATION, 0x10000);
+    aegis.mem.w32(envRecord(slot) + E.GENERATION, ENV.GENERATIONS - 2);
     const child = a.call(SYS.ENV_ALLOC, 0x00400000).v0;
     assert.equal(child & 0x7f, slot);
+    assert.equal(child >>> 7, ENV.GENERATIONS - 1, "the highest id the slot will ever carry");
     const p = a.sys.allocPage();
-    const r = a.call(SYS.TLBWR, VA, p.number, p.capability, (child << 8) | 0);
+    const r = a.call(SYS.TLBWR, ...bindArgs(VA, p.number, p.capability, 0, child));
     assert.equal(r.v0, 0, `TLBWR for child 0x${child.toString(16)}: ${r.v0}`);
   },
 });

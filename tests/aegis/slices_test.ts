@@ -3,6 +3,10 @@
  * they hold; the end-of-slice upcall, excess time and its repayment, and the end of an
  * environment that abuses its slices.
  *
+ * The first tick comes one slice after boot, so slice position 0 runs from 1 to 2 slices of
+ * emulated time, position 1 from 2 to 3, and so on; the tests look at the kernel in the middle of
+ * a slice, never at a tick.
+ *
  * @module
  */
 
@@ -16,7 +20,7 @@ import type { Environment } from "../../aegis/env.ts";
 /** A machine with Aegis and `n` environments each counting in s0 forever. */
 function counters(n: number, slices = 4) {
   const m = new DECstation();
-  const aegis = new Aegis(m, { seed: 7, slices });
+  const aegis = new Aegis(m, { slices });
   const envs: Environment[] = [];
   const loop = asm`
         .set noreorder
@@ -58,7 +62,7 @@ Deno.test("Aegis with no slices held runs the idle loop and no environment", () 
   assert.ok(m.cpu.kernelMode);
 });
 
-Deno.test("Aegis upcalls the end-of-slice entry and an environment that yields in time owes nothing", () => {
+Deno.test("Aegis upcalls the end-of-slice entry and charges one that yields in time only the upcall", () => {
   const { m, aegis, envs: [a, b] } = counters(2, 2);
   const end = a.load(asm`
         .set noreorder
@@ -75,9 +79,15 @@ Deno.test("Aegis upcalls the end-of-slice entry and an environment that yields i
   a.sys.sliceAlloc(0);
   b.sys.sliceAlloc(1);
   m.run({ maxCycles: 20 * aegis.sliceCycles });
-  assert.ok(aegis.mem.r32(aegis.envRecordOf(a.id) + E.CONTEXT + 17 * 4) > 2, "upcalls happened");
+  const upcalls = aegis.mem.r32(aegis.envRecordOf(a.id) + E.CONTEXT + 17 * 4);
+  assert.ok(upcalls > 2, "upcalls happened");
   assert.ok(s0(aegis, a) > 0, "and the interrupted loop went on between them");
-  assert.equal(aegis.field(a.id, E.EXCESS), 0);
+  // The upcall's own time is excess (it runs after the slice ended), and no more than that: a
+  // few instructions and a yield each, far from the half slice that would cost a's next one.
+  const excess = aegis.field(a.id, E.EXCESS);
+  assert.ok(excess > 0, "the upcalls' time was charged");
+  assert.ok(excess < upcalls * aegis.sliceCycles / 100, `${excess} cycles for ${upcalls} upcalls`);
+  assert.equal(aegis.field(a.id, E.STRIKES), 0, "every upcall yielded in time");
   assert.ok(a.alive && b.alive);
 });
 
@@ -91,8 +101,17 @@ spin:   b       spin                 # never yields
   a.sys.setEntry("sliceEnd", end.origin);
   a.sys.sliceAlloc(0);
   b.sys.sliceAlloc(1);
-  m.run({ maxCycles: 4.5 * aegis.sliceCycles });
-  assert.equal(aegis.field(a.id, E.EXCESS), aegis.sliceCycles, "the overrun was charged");
+  // a's slice ends at 2 slices; its upcall spins through to the tick at 3: an overrun.
+  m.run({ maxCycles: 3.5 * aegis.sliceCycles });
+  assert.equal(aegis.field(a.id, E.EXCESS), aegis.sliceCycles, "the whole upcall was charged");
+  assert.equal(aegis.field(a.id, E.STRIKES), 1);
+  assert.equal(aegis.current, b.id, "the CPU was taken from the upcall");
+  // At 4 slices a's position comes round and is forfeited to repay the debt: b runs on.
+  const before4 = s0(aegis, b);
+  m.run({ maxCycles: aegis.sliceCycles });
+  assert.equal(aegis.field(a.id, E.EXCESS), 0, "repaid with the slice it forfeited");
+  assert.equal(aegis.current, b.id);
+  assert.ok(s0(aegis, b) > before4, "b had the forfeited slice");
   m.run({ maxCycles: (4 * EXCESS_LIMIT + 8) * aegis.sliceCycles });
   assert.equal(a.alive, false);
   assert.match(aegis.exits.at(-1)!.reason, /abused its time slices/);
@@ -107,9 +126,12 @@ Deno.test("Aegis repays excess time with the environment's next slices", () => {
   a.sys.sliceAlloc(0);
   b.sys.sliceAlloc(1);
   aegis.mem.w32(aegis.envRecordOf(a.id) + E.EXCESS, 2 * aegis.sliceCycles);
-  m.run({ maxCycles: 4 * aegis.sliceCycles });
+  // The ticks at 1 and 2 slices each come to a's position, which is forfeited (a slice repaid)
+  // and the next position's runner, b, starts at once.
+  m.run({ maxCycles: 2.5 * aegis.sliceCycles });
   assert.equal(s0(aegis, a), 0, "a's first two slices went to repaying its debt");
   assert.equal(aegis.field(a.id, E.EXCESS), 0);
-  m.run({ maxCycles: 4 * aegis.sliceCycles });
-  assert.ok(s0(aegis, a) > 0);
+  assert.ok(s0(aegis, b) > 0, "b ran in them");
+  m.run({ maxCycles: 2 * aegis.sliceCycles });
+  assert.ok(s0(aegis, a) > 0, "out of debt, a runs again");
 });

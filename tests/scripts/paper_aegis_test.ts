@@ -42,11 +42,24 @@ Deno.test("measureAegis charges each primitive one cycle per instruction and one
   for (const r of rows) assert.equal(r.cycles, r.instructions + TIMING.exception, r.name);
 });
 
+/**
+ * Instructions the kernel may spend beyond the paper's figure, by row. Exception dispatch pays
+ * two the paper's kernel did not: it clears k1 on the way out, so no kernel value reaches the
+ * handler (abi.ts), and it keeps the environment's record in k1 while it tells a system call
+ * from an exception (exceptions.ts).
+ */
+const BEYOND_PAPER: Record<string, number> = {
+  "exception dispatch (overflow)": 2,
+  "exception dispatch (protection)": 2,
+};
+
 Deno.test("measureAegis takes no more instructions than the paper for dispatch and STLB refill", () => {
   for (const name of NAMES) {
     const r = row(name), paper = r.paper?.instructions;
     if (name === "protected control transfer (sync)") continue; // see the next test
-    if (paper !== undefined) assert.ok(r.instructions <= paper, `${name}: ${r.instructions}`);
+    if (paper === undefined) continue;
+    const bound = paper + (BEYOND_PAPER[name] ?? 0);
+    assert.ok(r.instructions <= bound, `${name}: ${r.instructions} (at most ${bound})`);
   }
   assert.deepEqual(row("exception dispatch (overflow)").paper, { us: 1.5, instructions: 18 });
   assert.deepEqual(row("protected control transfer (sync)").paper, { us: 1.4, instructions: 30 });
@@ -56,15 +69,18 @@ Deno.test("measureAegis takes no more instructions than the paper for dispatch a
 
 Deno.test("measureAegis counts exactly the instructions on each kernel path", () => {
   const m = new DECstation();
-  const s = new Aegis(m, ).symbols;
+  const s = new Aegis(m).symbols;
   const words = (from: string, to: string) => (s[to] - s[from]) / 4;
-  // The general vector tells a system call in its first five: mfc0 cause, andi, addiu, beqz
-  // and the lui in its delay slot; then the table dispatch, from `syscall` to `bad_syscall`.
-  const entry = 5 + words("syscall", "bad_syscall");
+  // The general vector tells a system call in its first seven: mfc0 cause, lui, lw (the
+  // record), andi, addiu, beqz and the addiu in its delay slot; then the table dispatch, from
+  // `syscall` to `bad_syscall`. Every call leaves through sys_return (move, jr, rfe), which
+  // ends the dispatch's text.
+  const entry = 7 + words("syscall", "bad_syscall");
+  const leave = words("sys_return", "sys_tlbwr");
   // A forwarded exception runs the whole general vector, from `general` through its rfe.
   assert.equal(row("exception dispatch (overflow)").instructions, words("general", "utlb_miss"));
   assert.equal(row("exception dispatch (protection)").instructions, words("general", "utlb_miss"));
-  assert.equal(row("null syscall").instructions, entry + words("sys_null", "sys_ts"));
+  assert.equal(row("null syscall").instructions, entry + words("sys_null", "sys_ts") + leave);
   // The transfers run straight through to their rfe; the ASID fix-up after it is not taken.
   assert.equal(
     row("protected control transfer (sync)").instructions,
@@ -74,9 +90,12 @@ Deno.test("measureAegis counts exactly the instructions on each kernel path", ()
     row("protected control transfer (async)").instructions,
     entry + words("sys_acall", "acall_asid"),
   );
-  // TLBwr with the read-write capability skips the read-only check (bnez, lw, bne, nop) and the
-  // replace branch (b, tlbwi), then returns through sys_return (addiu, jr, rfe).
-  assert.equal(row("TLBwr").instructions, entry + words("sys_tlbwr", "err_addr") - 4 - 2 + 3);
+  // TLBwr of a page not in the TLB runs its whole text but the replace branch (b, tlbwi), then
+  // clears the temporaries (sys_clear) and returns.
+  assert.equal(
+    row("TLBwr").instructions,
+    entry + words("sys_tlbwr", "tlbwr_addr") - 2 + words("sys_clear", "sys_tlbwr"),
+  );
   // The refill runs straight from the UTLB vector to its first rfe.
   const utlb = m.bus.ram32.subarray(0, (K.GENERAL_VECTOR & 0x1fffffff) >>> 2);
   assert.equal(row("STLB refill").instructions, utlb.indexOf(0x42000010) + 1);
@@ -87,7 +106,15 @@ Deno.test("formatAegis prints every row beside the paper's figures and says what
   for (const name of NAMES) {
     assert.match(text, new RegExp(`^${name.replace(/[()]/g, "\\$&")} `, "m"));
   }
-  assert.match(text, /^exception dispatch \(overflow\) +18 +20 +0 +0\.80 +1\.5 +18$/m);
+  const ov = row("exception dispatch (overflow)");
+  assert.match(
+    text,
+    new RegExp(
+      `^exception dispatch \\(overflow\\) +${ov.instructions} +${ov.cycles} +0 +` +
+        `${ov.us.toFixed(2).replace(".", "\\.")} +1\\.5 +18$`,
+      "m",
+    ),
+  );
   assert.match(text, /modeled: none\.$/);
 });
 

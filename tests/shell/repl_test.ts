@@ -123,7 +123,7 @@ Deno.test({
     try {
       const out = output(await paste(screen, session));
       assert.doesNotMatch(out, /Uncaught|Error/);
-      assert.match(out, /^Page 0x[0-9a-f]{4} rw, owner demo, capability 0x[0-9a-f]{8}$/m);
+      assert.match(out, /^Page 0x[0-9a-f]{4} rw, owner demo, capability 0x[0-9a-f]{16}$/m);
       assert.ok(out.split("\n").includes(said[1]), `the screen shows ${said[1]}`);
       assert.match(out, /^overflow at 400008$/m);
       assert.match(out, /^TLB: \d+ of 64 entries valid$/m);
@@ -148,9 +148,9 @@ Deno.test({
     const screen = await repl();
     try {
       await screen.type(`const e = m.aegis.createEnv("demo")`);
-      await screen.type(`e.sys.dealloc({number: 1, capability: 0, owner: e})`);
+      await screen.type(`e.sys.dealloc({number: 1, capability: 0n, owner: e})`);
       await screen.waitFor(
-        /^Uncaught AegisError: DEALLOC\(0x1, 0x0\) failed: INVAL \(-1\): an argument is out of range/m,
+        /^Uncaught AegisError: DEALLOC\(0x1, 0x0, 0x0, 0x0\) failed: INVAL \(-1\): an argument is out of range/m,
       );
       await screen.type("6 * 7");
       await screen.waitFor(/^42$/m);
