@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { DECstation } from "../machine/decstation.ts";
+import type { Cpu } from "../machine/cpu.ts";
 import { formatTable } from "../machine/table.ts";
 import { cyclesToUs } from "../machine/timing.ts";
 import { measure, type Measurement as Counts } from "./measure.ts";
@@ -168,7 +168,7 @@ export interface Timer {
  * function (or a label and a function), or when the function returns a promise: emulated work
  * is synchronous, so time the synchronous part.
  */
-export function timer(machine: DECstation): Timer {
+export function timer(machine: { readonly cpu: Cpu }): Timer {
   const once = (fn: unknown, label?: string): Measurement => {
     if (typeof fn !== "function") {
       throw new TypeError(
