@@ -461,7 +461,9 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
     const m = new Lab({ memoryMB });
     let p;
     try {
-      p = m.exos.exec(bytes, [path!, ...positionals.slice(1)]);
+      // By its path, so the process and its environment are named after the file.
+      m.exos.files.set(path!, bytes);
+      p = m.exos.exec(path!, [path!, ...positionals.slice(1)]);
     } catch (e) {
       if (e instanceof ElfError) {
         console.error(`exo exec: ${path}: ${e.message}`);

@@ -143,6 +143,7 @@ export class Debugger {
   #depth = 0;
   #hit: Stop | null = null;
   #stepException = -1;
+  #stepVector = 0;
 
   /** Attaches to `machine`'s CPU (once per machine). */
   constructor(machine: DECstation, host: DebuggerHost) {
@@ -208,6 +209,7 @@ export class Debugger {
   /** Sends the lines of the steps of one `m.step` to `sink` (null after it). */
   set stepSink(sink: TraceSink | null) {
     this.#stepSink = sink;
+    if (sink !== null) this.#tracer.reset(); // each m.step says where it is
   }
 
   // ---- runs ----------------------------------------------------------------------------------
@@ -249,6 +251,7 @@ export class Debugger {
   #exception(code: number): void {
     this.stats.exception(code);
     this.#stepException = code;
+    this.#stepVector = this.#machine.cpu.pc;
     if (!this.#live) return;
     const cpu = this.#machine.cpu;
     for (const b of this.#list) {
@@ -256,12 +259,14 @@ export class Debugger {
       const fires = (c.kind === "exception" && c.code === code) ||
         (c.kind === "syscall" && code === EXC.Sys && cpu.regs[2] === c.number);
       if (!fires) continue;
-      this.#stop({
+      const hit: Stop = {
         reason: c.kind === "syscall" ? "syscall" : "exception",
         breakpoint: b,
         epc: cpu.cp0[CP0.EPC] >>> 0,
-        badVAddr: cpu.cp0[CP0.BadVAddr] >>> 0,
-      });
+      };
+      // Mod, TLBL, TLBS, AdEL and AdES set BadVAddr; for the others it is stale.
+      if (code >= EXC.Mod && code <= EXC.AdES) hit.badVAddr = cpu.cp0[CP0.BadVAddr] >>> 0;
+      this.#stop(hit);
       return;
     }
   }
@@ -306,6 +311,7 @@ export class Debugger {
     while (cpu.instructions - start < max) {
       if (cpu.interruptPending) {
         this.#exec(0, breakAt); // the interrupt, on its own line
+        this.stats.checkpoint();
         if (tracing) this.#emit([tracer.interrupt()]);
         if (this.#hit !== null) return "stop";
       }
@@ -323,8 +329,10 @@ export class Debugger {
       this.#stepException = -1;
       const before = cpu.instructions;
       const r = this.#exec(1, breakAt);
-      if (tracing && (cpu.instructions !== before || this.#stepException >= 0)) {
-        this.#emit(tracer.after(this.#stepException));
+      this.stats.checkpoint(); // the step may have changed the mode (an RFE, a hypercall)
+      const executed = cpu.instructions - before;
+      if (tracing && (executed > 0 || this.#stepException >= 0)) {
+        this.#emit(tracer.after(this.#stepException, this.#stepVector, executed));
       }
       if (access !== undefined && this.#stepException < 0 && this.#live) {
         this.#watch(access, physical, pc);

@@ -14,20 +14,28 @@
 /** The call sites V8 passes to `prepareStackTrace`: only their printed form is used. */
 type CallSite = { toString(): string };
 
-/** Makes `Error.prepareStackTrace` drop frames under `root` (a file URL or path) from `stack`. */
+/** Every frame of each error whose stack was made, by error. */
+const allFrames = new WeakMap<object, string>();
+
+/**
+ * Makes `Error.prepareStackTrace` drop frames under `root` (a file URL) from `stack`, and gives
+ * every error a `frames` property with all of them.
+ */
 export function installReplStackTrace(root: URL): void {
   const prefix = root.pathname;
+  Object.defineProperty(Error.prototype, "frames", {
+    get(this: Error): string {
+      void this.stack; // V8 makes the stack, and so the frames, when it is first read
+      return allFrames.get(this) ?? "";
+    },
+    configurable: true,
+  });
   (Error as unknown as { prepareStackTrace: unknown }).prepareStackTrace = (
     error: Error,
     sites: CallSite[],
   ) => {
     const all = sites.map((s) => `    at ${s}`);
-    Object.defineProperty(error, "frames", {
-      value: all.join("\n"),
-      configurable: true,
-      writable: true,
-      enumerable: false,
-    });
+    allFrames.set(error, all.join("\n"));
     const kept = all.filter((line) => !line.includes(prefix));
     const head = `${error.name}: ${error.message}`;
     return kept.length === 0 ? head : `${head}\n${kept.join("\n")}`;

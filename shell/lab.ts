@@ -182,16 +182,19 @@ export class RunOutcome {
     }
     if ((this.reason === "exception" || this.reason === "syscall") && s && b) {
       return `Breakpoint ${b.id} (${b.what}): EPC ${hex(s.epc!)}` +
-        (this.reason === "exception" ? `, BadVAddr ${hex(s.badVAddr!)}` : "");
+        (this.reason === "exception" && s.badVAddr !== undefined
+          ? `, BadVAddr ${hex(s.badVAddr)}`
+          : "");
     }
     return HEADLINES[this.reason] ?? `Stopped (${this.reason})`;
   }
 
   /** The headline, where, what it cost; then a line per environment that died. */
   toString(): string {
+    const n = this.instructions;
     const lines = [
-      `${this.headline} · ${this.#where} · ${this.instructions} instructions · ` +
-      `${this.cycles} cycles · ${cyclesToUs(this.cycles).toFixed(2)} us`,
+      `${this.headline} · ${this.#where} · ${n} instruction${n === 1 ? "" : "s"} · ` +
+      `${this.cycles} cycles · ${fmtTime(cyclesToUs(this.cycles))}`,
     ];
     for (const d of this.died) {
       const at = d.pc === undefined ? "" : ` (pc ${hex(d.pc)}` +
@@ -811,10 +814,18 @@ export class Lab {
     );
   }
 
-  /** The address of `name` ("sym" or "sym+0x10") as environment `env` sees it; throws TypeError. */
+  /**
+   * The address of `name` ("sym" or "sym+0x10") as environment `env` sees it, or else as the
+   * first live environment that has it; throws TypeError when none has.
+   */
   #resolve(method: string, name: string, env: number): number {
     const m = /^([^+]+)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(name.trim());
-    const base = m === null ? undefined : this.symbols.lookup(m[1], env);
+    // The environment asked about first, then every live one (a process's main, say).
+    let base = m === null ? undefined : this.symbols.lookup(m[1], env);
+    for (const id of this.#aegis?.envIds ?? []) {
+      if (base !== undefined || m === null) break;
+      base = this.symbols.lookup(m[1], id);
+    }
     if (base === undefined) {
       throw new TypeError(
         `${method}: no symbol ${JSON.stringify(name)}: give an address, or a name from the ` +

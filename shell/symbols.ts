@@ -79,6 +79,15 @@ class Scope {
   }
 }
 
+/** Whether `v` is a symbol set: an array of ELF symbols or a record of numbers. */
+function isSymbols(v: unknown): v is Symbols {
+  if (Array.isArray(v)) {
+    return v.every((s) => typeof s?.name === "string" && typeof s?.value === "number");
+  }
+  if (typeof v !== "object" || v === null || "symbols" in v) return false;
+  return Object.values(v).every((x) => typeof x === "number");
+}
+
 /** Names for addresses, from the kernel, bare programs and each environment's program. */
 export class SymbolTable {
   readonly #sources: SymbolSources;
@@ -92,11 +101,34 @@ export class SymbolTable {
   }
 
   /**
-   * Adds `symbols` (an assembled program's `.symbols`, a record of names, or an ELF's symbols),
-   * for every environment or, with `env`, for that environment's user addresses only.
+   * Adds `symbols` (an assembled program, its `.symbols`, a record of names, or an ELF's
+   * symbols), for every environment or, with `env` (an id, or anything with an `id`: an
+   * Environment), for that environment's user addresses only. Throws TypeError for anything else.
+   *
+   * @example
+   * ```ts
+   * const prog = e.load(asm`top: addiu $s0, $s0, 1; b top; nop`)
+   * m.symbols.add(prog, e)       // m.disasm(), traces and m.break("top") now name it
+   * ```
    */
-  add(symbols: Symbols, env?: number): void {
-    this.#added.push({ set: symbols, env });
+  add(symbols: Symbols | { symbols: Symbols }, env?: number | { readonly id: number }): void {
+    const set = isSymbols(symbols)
+      ? symbols
+      : typeof symbols === "object" && symbols !== null && "symbols" in symbols &&
+          isSymbols(symbols.symbols)
+      ? symbols.symbols
+      : undefined;
+    if (set === undefined) {
+      throw new TypeError(
+        "m.symbols.add takes an assembled program, its .symbols ({ name: address }) or an " +
+          "ELF's symbols",
+      );
+    }
+    const id = typeof env === "object" && env !== null ? env.id : env;
+    if (id !== undefined && (typeof id !== "number" || !Number.isInteger(id) || id < 0)) {
+      throw new TypeError(`m.symbols.add: the environment must be an id or an Environment`);
+    }
+    this.#added.push({ set, env: id });
     this.#cache.clear();
   }
 

@@ -12,7 +12,8 @@
  * works out the address a load or store will use, from the registers) and after (`after`: it
  * compares the registers, HI and LO with their values before). An exception the instruction
  * raised is named with the vector it went to. A line naming the environment and mode comes
- * whenever they change, and a label line whenever the pc is exactly at a symbol. The tracer
+ * whenever they change, and a label line whenever the code enters another symbol (once for a
+ * loop, not once per iteration). The tracer
  * knows nothing of load delays: a loaded register shows as changed on the instruction where the
  * CPU's register file changed.
  *
@@ -83,6 +84,7 @@ export class Tracer {
   #word: number | undefined;
   #access: Access | undefined;
   #context = "";
+  #symbol: string | undefined = "";
 
   /** A tracer for `cpu`; `env` says which environment runs (0 for none), `envName` names it. */
   constructor(
@@ -107,6 +109,12 @@ export class Tracer {
     return this.#word;
   }
 
+  /** Forgets the context and symbol printed last, so the next line names them again. */
+  reset(): void {
+    this.#context = "";
+    this.#symbol = "";
+  }
+
   /** Records the state before the instruction at pc runs. */
   before(): void {
     const cpu = this.#cpu;
@@ -124,14 +132,39 @@ export class Tracer {
   }
 
   /**
-   * The lines for the instruction recorded by `before`, now that it ran (`exception`: the code
-   * of an exception it raised, or -1); prefixed by a context line when the environment or mode
-   * changed, and a label line at a symbol.
+   * The lines for the instruction recorded by `before`, now that it ran: `exception` is the
+   * code of an exception it raised (or -1) and `vector` where that went; `executed` is how many
+   * instructions the step counted. Prefixed by a context line when the environment or mode
+   * changed, and a label line when the code entered another symbol. A fetch that faulted
+   * counts no instruction, and the step ran the vector's first one: that gets its own line.
    */
-  after(exception: number): string[] {
-    const cpu = this.#cpu, out: string[] = [];
+  after(exception: number, vector: number, executed: number): string[] {
+    const out: string[] = [];
+    if (exception >= 0 && this.#word === undefined && executed === 1) {
+      const faulted = this.#line(out, this.#pc, undefined, exception, vector, false);
+      this.#kernel = true;
+      let word: number | undefined;
+      try {
+        word = this.#cpu.readVirtual(vector, 4);
+      } catch { /* a vector is always readable */ }
+      this.#access = undefined;
+      this.#line(faulted, vector, word, -1, 0, true);
+      return faulted;
+    }
+    return this.#line(out, this.#pc, this.#word, exception, vector, true);
+  }
+
+  /** Appends to `out` the lines of the instruction `word` at `pc`; `changes`: show registers. */
+  #line(
+    out: string[],
+    pc: number,
+    word: number | undefined,
+    exception: number,
+    vector: number,
+    changes: boolean,
+  ): string[] {
+    const cpu = this.#cpu;
     const env = this.#env();
-    const pc = this.#pc;
     const context = env === 0 ? "" : `${env}:${this.#kernel ? "k" : "u"}`;
     if (context !== this.#context) {
       this.#context = context;
@@ -143,18 +176,24 @@ export class Tracer {
         );
       }
     }
-    const label = this.#symbols?.nameAt(pc, env);
-    if (label !== undefined) out.push(`${label}:`);
-    const text = this.#word === undefined
-      ? "(not mapped)"
-      : disassemble(this.#word, pc, this.#symbols?.resolver(env));
-    const notes: string[] = [];
-    const regs = cpu.regs;
-    for (let r = 1; r < 32; r++) {
-      if (regs[r] !== this.#regs[r]) notes.push(`${GPR_NAMES[r]}=0x${hex8(regs[r])}`);
+    const where = this.#symbols?.describe(pc, env);
+    const symbol = where?.replace(/\+0x[0-9a-f]+$/, "");
+    if (symbol !== this.#symbol) {
+      this.#symbol = symbol;
+      if (where !== undefined) out.push(`${where}:`);
     }
-    if (cpu.hi !== this.#hi) notes.push(`hi=0x${hex8(cpu.hi)}`);
-    if (cpu.lo !== this.#lo) notes.push(`lo=0x${hex8(cpu.lo)}`);
+    const text = word === undefined
+      ? "(not mapped)"
+      : disassemble(word, pc, this.#symbols?.resolver(env));
+    const notes: string[] = [];
+    if (changes) {
+      const regs = cpu.regs;
+      for (let r = 1; r < 32; r++) {
+        if (regs[r] !== this.#regs[r]) notes.push(`${GPR_NAMES[r]}=0x${hex8(regs[r])}`);
+      }
+      if (cpu.hi !== this.#hi) notes.push(`hi=0x${hex8(cpu.hi)}`);
+      if (cpu.lo !== this.#lo) notes.push(`lo=0x${hex8(cpu.lo)}`);
+    }
     const a = this.#access;
     if (a !== undefined && exception < 0) {
       notes.push(`${a.write ? "W" : "R"} 0x${hex8(a.va)}${a.bytes === 4 ? "" : `/${a.bytes}`}`);
@@ -162,7 +201,7 @@ export class Tracer {
     if (exception >= 0) {
       const bad = cpu.cp0[CP0.BadVAddr];
       const addr = exception >= 1 && exception <= 5 ? ` at 0x${hex8(bad)}` : "";
-      notes.push(`! ${EXC_NAMES[exception] ?? exception}${addr} -> 0x${hex8(cpu.pc)}`);
+      notes.push(`! ${EXC_NAMES[exception] ?? exception}${addr} -> 0x${hex8(vector)}`);
     }
     out.push(`${hex8(pc)}  ${notes.length > 0 ? text.padEnd(30) + " " + notes.join(" ") : text}`);
     return out;

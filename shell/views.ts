@@ -97,7 +97,7 @@ export function disasmView(
 ): string {
   const cpu = space.machine.cpu;
   const pc = cpu.pc;
-  const first = at !== undefined ? at & ~3 : (pc - 4 * Math.floor(count / 3)) >>> 0;
+  const first = at !== undefined ? (at & ~3) >>> 0 : (pc - 4 * Math.floor(count / 4)) >>> 0;
   const env = read.env;
   const lookup = space.symbols.resolver(env);
   const out: string[] = [];
@@ -121,7 +121,7 @@ export function disasmView(
 /** `bytes` bytes from `at` as a hex dump: 16 per line, with their ASCII. */
 export function dumpView(read: Reader, at: number, bytes: number): string {
   const out = [`${hex(at)} · ${bytes} bytes · ${read.space}`];
-  const start = at & ~15;
+  const start = (at & ~15) >>> 0;
   for (let line = start; line < at + bytes; line += 16) {
     const cells: string[] = [];
     let ascii = "";

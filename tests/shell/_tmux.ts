@@ -86,6 +86,11 @@ export class Screen {
     await tmux(this.socket, "send-keys", "Enter");
   }
 
+  /** Presses `key` as tmux names it ("C-c" for Ctrl-C, "Enter", ...). */
+  async press(key: string): Promise<void> {
+    await tmux(this.socket, "send-keys", key);
+  }
+
   /** Everything on the screen and in its scrollback, wrapped lines joined. */
   async text(): Promise<string> {
     return await tmux(this.socket, "capture-pane", "-p", "-J", "-S", "-");

@@ -100,7 +100,11 @@ Deno.test({
       assert.match(out, /^1$/m, "s0 counted one overflow");
       assert.match(out, /^"7fffffff"$/m, "the TypeScript handler mapped the page stored to");
       assert.match(out, /^null syscall: \d+ instructions · \d+ cycles · 0 modeled · [\d.]+ us$/m);
-      assert.match(out, /^null +[\d.]+ +[\d.]+ +0 +[\d.]+ +[\d.]+ +5$/m, "the comparison table");
+      assert.match(
+        out,
+        /^null +[\d.]+ +[\d.]+ +0 +[\d.]+ +[\d.]+ +[\d.]+ +5$/m,
+        "the comparison table",
+      );
       assert.match(out, /^getid +█+/m, "the bar chart");
       const svg = out.match(/^"(.*exolab-compare-.*\.svg)"$/m);
       assert.ok(svg, "c.svg() returned a path");
@@ -131,7 +135,7 @@ Deno.test({
       const [, instructions, cycles] = said[1].match(/^(\d+) instructions · (\d+) cycles/)!;
       assert.match(
         out,
-        new RegExp(`^null +${instructions} +${cycles} +0 +[\\d.]+ +[\\d.]+ +5$`, "m"),
+        new RegExp(`^null +${instructions} +${cycles} +0 +[\\d.]+ +[\\d.]+ +[\\d.]+ +5$`, "m"),
         "time.compare's table agrees with time",
       );
       assert.match(out, /^alloc +█+/m, "time.compare's bar chart");
