@@ -4,12 +4,12 @@
  * measurement. A script anywhere can import it by path; it needs no configuration file.
  *
  * ```ts
- * import { asm, Lab, timer } from "./mod.ts";
+ * import { Lab, time } from "./mod.ts";
  * const m = new Lab();                       // a DECstation 5000/200 with Aegis booted
  * const e = m.aegis.createEnv("demo");
  * const p = e.sys.allocPage();               // e.sys: the environment's system calls
- * const time = timer(m);
- * console.log(String(time(() => e.sys.null())));
+ * console.log(String(time(m, "null syscall", () => e.sys.null())));
+ * m.break({ syscall: "TLBWR" });             // the bench: breakpoints, m.step(), m.stats ...
  * m.exos.exec("/bin/hello"); m.exos.run();   // an ExOS process
  * console.log(m.console.text);
  * ```
@@ -68,9 +68,9 @@ export {
   Comparison,
   type Counts,
   Measurement,
+  time,
   type Timer,
   timer,
-  timer as time,
 } from "./shell/time.ts";
 export { less, measure, same } from "./shell/measure.ts";
 export { type Bar, Text } from "./shell/plot.ts";

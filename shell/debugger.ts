@@ -5,8 +5,9 @@
  * It attaches to a DECstation by wrapping its CPU's `execute` (the only entry into the inner
  * loop), `hypercall` (to know when TypeScript runs for the kernel) and setting its `onException`
  * hook. Left alone, `execute` runs as fast as ever, in slices of at most a million instructions
- * while a run is armed so Ctrl-C is seen within milliseconds. When a pc breakpoint or a
- * watchpoint is set, or the trace is on, `execute` single-steps instead: before each instruction
+ * while a run is armed so Ctrl-C is seen within milliseconds; one pc breakpoint rides on the
+ * CPU's own stop address at full speed. With more, a watchpoint, or the trace on, `execute`
+ * single-steps instead: before each instruction
  * it reads the word at pc and works out the address a load or store will touch; after it, the
  * trace shows the registers that changed. Splitting one `execute` into many is invisible to the
  * machine: the CPU takes interrupts only at the start of an `execute`, and every event that could
@@ -235,9 +236,18 @@ export class Debugger {
   }
 
   /** Whether `execute` must go one instruction at a time now. */
-  get #stepping(): boolean {
-    return this.#traceSink !== null || this.#stepSink !== null ||
-      (this.#live && (this.#pc.size > 0 || this.#list.some((b) => b.condition.kind === "watch")));
+  #stepping(breakAt: number): boolean {
+    if (this.#traceSink !== null || this.#stepSink !== null) return true;
+    if (!this.#live) return false;
+    if (this.#list.some((b) => b.condition.kind === "watch")) return true;
+    // One pc breakpoint rides on the CPU's own stop address, unless the run uses that already.
+    return this.#pc.size > 1 || (this.#pc.size === 1 && breakAt !== -1);
+  }
+
+  /** The address of the one pc breakpoint the CPU can stop at by itself, or -1. */
+  #onlyPc(): number {
+    if (!this.#live || this.#pc.size !== 1) return -1;
+    return this.#pc.keys().next().value!;
   }
 
   /** Records `hit` and asks the CPU to stop at once. */
@@ -276,14 +286,20 @@ export class Debugger {
     const stats = this.stats, cpu = this.#machine.cpu;
     stats.checkpoint();
     let r: StopReason;
-    if (this.#stepping) {
+    const bp = this.#onlyPc();
+    if (this.#stepping(breakAt)) {
       r = this.#steps(max, breakAt);
     } else if (this.#live && cpu.interruptPending && this.#list.some((b) => isInt(b))) {
       r = this.#exec(0, breakAt); // takes the interrupt (the hook may stop here), runs nothing
+    } else if (bp >= 0 && cpu.pc === bp && cpu.instructions === this.#runStart) {
+      r = this.#steps(1, breakAt); // a run from the breakpoint steps over it first
     } else {
       const slice = this.#armed ? Math.min(max, POLL_INSTRUCTIONS) : max;
-      r = this.#exec(slice, breakAt);
+      r = this.#exec(slice, bp >= 0 ? bp | 0 : breakAt);
       if (r === "limit" && slice < max) r = "attention";
+      if (r === "breakpoint" && bp >= 0 && cpu.pc === bp) {
+        this.#stop({ reason: "breakpoint", breakpoint: this.#pc.get(bp) });
+      }
     }
     stats.checkpoint();
     if (this.#live && this.#host.interrupted()) this.#hit = { reason: "interrupted" };

@@ -170,6 +170,18 @@ export class SymbolTable {
     return a === base ? name : `${name}+0x${(a - base).toString(16)}`;
   }
 
+  /** One line: how many names there are, and how to use them. */
+  toString(): string {
+    const n = this.#scope(0).byName.size;
+    return `Symbols: ${n} kernel and program names, ${this.#added.length} set(s) added; ` +
+      "m.symbols.lookup(name, env?), .describe(addr, env?), .add(prog, env?)";
+  }
+
+  /** Prints as `toString` in the REPL. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
   /** A lookup for the disassembler: exact names at addresses as environment `env` sees them. */
   resolver(env = 0): (addr: number) => string | undefined {
     const scope = this.#scope(env);

@@ -290,3 +290,28 @@ export function timer(machine: { readonly cpu: Cpu }): Timer {
   };
   return time;
 }
+
+/**
+ * Measures `fn` on `machine` once, as the REPL's `time(fn)` does (`timer(machine)` gives the
+ * REPL's `time` itself, with `compare`). Throws as `timer`'s calls do.
+ *
+ * @example
+ * ```ts
+ * import { Lab, time } from "../mod.ts";
+ * const m = new Lab();
+ * const e = m.aegis.createEnv("demo");
+ * console.log(String(time(m, "null syscall", () => e.sys.null())));
+ * ```
+ */
+export function time(machine: { readonly cpu: Cpu }, fn: () => unknown): Measurement;
+/** Measures `fn` on `machine` once, named `label`. */
+export function time(machine: { readonly cpu: Cpu }, label: string, fn: () => unknown): Measurement;
+/** Implementation of both forms. */
+export function time(
+  machine: { readonly cpu: Cpu },
+  a: string | (() => unknown),
+  b?: () => unknown,
+): Measurement {
+  const t = timer(machine);
+  return typeof a === "string" ? t(a, b as () => unknown) : t(a);
+}

@@ -412,7 +412,7 @@ Deno.test("mod.ts imports from a script outside the repository, with no configur
       `import { Lab, time } from ${JSON.stringify(mod)};
 const m = new Lab({ seed: 1 });
 const e = m.aegis.createEnv("outside");
-console.log(String(time(m)(() => e.sys.null())).includes("instructions"), String(m));
+console.log(String(time(m, () => e.sys.null())).includes("instructions"), String(m));
 `,
     );
     const out = await new Deno.Command(Deno.execPath(), {

@@ -286,3 +286,21 @@ Deno.test("Lab stats print names, hex ids and a row per environment, and reset",
   m.stats.reset();
   assert.equal(m.stats.toJSON().instructions, 0);
 });
+
+Deno.test("Lab one breakpoint (the CPU's own stop address) and several (stepping) stop alike", () => {
+  const one = bench(), two = bench();
+  one.m.break("loop");
+  two.m.break("loop");
+  two.m.break(0x7fff0000); // never reached, but it makes the CPU go one instruction at a time
+  for (let i = 0; i < 3; i++) {
+    const a = one.m.run(100_000), b = two.m.run(100_000);
+    assert.equal(a.reason, "breakpoint");
+    assert.deepEqual([b.reason, b.pc, b.instructions, b.cycles], [
+      a.reason,
+      a.pc,
+      a.instructions,
+      a.cycles,
+    ]);
+  }
+  assert.deepEqual(two.m.stats.toJSON(), one.m.stats.toJSON());
+});

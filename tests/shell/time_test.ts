@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { DECstation } from "../../machine/decstation.ts";
 import { asm } from "../../machine/asm/mod.ts";
-import { Measurement, timer } from "../../shell/time.ts";
+import { Measurement, time, timer } from "../../shell/time.ts";
 
 /** A machine with `n` nops then a `break` at 0x80030000, the pc there. */
 function nops(n: number): DECstation {
@@ -68,6 +68,15 @@ Deno.test("time.compare runs each case repeat times, in order, with mean and min
   assert.equal(fixed.mean.cycles, 7);
   assert.equal(grows.median.cycles, 20);
   assert.ok(grows.mean instanceof Measurement);
+});
+
+Deno.test("time(machine, fn) measures once, as the REPL's time does", () => {
+  const m = new DECstation();
+  assert.equal(time(m, () => m.cpu.charge(25)).cycles, 25);
+  assert.equal(
+    String(time(m, "x", () => m.cpu.charge(25))),
+    "x: 0 instructions · 25 cycles · 25 modeled · 1.00 us",
+  );
 });
 
 Deno.test("time.compare leaves warm-up runs out and its median ignores a cold first run", () => {
