@@ -35,7 +35,7 @@ import type { Bus } from "../machine/bus.ts";
 import type { Cpu } from "../machine/cpu.ts";
 import type { Console } from "../machine/console.ts";
 import { EXC, EXC_NAMES } from "../machine/cp0.ts";
-import { type ElfImage, parseElf } from "../machine/elf.ts";
+import { checkSegmentsFit, type ElfImage, parseElf } from "../machine/elf.ts";
 import { hex } from "../machine/table.ts";
 import { cyclesToUs } from "../machine/timing.ts";
 import { Aegis, type AegisOptions, type EnvExit } from "../aegis/kernel.ts";
@@ -407,7 +407,8 @@ export class Lab {
     if (argv !== undefined && (!Array.isArray(argv) || argv.some((a) => typeof a !== "string"))) {
       throw new TypeError(`m.loadElf: argv must be an array of strings, not ${show(argv)}`);
     }
-    parseElf(bytes); // a bad file fails here, before anything changes
+    // A bad file, or one that does not fit below the PROM's argv page, fails before any change.
+    checkSegmentsFit(parseElf(bytes), this.ramBytes - 4096);
     this.#machine.reset();
     const image = this.#machine.loadElf(bytes, argv);
     this.#aegis = null;
@@ -455,13 +456,20 @@ export class Lab {
     atMost("m.step", [n, ...rest], 1);
     const k = count("m.step", "the instruction count", n, 1, 1);
     ctrlC.clear();
-    const lines: string[] = [];
-    this.#debugger.stepSink = (line) => lines.push(line);
+    let lines: string[] = [];
+    const print = () => {
+      if (lines.length > 0) console.log(lines.join("\n"));
+      lines = [];
+    };
+    this.#debugger.stepSink = (line) => {
+      lines.push(line);
+      if (lines.length >= 1000) print(); // a long step prints as it goes
+    };
     try {
       return this.#run({ maxInstructions: k });
     } finally {
       this.#debugger.stepSink = null;
-      if (lines.length > 0) console.log(lines.join("\n"));
+      print();
     }
   }
 
@@ -557,7 +565,8 @@ export class Lab {
   }
 
   /** Ends the current run after the instruction in progress, with reason "stopped". */
-  stop(): void {
+  stop(...args: unknown[]): void {
+    atMost("m.stop", args, 0);
     this.#machine.stop();
   }
 

@@ -197,3 +197,16 @@ Deno.test("Lab prints environments in the singular and plural", () => {
   m.aegis.createEnv("a");
   assert.match(String(m), /Aegis: 1 environment · /);
 });
+
+Deno.test("Lab loadElf of a program that does not fit leaves Aegis running", () => {
+  const m = new Lab({ seed: 5, memoryMB: 1 });
+  m.aegis.createEnv("kept");
+  const elf = Deno.readFileSync(new URL("../guest/out/hello.elf", import.meta.url));
+  const view = new DataView(elf.buffer);
+  view.setUint32(view.getUint32(28, true) + 8, 0x80f00000, true); // the first segment: at 15 MB
+  const pc = m.cpu.pc, clock = m.events.next;
+  assert.throws(() => m.loadElf(elf), /beyond RAM/);
+  assert.equal(m.aegis.envIds.length, 1);
+  assert.equal(m.cpu.pc, pc, "the CPU was not reset");
+  assert.equal(m.events.next, clock, "the slice clock still ticks");
+});
