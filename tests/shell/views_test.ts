@@ -30,6 +30,16 @@ Deno.test("Cpu prints the registers by name in hex, pc, hi, lo and decoded CP0",
   assert.equal(m.cpu.regs[2], 0x2a, "the raw state is still there");
 });
 
+Deno.test("Bus prints RAM's size and the devices' addresses, not RAM's bytes", () => {
+  const m = new Lab({ seed: 3 });
+  const text = inspect(m.bus);
+  assert.match(
+    text,
+    /^Bus · RAM 32 MB at 0x00000000 \(\.ram8 \.ram16 \.ram32\) · .*dz 0x1fe00000-0x1fe0001f/,
+  );
+  assert.doesNotMatch(text, /Uint8Array/);
+});
+
 Deno.test("decodeStatus and decodeCause name the fields", () => {
   assert.equal(
     decodeStatus(SR.BEV | SR.KUp | SR.IEp | SR.IEc | (1 << 11)),
