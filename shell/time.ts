@@ -59,39 +59,32 @@ export class Measurement implements Counts {
   }
 }
 
-/** The mean of `runs` (at least one), named `label`. */
-function mean(runs: readonly Measurement[], label: string): Measurement {
-  const avg = (key: "instructions" | "cycles" | "modeledCycles") =>
-    runs.reduce((sum, r) => sum + r[key], 0) / runs.length;
-  const cycles = avg("cycles");
+/** `runs` (at least one) summed up counter by counter with `of` (a mean, a median), as `label`. */
+function summary(
+  runs: readonly Measurement[],
+  label: string,
+  of: (values: number[]) => number,
+): Measurement {
+  const pick = (key: "instructions" | "cycles" | "modeledCycles") => of(runs.map((r) => r[key]));
+  const cycles = pick("cycles");
   return new Measurement(
     {
-      instructions: avg("instructions"),
+      instructions: pick("instructions"),
       cycles,
-      modeledCycles: avg("modeledCycles"),
+      modeledCycles: pick("modeledCycles"),
       us: cyclesToUs(cycles),
     },
     label,
   );
 }
 
-/** The median of `runs` (at least one), counter by counter, named `label`. */
-function median(runs: readonly Measurement[], label: string): Measurement {
-  const mid = (key: "instructions" | "cycles" | "modeledCycles") => {
-    const v = runs.map((r) => r[key]).sort((a, b) => a - b);
-    const h = v.length >> 1;
-    return v.length % 2 === 1 ? v[h] : (v[h - 1] + v[h]) / 2;
-  };
-  const cycles = mid("cycles");
-  return new Measurement(
-    {
-      instructions: mid("instructions"),
-      cycles,
-      modeledCycles: mid("modeledCycles"),
-      us: cyclesToUs(cycles),
-    },
-    label,
-  );
+/** The mean of `values`. */
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** The median of `values` (the mean of the middle two for an even count). */
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b), h = v.length >> 1;
+  return v.length % 2 === 1 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
 /** One case of a comparison: its runs, their median, mean and the cheapest of them. */
@@ -284,7 +277,13 @@ export function timer(machine: { readonly cpu: Cpu }): Timer {
       for (let i = 0; i < warmup; i++) run(name);
       const runs = Array.from({ length: repeat }, () => run(name));
       const min = runs.reduce((best, r) => r.cycles < best.cycles ? r : best);
-      return { name, median: median(runs, name), mean: mean(runs, name), min, runs };
+      return {
+        name,
+        median: summary(runs, name, median),
+        mean: summary(runs, name, mean),
+        min,
+        runs,
+      };
     });
     return new Comparison(rows, repeat, options.title ?? "Emulated time per operation", warmup);
   };

@@ -8,40 +8,14 @@
  */
 
 import assert from "node:assert/strict";
-import { hasTmux, Screen } from "./_tmux.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
+import { hasTmux, openRepl, output, paste, readmeInputs } from "./_tmux.ts";
 
 /** A REPL in a terminal, at its first prompt. */
-async function repl(): Promise<Screen> {
-  const screen = await Screen.open(`"${Deno.execPath()}" task start`, root);
-  await screen.waitFor(/^> $/m);
-  return screen;
-}
-
-/** How many prompts the screen shows. */
-const prompts = (text: string) => text.match(/^>( |$)/gm)?.length ?? 0;
-
-/** Types each input, waiting for the prompt after it; returns the screen. */
-async function paste(screen: Screen, code: string[]): Promise<string> {
-  let text = await screen.text();
-  for (const input of code) {
-    const before = prompts(text);
-    for (const line of input.split("\n")) await screen.type(line);
-    text = await screen.waitFor((t) => prompts(t) > before && t.trimEnd().endsWith(">"));
-  }
-  return text;
-}
+const repl = openRepl;
 
 /** The code of the README's bench session: its lines after "> ", with their continuations. */
 function readmeBench(): { code: string[]; said: Map<string, string> } {
-  const readme = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
-  const block = readme.split("## At the bench")[1].split("```ts\n")[1].split("```")[0];
-  const code: string[] = [];
-  for (const line of block.trimEnd().split("\n")) {
-    if (line.startsWith("> ")) code.push(line.slice(2));
-    else code[code.length - 1] += "\n" + line;
-  }
+  const code = readmeInputs("## At the bench");
   const said = new Map<string, string>();
   for (const c of code) {
     const m = c.match(/^(.*?) +\/\/ (.*)$/);
@@ -148,8 +122,7 @@ Deno.test({
       );
       assert.match(out, /^Uncaught AegisError: DEALLOC\(0x1, 0x0\) failed: INVAL/m);
       assert.match(out, /^ +at <anonymous>:\d+:\d+$/m);
-      const printed = out.split("\n").filter((l) => !l.startsWith("> ")).join("\n");
-      assert.doesNotMatch(printed, /shell\/lab\.ts|aegis\/env\.ts|aegis\/kernel\.ts/);
+      assert.doesNotMatch(output(out), /shell\/lab\.ts|aegis\/env\.ts|aegis\/kernel\.ts/);
       assert.match(out, /^true$/m, "the frames stay on the error");
     } finally {
       await screen.close();
