@@ -583,8 +583,7 @@ export class Lab {
     const exos = new ExOS({
       createEnv: (name) => this.#path(aegis.createEnv(name)),
       run: (maxInstructions) => {
-        this.#exosRun.push(this.#run({ maxInstructions }));
-        const r = this.#exosRun[this.#exosRun.length - 1];
+        const r = this.#lastExosRun = this.#run({ maxInstructions });
         return { instructions: r.instructions, stopped: r.reason === "stopped" };
       },
       stop: () => this.#machine.stop(),
@@ -623,23 +622,20 @@ export class Lab {
     }) as unknown as LabExOS;
   }
 
-  /** The runs ExOS asked for during the current `m.exos.run`. */
-  #exosRun: RunOutcome[] = [];
+  /** The last run ExOS asked for during the current `m.exos.run`. */
+  #lastExosRun: RunOutcome | undefined;
 
   /** ExOS's run, reported as one RunOutcome (a bench stop in one of its runs ends it). */
   #runExos(run: ExOS["run"], maxInstructions: number | undefined): RunOutcome {
     const cpu = this.cpu;
     const exits = this.aegis.exits.length, c0 = cpu.cycles;
-    this.#exosRun = [];
+    this.#lastExosRun = undefined;
     const r = run(maxInstructions === undefined ? {} : { maxInstructions });
-    const last = this.#exosRun[this.#exosRun.length - 1];
-    const benchStop = last !== undefined && last.stop !== undefined ? last : undefined;
-    const reason: RunReason = last?.reason === "interrupted"
-      ? "interrupted"
-      : benchStop !== undefined && r.reason === "halted"
-      ? last.reason
-      : r.reason;
-    return this.#outcome(reason, r.instructions, cpu.cycles - c0, exits, benchStop?.stop);
+    const last = this.#lastExosRun as RunOutcome | undefined;
+    // A stop of the bench's ends ExOS's run as "halted": say which it was.
+    const bench = last?.reason === "interrupted" || last?.stop !== undefined;
+    const reason: RunReason = bench && r.reason === "halted" ? last!.reason : r.reason;
+    return this.#outcome(reason, r.instructions, cpu.cycles - c0, exits, last?.stop);
   }
 
   /**
