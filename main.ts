@@ -2,16 +2,17 @@
  * `exo`, the command line: the machine's operations for scripts, CI and people at a shell.
  *
  *   exo repl
- *   exo run PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace]
- *   exo exec PROG.elf [--max-instructions N] [-- ARGS...]
+ *   exo run PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
+ *   exo exec PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
  *   exo bench cpu [--json] [--seconds S]
  *   exo disasm PROG.elf [--json]
- *   exo paper [aegis|avm|all] [--json]
+ *   exo paper [aegis|avm|all]... [--json]
  *
- * Each command has --help, and --json wherever a program reads the output. stdout carries only
- * the result; a long run shows a progress line on stderr when stderr is a terminal
+ * Each command has --help (or -h), and --json wherever a program reads the output. stdout
+ * carries only the result; a long run shows a progress line on stderr when stderr is a terminal
  * (shell/progress.ts). Exit status: 0 success, 1 bad input (a bad ELF, a bad option),
- * 2 a limit reached, 3 the guest died on an unexpected exception.
+ * 2 a limit reached, 3 the guest died on an unexpected exception; `exo exec` passes the guest's
+ * own status through and keeps its own codes apart (EXEC_STATUS).
  *
  * @module
  */
@@ -23,14 +24,19 @@ import { disassemble } from "./machine/asm/mod.ts";
 import { benchCpu } from "./machine/bench.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
-import { Lab } from "./shell/lab.ts";
-import { SIGNAL_NAMES } from "./exos/mod.ts";
+import { type DiedEnvironment, Lab } from "./shell/lab.ts";
+import { Debugger } from "./shell/debugger.ts";
+import { SymbolTable } from "./shell/symbols.ts";
+import { type Process, SIGNAL_NAMES } from "./exos/mod.ts";
 import { Progress } from "./shell/progress.ts";
+import config from "./deno.json" with { type: "json" };
 
 /** A command: its usage text and what it does with its arguments; returns the exit status. */
 interface Command {
   usage: string;
   run(args: string[]): Promise<number> | number;
+  /** The exit status for a usage mistake (default 1). */
+  usageStatus?: number;
 }
 
 /** Thrown for a usage mistake: the message goes to stderr with exit status 1. */
@@ -47,24 +53,57 @@ function parse<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
   }
 }
 
-/** Reads a whole-number option value, or throws UsageError naming the option and the value. */
-function whole(name: string, value: string | undefined, fallback: number, min = 1): number {
+/**
+ * Reads a whole-number option value in `min`..`max`, or throws UsageError naming the option,
+ * the value and the range.
+ */
+function whole(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`--${name} ${value} is not a whole number >= ${min}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      max === Number.MAX_SAFE_INTEGER
+        ? `--${name} ${value} is not a whole number >= ${min}`
+        : `--${name} ${value} is not a whole number from ${min} to ${max}`,
+    );
   }
   return n;
 }
 
-/** Reads the ELF file at `path`, or throws UsageError saying it cannot be read. */
-function readProgram(path: string | undefined): Uint8Array {
-  if (path === undefined) throw new UsageError("Give the program to run: exo run PROG.elf");
+/** RAM sizes the machine takes, in MB. */
+const MEMORY_MB = { min: 1, max: 480 } as const;
+
+/** Reads the ELF file at `path` for `command`, or throws UsageError saying what is wrong. */
+function readProgram(command: string, path: string | undefined): Uint8Array {
+  if (path === undefined) throw new UsageError(`Give the program: exo ${command} PROG.elf`);
   try {
     return Deno.readFileSync(path);
   } catch (e) {
     throw new UsageError(`Cannot read ${path}: ${(e as Error).message}`);
   }
+}
+
+/** A writer of trace lines to stderr, buffered; `flush` writes what is left. */
+function stderrTrace(): { sink: (line: string) => void; flush: () => void } {
+  let lines: string[] = [];
+  const flush = () => {
+    if (lines.length === 0) return;
+    Deno.stderr.writeSync(encoder.encode(lines.join("\n") + "\n"));
+    lines = [];
+  };
+  return {
+    sink: (line) => {
+      lines.push(line);
+      if (lines.length >= 4096) flush();
+    },
+    flush,
+  };
 }
 
 const run: Command = {
@@ -76,10 +115,12 @@ program writes to the console; stdin feeds the console's input.
 Options:
   --max-instructions N   stop after N instructions (exit status 2)
   --memory MB            RAM size in MB, 1 to 480 (default 32)
-  --stats                one JSON line on stderr: instructions, cycles, us, hostSeconds,
-                         instructionsPerSecond
-  --trace                a disassembled instruction trace on stderr (slow)
-  --help                 this text
+  --stats                one JSON line on stderr: instructions, cycles, modeledCycles, us,
+                         hostSeconds, instructionsPerSecond, and the bench's counters
+                         (kernelInstructions, userInstructions, exceptions, tlbMisses, ...)
+  --trace                an instruction trace on stderr: each instruction with the registers
+                         it changed and the memory it touched, symbols as labels (slow)
+  --help, -h             this text
 
 Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad ELF or option,
 2 when --max-instructions is reached, 3 when the program dies on an unexpected exception.`,
@@ -91,9 +132,9 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
       trace: { type: "boolean" },
     });
     const path = positionals[0];
-    const bytes = readProgram(path);
+    const bytes = readProgram("run", path);
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
-    const memoryMB = whole("memory", values.memory, 32);
+    const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
     const m = new DECstation({ memoryMB });
     try {
       m.loadElf(bytes, [path!, ...positionals.slice(1)]);
@@ -104,17 +145,30 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
       }
       throw e;
     }
+    const trace = values.trace ? stderrTrace() : null;
+    const bench = values.trace || values.stats
+      ? new Debugger(m, {
+        env: () => 0,
+        envName: () => undefined,
+        interrupted: () => false,
+        symbols: new SymbolTable({
+          global: () => [m.symbols],
+          user: () => [],
+          generation: () => 0,
+        }),
+      })
+      : null;
+    if (bench !== null && trace !== null) bench.trace = trace.sink;
     const progress = values.trace ? null : Progress.forStderr();
     const out = Deno.stdout;
-    m.console.onOutput((b) => (progress?.clear(), out.writeSync(b)));
+    m.console.onOutput((b) => (progress?.clear(), trace?.flush(), out.writeSync(b)));
     const stdin = Deno.stdin.readable.getReader();
     const started = performance.now();
     let remaining = maxI;
     let status = 0;
     for (;;) {
-      const r = values.trace
-        ? traceRun(m, remaining)
-        : m.run({ maxInstructions: Math.min(remaining, RUN_CHUNK) });
+      const r = m.run({ maxInstructions: Math.min(remaining, RUN_CHUNK) });
+      trace?.flush();
       remaining -= r.instructions;
       if (r.reason === "instructions" && remaining > 0) {
         progress?.tick(() => runProgress(m, progress.seconds));
@@ -145,65 +199,39 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
     progress?.clear();
     stdin.releaseLock();
     const hostSeconds = (performance.now() - started) / 1000;
-    if (values.stats) {
-      const cpu = m.cpu;
-      console.error(JSON.stringify({
-        instructions: cpu.instructions,
-        cycles: cpu.cycles,
-        modeledCycles: cpu.modeledCycles,
-        us: m.us,
-        hostSeconds,
-        instructionsPerSecond: Math.round(cpu.instructions / hostSeconds),
-      }));
-    }
+    if (values.stats) console.error(JSON.stringify(statsLine(m, bench!, hostSeconds)));
     return status;
   },
 };
+
+/** The --stats line: the run's figures and the bench's counters. */
+function statsLine(
+  m: { cpu: DECstation["cpu"]; us: number },
+  bench: Debugger | { stats: Lab["stats"] },
+  hostSeconds: number,
+) {
+  const cpu = m.cpu;
+  const { instructions: _i, cycles: _c, modeledCycles: _m, us: _u, ...counters } = bench.stats
+    .toJSON();
+  return {
+    instructions: cpu.instructions,
+    cycles: cpu.cycles,
+    modeledCycles: cpu.modeledCycles,
+    us: m.us,
+    hostSeconds,
+    instructionsPerSecond: Math.round(cpu.instructions / hostSeconds),
+    ...counters,
+  };
+}
 
 /** Instructions `exo run` executes between looks at the progress line (a few ms of host time). */
 const RUN_CHUNK = 2_000_000;
 
 /** The progress line of a run: instructions so far, their rate, host seconds. */
-function runProgress(m: DECstation, seconds: number, command = "exo run"): string {
+function runProgress(m: { cpu: DECstation["cpu"] }, seconds: number, command = "exo run"): string {
   const n = m.cpu.instructions;
   return `${command}: ${(n / 1e6).toFixed(0)} million instructions · ` +
     `${(n / seconds / 1e6).toFixed(1)} million/s · ${seconds.toFixed(0)} s (ctrl+c stops)`;
-}
-
-/** Runs `m` one instruction at a time, writing a disassembled trace line per instruction to stderr. */
-function traceRun(m: DECstation, maxInstructions: number) {
-  const cpu = m.cpu;
-  const names = new Map(
-    m.symbols.filter((s) => s.type === "func").map((s) => [s.value >>> 0, s.name]),
-  );
-  const err = Deno.stderr;
-  let total = {
-    reason: "instructions" as ReturnType<DECstation["run"]>["reason"],
-    instructions: 0,
-    cycles: 0,
-  };
-  while (total.instructions < maxInstructions) {
-    const pc = cpu.pc;
-    let word: number | undefined;
-    try {
-      word = cpu.readVirtual(pc, 4);
-    } catch {
-      word = undefined;
-    }
-    const label = names.get(pc);
-    const text = word === undefined ? "(not mapped)" : disassemble(word, pc);
-    err.writeSync(encoder.encode(
-      `${label ? label + ":\n" : ""}${pc.toString(16).padStart(8, "0")}  ${text}\n`,
-    ));
-    const r = m.run({ maxInstructions: 1 });
-    total = {
-      reason: r.reason,
-      instructions: total.instructions + r.instructions,
-      cycles: total.cycles + r.cycles,
-    };
-    if (r.reason !== "instructions") break;
-  }
-  return total;
 }
 
 const bench: Command = {
@@ -247,17 +275,18 @@ interface DisasmLine {
 const disasm: Command = {
   usage: `exo disasm PROG.elf [--json]
 
-Disassembles the executable segments of an ELF, with its function symbols as labels.
+Disassembles the executable segments of an ELF, with its function symbols as labels and its
+symbols as jump and branch targets (jal main, not jal 0x4008f0), as m.disasm and traces do.
 
 Options:
-  --json   one JSON array: {addr, word, text, symbol?} per instruction (addr and word as
-           numbers; symbol where a function starts)
-  --help   this text`,
+  --json       one JSON array: {addr, word, text, symbol?} per instruction (addr and word as
+               numbers; symbol where a function starts)
+  --help, -h   this text`,
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
     });
-    const bytes = readProgram(positionals[0]);
+    const bytes = readProgram("disasm", positionals[0]);
     let image;
     try {
       image = parseElf(bytes);
@@ -271,6 +300,11 @@ Options:
     const names = new Map(
       image.symbols.filter((s) => s.type === "func").map((s) => [s.value >>> 0, s.name]),
     );
+    const symbols = new SymbolTable({
+      global: () => [image.symbols],
+      user: () => [],
+      generation: () => 0,
+    }).resolver();
     const rows: DisasmLine[] = [];
     for (const seg of image.segments) {
       if ((seg.flags & 1) === 0) continue;
@@ -278,7 +312,8 @@ Options:
       for (let off = 0; off + 4 <= seg.data.length; off += 4) {
         const addr = (seg.vaddr + off) >>> 0, word = view.getUint32(off, true);
         const symbol = names.get(addr);
-        rows.push({ addr, word, text: disassemble(word, addr), ...(symbol ? { symbol } : {}) });
+        const text = disassemble(word, addr, symbols);
+        rows.push({ addr, word, text, ...(symbol ? { symbol } : {}) });
       }
     }
     if (values.json) {
@@ -297,35 +332,39 @@ Options:
 };
 
 const paper: Command = {
-  usage: `exo paper [aegis|avm|all] [--json]
+  usage: `exo paper [aegis|avm|all]... [--json]
 
 Measures the exokernel paper's tables on the emulated machine and prints them beside the
 paper's figures (shared/PAPER.md). aegis: the kernel's primitives (system call, exception
 dispatch, protected control transfer, STLB refill, TLBwr). avm: ExOS's application-level
 virtual memory (prot, unprot, dirty, trap, Appel1, Appel2) on linear and clustered page
-tables. all (the default): both, aegis first.
+tables. all (the default): both. Several may be named (exo paper aegis avm); each table is
+measured once, aegis first.
 
 Options:
-  --json   one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper (and
-           structure, for the avm rows)
-  --help   this text`,
+  --json       one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper
+               (and structure, for the avm rows)
+  --help, -h   this text`,
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
     });
-    const table = positionals[0] ?? "all";
-    if (table !== "aegis" && table !== "avm" && table !== "all") {
-      throw new UsageError(`Unknown table ${table}: give aegis, avm or all`);
+    const tables = positionals.length === 0 ? ["all"] : positionals;
+    for (const t of tables) {
+      if (t !== "aegis" && t !== "avm" && t !== "all") {
+        throw new UsageError(`Unknown table ${t}: give aegis, avm or all`);
+      }
     }
+    const wants = (t: string) => tables.includes(t) || tables.includes("all");
     const progress = Progress.forStderr();
     const rows: unknown[] = [], texts: string[] = [];
-    if (table !== "avm") {
+    if (wants("aegis")) {
       progress?.show("exo paper: measuring the Aegis primitives (aegis)");
       const aegis = measureAegis();
       rows.push(...aegis);
       texts.push(formatAegis(aegis));
     }
-    if (table !== "aegis") {
+    if (wants("avm")) {
       progress?.show("exo paper: measuring ExOS's virtual memory (avm)");
       const avm = measureAvm();
       rows.push(...avm);
@@ -366,46 +405,89 @@ close() or ctrl+d. Exit status: the REPL's.`,
   },
 };
 
+/**
+ * `exo exec`'s exit statuses: the guest's own exit status passes through (0 to 255); the
+ * command's own outcomes use the codes shells and timeout(1) use, so a script tells them apart.
+ */
+const EXEC_STATUS = {
+  /** --max-instructions was reached (as timeout(1) exits 124). */
+  LIMIT: 124,
+  /** exo exec itself failed: a bad option, an unreadable or bad ELF, an emulator error. */
+  ERROR: 125,
+  /** Every process waits for something that will never come (a deadlock). */
+  BLOCKED: 126,
+  /** Added to the number of the signal that killed the first process (as shells do). */
+  SIGNAL: 128,
+} as const;
+
 const exec: Command = {
   usage: `exo exec PROG.elf [options] [-- ARGS...]
 
 Runs a UNIX program (tests/guest/unix/unix.h) as the first ExOS process, pid 1, on a DECstation
-running Aegis, with argv = PROG.elf ARGS. stdout carries exactly what its processes write to fd 1
-and 2; stdin feeds fd 0. It may fork, exec /bin/NAME (the programs of tests/guest/out/unix),
-wait and exit; the command ends when every process has.
+running Aegis, with argv = PROG.elf ARGS. stdout carries exactly what its processes write to
+fd 1, stderr what they write to fd 2; stdin feeds fd 0. It may fork, exec /bin/NAME (the
+programs of tests/guest/out/unix), wait and exit; the command ends when every process has.
 
 Options:
-  --max-instructions N   stop after N instructions (exit status 2)
-  --help                 this text
+  --max-instructions N   stop after N instructions (exit status 124)
+  --memory MB            RAM size in MB, 1 to 480 (default 32)
+  --stats                one JSON line on stderr: instructions, cycles, modeledCycles, us,
+                         hostSeconds, instructionsPerSecond, kernel and user instructions,
+                         exceptions and system calls by name, TLB misses, STLB refills,
+                         interrupts, hypercalls, and the same per environment
+  --trace                an instruction trace on stderr, kernel and processes alike (slow)
+  --help, -h             this text
 
-Exit status: the first process's exit status; 1 for a bad ELF or option; 2 when
---max-instructions is reached; 3 when the first process dies on a signal or every process is
-blocked for good.`,
+Exit status, so the guest's status and exo's own outcomes never mix:
+  0-123   the first process's exit status (as it gave it: 0 to 255)
+  124     --max-instructions was reached
+  125     exo exec failed: a bad option, an unreadable or bad ELF, an emulator error
+  126     every process is blocked for good
+  128+N   the first process was killed by signal N (139: SIGSEGV); stderr says by which,
+          at which pc and which address
+A guest status of 124 or more reads like one of exo's, as with a shell.`,
+  usageStatus: EXEC_STATUS.ERROR,
   async run(args) {
     const { values, positionals } = parse(args, {
       "max-instructions": { type: "string" },
+      memory: { type: "string" },
+      stats: { type: "boolean" },
+      trace: { type: "boolean" },
     });
     const path = positionals[0];
-    const bytes = readProgram(path);
+    const bytes = readProgram("exec", path);
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
-    const m = new Lab();
+    const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
+    const m = new Lab({ memoryMB });
     let p;
     try {
-      p = m.exos.exec(bytes, [path!, ...positionals.slice(1)]);
+      // By its path, so the process and its environment are named after the file.
+      m.exos.files.set(path!, bytes);
+      p = m.exos.exec(path!, [path!, ...positionals.slice(1)]);
     } catch (e) {
       if (e instanceof ElfError) {
         console.error(`exo exec: ${path}: ${e.message}`);
-        return 1;
+        return EXEC_STATUS.ERROR;
       }
       throw e;
     }
-    const progress = Progress.forStderr();
-    m.console.onOutput((b) => (progress?.clear(), Deno.stdout.writeSync(b)));
+    const trace = values.trace ? stderrTrace() : null;
+    if (trace !== null) m.trace(trace.sink);
+    const progress = values.trace ? null : Progress.forStderr();
+    m.processOutput = (fd, b) => {
+      progress?.clear();
+      trace?.flush();
+      (fd === 2 ? Deno.stderr : Deno.stdout).writeSync(b);
+    };
     const stdin = Deno.stdin.readable.getReader();
+    const started = performance.now();
+    const died: DiedEnvironment[] = [];
     let remaining = maxI;
     try {
       for (;;) {
         const r = m.exos.run({ maxInstructions: Math.min(remaining, RUN_CHUNK) });
+        trace?.flush();
+        died.push(...r.died);
         remaining -= r.instructions;
         if (r.reason === "instructions" && remaining > 0) {
           progress?.tick(() => runProgress(m, progress.seconds, "exo exec"));
@@ -419,20 +501,23 @@ blocked for good.`,
           continue;
         }
         progress?.clear();
+        if (values.stats) {
+          const hostSeconds = (performance.now() - started) / 1000;
+          console.error(JSON.stringify(statsLine(m, m, hostSeconds)));
+        }
         if (r.reason === "instructions") {
           console.error(
             `exo exec: stopped after ${maxI - remaining} instructions (--max-instructions)`,
           );
-          return 2;
+          return EXEC_STATUS.LIMIT;
         }
         if (r.reason !== "exited") {
           console.error(`exo exec: every process waits and none can go on (${r.reason})`);
-          return 3;
+          return EXEC_STATUS.BLOCKED;
         }
         if (p.signal !== undefined) {
-          const why = p.failure === undefined ? "" : `: ${p.failure}`;
-          console.error(`exo exec: ${path}: killed by ${SIGNAL_NAMES[p.signal] ?? p.signal}${why}`);
-          return 3;
+          console.error(`exo exec: ${path}: ${killed(m, p, died)}`);
+          return EXEC_STATUS.SIGNAL + p.signal;
         }
         return p.exitStatus ?? 0;
       }
@@ -441,6 +526,22 @@ blocked for good.`,
     }
   },
 };
+
+/** How process `p` was killed: the signal, and the pc and address of the fault when known. */
+function killed(m: Lab, p: Process, died: DiedEnvironment[]): string {
+  const signal = p.signal!;
+  const name = SIGNAL_NAMES[signal] ?? `signal ${signal}`;
+  const d = died.find((x) => x.id === p.path.id);
+  const hex = (v: number) => "0x" + v.toString(16).padStart(8, "0");
+  let where = "";
+  if (d?.pc !== undefined) {
+    const sym = m.symbols.describe(d.pc, p.path.id);
+    where = ` at pc ${hex(d.pc)}${sym ? ` <${sym}>` : ""}`;
+    if (d.address !== undefined) where += `, address ${hex(d.address)}`;
+  }
+  const why = p.failure === undefined ? "" : ` (${p.failure})`;
+  return `killed by ${name} (signal ${signal})${where}${why}`;
+}
 
 const commands: Record<string, Command> = { repl, run, exec, bench, disasm, paper };
 
@@ -461,14 +562,22 @@ Exit status:
   0   success
   1   bad input: an unknown command or option, an unreadable or bad ELF
   2   a limit reached (--max-instructions)
-  3   the guest died on an unexpected exception`;
+  3   the guest died on an unexpected exception
+exo exec instead passes the first process's exit status through and keeps its own outcomes
+apart: 124 a limit, 125 bad input, 126 blocked for good, 128+N killed by signal N.
+
+exo --version prints the version; -h is --help.`;
 
 /** Runs the command line `args`; returns the exit status. */
 export async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
-  if (name === undefined || name === "--help" || name === "help") {
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(usage);
     return name === undefined ? 1 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    console.log(`exo (exolab) ${config.version} · deno ${Deno.version.deno}`);
+    return 0;
   }
   const command = commands[name];
   if (command === undefined) {
@@ -476,7 +585,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
-  if (options.includes("--help")) {
+  if (options.includes("--help") || options.includes("-h")) {
     console.log(command.usage);
     return 0;
   }
@@ -485,7 +594,12 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`exo ${name}: ${e.message}`);
-      return 1;
+      return command.usageStatus ?? 1;
+    }
+    if (command === exec) {
+      // An emulator error, not the guest's: say so, with the stack for a bug report.
+      console.error(`exo exec: an emulator error (not the guest's): ${(e as Error).stack ?? e}`);
+      return EXEC_STATUS.ERROR;
     }
     throw e;
   }

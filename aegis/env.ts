@@ -127,8 +127,13 @@ function pageWords(p: PageRef): [number, number, number] {
     typeof p !== "object" || p === null || !Number.isInteger(p.number) ||
     typeof p.capability !== "bigint"
   ) {
+    const shown = typeof p === "object" && p !== null
+      ? `{ number: ${String(p.number)}, capability: ${String(p.capability)} (a ${typeof p
+        .capability}) }`
+      : String(p);
     throw new TypeError(
-      `${String(p)} is not a page: give a Page from allocPage, or { number, capability }`,
+      `${shown} is not a page: give a Page from allocPage, or { number, capability } with a ` +
+        "bigint capability",
     );
   }
   const [lo, hi] = capabilityWords(p.capability);

@@ -270,7 +270,8 @@ export class Aegis {
    */
   snapshot(): AegisState {
     const faces = new Map([...this.environments].map(([id, e]) => [id, e.faceState()]));
-    return takeSnapshot(this.mem, faces);
+    const names = new Map([...this.environments].map(([id, e]) => [id, e.name]));
+    return takeSnapshot(this.mem, faces, names);
   }
 
   /** Puts back a state taken by `snapshot`. */
@@ -280,7 +281,12 @@ export class Aegis {
       if (!s.faces.has(id)) this.environments.delete(id);
     }
     for (const [id, face] of s.faces) {
-      this.env(id).restoreFace(face as ReturnType<Environment["faceState"]>);
+      let env = this.environments.get(id);
+      if (env === undefined || env.name !== s.names.get(id)) {
+        env = new Environment(this, id, s.names.get(id) ?? this.nameOf(id));
+        this.environments.set(id, env);
+      }
+      env.restoreFace(face as ReturnType<Environment["faceState"]>);
     }
   }
 

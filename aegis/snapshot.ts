@@ -19,17 +19,24 @@ export interface AegisState {
   entries: Map<number, TsEntry>;
   /** The log of exits. */
   exits: EnvExit[];
-  /** The host's per-environment objects, opaque here (aegis/kernel.ts keeps them). */
+  /** The host's per-environment objects' bookkeeping, opaque here (aegis/kernel.ts keeps them). */
   faces: Map<number, unknown>;
+  /** Those objects' names, by id. */
+  names: Map<number, string>;
 }
 
-/** Copies `k`'s host tables, with `faces` (the face objects' own copies). */
-export function takeSnapshot(k: KernelState, faces: Map<number, unknown>): AegisState {
+/** Copies `k`'s host tables, with `faces` and `names` (the face objects' own copies). */
+export function takeSnapshot(
+  k: KernelState,
+  faces: Map<number, unknown>,
+  names: Map<number, string>,
+): AegisState {
   return {
     handlers: new Map([...k.host.handlers].map(([id, t]) => [id, new Map(t)])),
     entries: new Map(k.host.entries),
     exits: k.host.exits.map((x) => ({ ...x })),
     faces,
+    names,
   };
 }
 

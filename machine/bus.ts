@@ -182,4 +182,14 @@ export class Bus {
   resetDevices(): void {
     for (const d of this.#devices) d.reset?.();
   }
+
+  /** RAM's size and each device at its address, in hex (not RAM's bytes), for the REPL. */
+  [Symbol.for("Deno.customInspect")](): string {
+    const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
+    const devices = this.#devices.map((d) =>
+      `${d.name} ${hex(d.base)}-${hex(d.base + d.size - 1)}`
+    );
+    return `Bus · RAM ${this.ramSize >> 20} MB at 0x00000000 (.ram8 .ram16 .ram32) · ` +
+      devices.join(" · ");
+  }
 }

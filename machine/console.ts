@@ -13,7 +13,9 @@
  * @module
  */
 
-import xterm from "@xterm/headless";
+// An npm: specifier, not the import map: a script outside the repository imports this too.
+// deno-lint-ignore no-import-prefix
+import xterm from "npm:@xterm/headless@5.5.0";
 
 /** Options for the console. */
 export interface ConsoleOptions {

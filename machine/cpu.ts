@@ -31,6 +31,7 @@
 import { Bus, BusError, type Interrupts } from "./bus.ts";
 import { CAUSE, CP0, EXC, PRID_R3000A, SR, SR_WRITABLE, TLB, VECTOR } from "./cp0.ts";
 import { TIMING } from "./timing.ts";
+import { cpuView } from "./cpu_view.ts";
 
 /** Thrown by slow paths to unwind to the exception entry; never escapes `execute`. */
 const TRAP: unique symbol = Symbol("guest exception");
@@ -105,6 +106,8 @@ export class Cpu implements Interrupts {
   readonly exceptionCounts: Float64Array = new Float64Array(16);
   /** Runs a kernel-mode `hcall`'s code, from `serviceHypercall` (never inside `execute`). */
   hypercall: HypercallHandler = () => false;
+  /** Called after each exception entry with its code, the vector already in pc (debuggers, stats). */
+  onException: ((code: number) => void) | undefined = undefined;
 
   #pc = VECTOR.RESET;
   #npc = VECTOR.RESET + 4;
@@ -895,6 +898,11 @@ export class Cpu implements Interrupts {
     this.#flush();
   }
 
+  /** The register view, for console.log and the REPL (machine/cpu_view.ts). */
+  [Symbol.for("Deno.customInspect")](): string {
+    return cpuView(this);
+  }
+
   // ---- exceptions ------------------------------------------------------------------------------
 
   /** Records exception `code` (with no address) and unwinds to the exception entry. */
@@ -964,6 +972,7 @@ export class Cpu implements Interrupts {
     this.cycles += TIMING.exception;
     this.exceptionCounts[code]++;
     if ((sr & SR.KUc) !== 0) this.#flush();
+    this.onException?.(code);
   }
 
   // ---- memory ----------------------------------------------------------------------------------

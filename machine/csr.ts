@@ -51,7 +51,7 @@ export class Csr implements Device, IoInterrupts {
   /** Device name. */
   readonly name = "kn02-csr";
   /** Physical base address. */
-  readonly base = CSR_BASE;
+  readonly base: number = CSR_BASE;
   /** One 32-bit register. */
   readonly size = 4;
   #status = 0;

@@ -114,8 +114,10 @@ export interface MachineSnapshot {
 export type Hypercall = (code: number) => void;
 
 /** The program a PROM boot enters. */
-interface LoadedProgram {
+export interface LoadedProgram {
+  /** Where the PROM enters it. */
   entry: number;
+  /** The arguments it gets. */
   argv: string[];
 }
 

@@ -88,7 +88,7 @@ export class Dz implements Device {
   /** Device name. */
   readonly name = "dz";
   /** Physical base address. */
-  readonly base = DZ_BASE;
+  readonly base: number = DZ_BASE;
   /** Four registers at an 8-byte stride. */
   readonly size = 0x20;
   #csr = 0;

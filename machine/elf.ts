@@ -17,14 +17,19 @@
 
 /** A malformed or unloadable ELF file; the message names the problem and the value. */
 export class ElfError extends Error {
+  /** "ElfError", so a printed error says what kind it is. */
   override name = "ElfError";
 }
 
 /** One PT_LOAD segment: data is its file bytes, memSize >= data.length (the rest is zero). */
 export interface ElfSegment {
+  /** Where the program expects the segment (p_vaddr). */
   vaddr: number;
+  /** p_paddr, as the file gives it. */
   paddr: number;
+  /** The segment's bytes in the file. */
   data: Uint8Array;
+  /** Its size in memory (the part beyond `data` is zero). */
   memSize: number;
   /** p_flags: PF_X 1, PF_W 2, PF_R 4. */
   flags: number;
@@ -32,16 +37,23 @@ export interface ElfSegment {
 
 /** A symbol of .symtab: functions, data objects, and other named addresses. */
 export interface ElfSymbol {
+  /** The symbol's name. */
   name: string;
+  /** Its address. */
   value: number;
+  /** Its size in bytes (0 when the file does not say). */
   size: number;
+  /** A function, a data object, or another named address. */
   type: "func" | "object" | "other";
 }
 
 /** What a loader needs from an executable. */
 export interface ElfImage {
+  /** The entry point. */
   entry: number;
+  /** The PT_LOAD segments, in file order. */
   segments: ElfSegment[];
+  /** The symbols of .symtab (none for a stripped file). */
   symbols: ElfSymbol[];
 }
 

@@ -22,9 +22,9 @@ export class Rom implements Device {
   /** Device name. */
   readonly name = "rom";
   /** Physical base address. */
-  readonly base = ROM_BASE;
+  readonly base: number = ROM_BASE;
   /** 512 KB. */
-  readonly size = ROM_SIZE;
+  readonly size: number = ROM_SIZE;
   /** The image; power-on contents are zero. */
   readonly bytes = new Uint8Array(ROM_SIZE);
   readonly #view = new DataView(this.bytes.buffer);

@@ -114,7 +114,7 @@ export class Rtc implements Device {
   /** Device name. */
   readonly name = "rtc";
   /** Physical base address. */
-  readonly base = RTC_BASE;
+  readonly base: number = RTC_BASE;
   /** 64 registers at a 4-byte stride. */
   readonly size = 0x100;
   /** Calendar year of year register 0. */

@@ -22,11 +22,19 @@ interface Section {
 
 const INTRO = `exolab: a DECstation 5000/200 (R3000A, 25 MHz) running the Aegis exokernel.
 
-  m          the machine: m.cpu (registers, pc, cp0), m.bus.ram32, m.run({ maxInstructions: n })
+  m          the machine: m.cpu (the registers), m.bus.ram32, m.run(n) (n instructions)
   m.aegis    the exokernel: its environments; m.aegis.tlb(), .stlb(), .page(n), .exits
   m.exos     ExOS's processes: m.exos.exec(prog, argv), m.exos.run(), m.exos.processes
   asm\`...\`   GNU-style MIPS; asm\`...\`.at(addr) gives .text (the words) and .symbols
   time       time(fn), time("label", fn), time.compare({ a: fn, b: fn }, { repeat: n })
+
+The bench: Ctrl-C stops any run. m.step(n), m.next(), m.break(addr | "symbol" |
+{ exception: "TLBL" } | { syscall: "TLBWR" }), m.watch(addr, { access, physical }),
+m.breakpoints, m.unbreak(), m.trace(true | "file"); m.disasm(at?, n?, env?), m.dump(at, n?, env?),
+m.stats (m.stats.reset()), m.symbols.add(prog, env); m.snapshot() (s.save(file)), m.restore(s |
+file), m.reset() (reboots Aegis), m.loadElf(bytes) (a bare program instead of Aegis).
+A run returns why it stopped, where, and which environments died; an error shows its message
+(all its frames are in err.frames).
 
 Demos to read and run: scripts/demo_fault_counter.ts, scripts/demo_revocation.ts,
 scripts/demo_page_table.ts; the paper's tables: deno task exo paper`;
@@ -103,6 +111,22 @@ const SECTIONS: Section[] = [
       { code: `proc`, note: "pid, state, exit status, environment, pages, break" },
       { code: `m.exos.lastFork`, note: "what the last fork cost, in system calls" },
       { code: `m.exos.processes`, note: "the process table" },
+    ],
+  },
+  {
+    heading: "At the bench: look, break, step (a run with no limit stops on Ctrl-C too):",
+    examples: [
+      { code: `m.cpu`, note: "registers by name; Status and Cause decoded" },
+      { code: `m.symbols.add(prog, e)`, note: "prog's labels name its addresses" },
+      { code: `m.disasm(prog.origin, 6, e)`, note: "e's code, through its bindings" },
+      { code: `m.dump(0x20000000, 16, e)`, note: "e's page: the word the handler mapped" },
+      { code: `m.break({ exception: "Ov" })`, note: "or an address, a symbol, { syscall }" },
+      {
+        code: `m.stats.reset(); e.enter(prog.origin); m.run()`,
+        note: "stops at the vector, before the handler",
+      },
+      { code: `m.step(4)`, note: "each instruction with the registers it changed" },
+      { code: `m.unbreak(); m.stats`, note: "kernel and user instructions, exceptions, calls" },
     ],
   },
 ];

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { DECstation } from "../machine/decstation.ts";
+import type { Cpu } from "../machine/cpu.ts";
 import { cyclesToUs } from "../machine/timing.ts";
 
 /** What a span of emulated work cost. */
@@ -29,7 +29,7 @@ export interface Measurement {
 }
 
 /** Runs `work` and returns what it cost `machine`'s CPU; exceptions from `work` propagate. */
-export function measure(machine: DECstation, work: () => void): Measurement {
+export function measure(machine: { readonly cpu: Cpu }, work: () => void): Measurement {
   const cpu = machine.cpu;
   const i = cpu.instructions, c = cpu.cycles, mc = cpu.modeledCycles;
   work();

@@ -3,6 +3,10 @@
  * to the user with a DECstation running Aegis in scope as `m`, the assembler as `asm`, `time`
  * for emulated-time measurements (shell/time.ts) and `help()` (shell/help.ts).
  *
+ * It also makes the REPL a bench a session is not lost at: Ctrl-C stops a run (shell/interrupt.ts)
+ * instead of doing nothing until it ends, and an error prints its message and the frames of
+ * what was typed, not the library's (shell/errors.ts; `error.frames` keeps them all).
+ *
  * It stays small so the prompt comes up fast: booting the machine and the kernel is the only
  * work done before it.
  *
@@ -14,6 +18,11 @@ import { Lab } from "./lab.ts";
 import { helpText } from "./help.ts";
 import { Text } from "./plot.ts";
 import { timer } from "./time.ts";
+import { ctrlC } from "./interrupt.ts";
+import { installReplStackTrace } from "./errors.ts";
+
+installReplStackTrace(new URL("../", import.meta.url));
+await ctrlC.listen();
 
 /** The machine in scope, with Aegis booted. */
 const m = new Lab();

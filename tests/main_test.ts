@@ -6,6 +6,8 @@
 
 import assert from "node:assert/strict";
 import { hasTmux, Screen } from "./shell/_tmux.ts";
+import { asm } from "../machine/asm/mod.ts";
+import { call, elf } from "./exos/_unix.ts";
 import { formatAegis, measureAegis } from "../scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "../scripts/paper_avm.ts";
 
@@ -56,7 +58,10 @@ Deno.test("exo run --stats prints one JSON line with the run's figures", async (
 Deno.test("exo run --trace writes a disassembled trace to stderr only", async () => {
   const r = await exo(["run", "--trace", "--max-instructions", "5", guest("hello")]);
   const lines = r.stderr.trim().split("\n");
-  assert.match(lines[0], /^bfc00000 {2}hcall 0x1$/);
+  assert.match(
+    lines[0],
+    /^bfc00000 {2}hcall 0x1 +a0=0x00000001 a1=0x[0-9a-f]{8} .*sp=0x[0-9a-f]{8}$/,
+  );
   assert.match(r.stderr, /__start:\n80030000 {2}/);
   assert.equal(r.stdout, "");
 });
@@ -176,12 +181,12 @@ Deno.test("exo exec feeds stdin to fd 0", async () => {
   assert.equal(closed.code, 1);
 });
 
-Deno.test("exo exec rejects a bad ELF with a one-line error and exit status 1", async () => {
+Deno.test("exo exec rejects a bad ELF with a one-line error and exit status 125", async () => {
   const truncated = tempElf(Deno.readFileSync(unix("hello")).slice(0, 40));
   try {
     for (const path of [guest("hello"), truncated]) { // a bare program: linked in kseg0
       const r = await exo(["exec", path]);
-      assert.equal(r.code, 1, path);
+      assert.equal(r.code, 125, path);
       assert.equal(r.stdout, "", path);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       assert.match(r.stderr, /^exo exec: .*(outside the program area|Truncated)/);
@@ -191,9 +196,9 @@ Deno.test("exo exec rejects a bad ELF with a one-line error and exit status 1", 
   }
 });
 
-Deno.test("exo exec --max-instructions stops with a message and exit status 2", async () => {
+Deno.test("exo exec --max-instructions stops with a message and exit status 124", async () => {
   const r = await exo(["exec", "--max-instructions", "1000", unix("forktree")]);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 124);
   assert.match(r.stderr, /stopped after 1000 instructions/);
 });
 
@@ -284,4 +289,141 @@ Deno.test({
       await screen.close();
     }
   },
+});
+
+Deno.test("exo run --memory out of range is one line naming the range, not a stack trace", async () => {
+  const r = await exo(["run", "--memory", "9999", guest("hello")]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, "exo run: --memory 9999 is not a whole number from 1 to 480\n");
+});
+
+Deno.test("exo -h and --version answer, and exo exec with no file names exec", async () => {
+  const h = await exo(["-h"]);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /^exo: the exolab command line/);
+  const v = await exo(["--version"]);
+  assert.equal(v.code, 0);
+  assert.match(v.stdout, /^exo \(exolab\) \d+\.\d+\.\d+ · deno \d+\.\d+\.\d+\n$/);
+  const runH = await exo(["run", "-h"]);
+  assert.match(runH.stdout, /^exo run PROG\.elf/);
+  const none = await exo(["exec"]);
+  assert.equal(none.code, 125);
+  assert.equal(none.stderr, "exo exec: Give the program: exo exec PROG.elf\n");
+});
+
+Deno.test("exo paper takes several tables and measures each one", async () => {
+  const r = await exo(["paper", "aegis", "avm", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout) as { structure?: string }[];
+  assert.ok(rows.some((x) => x.structure === undefined), "the aegis rows");
+  assert.ok(rows.some((x) => x.structure === "clustered"), "the avm rows");
+  const bad = await exo(["paper", "aegis", "avn"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Unknown table avn/);
+});
+
+Deno.test("exo disasm names jump targets by symbol", async () => {
+  const r = await exo(["disasm", "--json", guest("hello")]);
+  const rows = JSON.parse(r.stdout) as { text: string }[];
+  assert.ok(rows.some((x) => x.text === "jal main"), "jal main, not jal 0x...");
+  assert.ok(!rows.some((x) => /^jal 0x/.test(x.text)), "every call target has a name");
+});
+
+/** `source` as a UNIX ELF in a temporary file. */
+function unixProgram(source: ReturnType<typeof asm>): string {
+  return tempElf(elf(source));
+}
+
+Deno.test("exo exec keeps fd 1 on stdout and fd 2 on stderr", async () => {
+  const path = unixProgram(asm`
+        li      $a0, 1
+        la      $a1, out
+        li      $a2, 4
+        ${call("WRITE")}
+        li      $a0, 2
+        la      $a1, err
+        li      $a2, 4
+        ${call("WRITE")}
+        li      $a0, 7
+        ${call("EXIT")}
+        .data
+out:    .ascii "out\\n"
+err:    .ascii "err\\n"
+`);
+  try {
+    const r = await exo(["exec", path]);
+    assert.equal(r.stdout, "out\n");
+    assert.equal(r.stderr, "err\n");
+    assert.equal(r.code, 7, "the guest's own status");
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("exo exec reports a killed process's signal, pc and address, and exits 128 + signal", async () => {
+  const path = unixProgram(asm`
+        lui     $t0, 0x1000
+        sw      $zero, 4($t0)
+        li      $a0, 0
+        ${call("EXIT")}
+`);
+  try {
+    const r = await exo(["exec", path]);
+    assert.equal(r.code, 128 + 11);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /^exo exec: .*: killed by SIGSEGV \(signal 11\) at pc 0x00400004, address 0x10000004\n$/,
+    );
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("exo exec --stats, --trace and --memory", async () => {
+  const stats = await exo(["exec", "--stats", "--memory", "16", unix("hello")]);
+  assert.equal(stats.code, 0);
+  assert.equal(stats.stdout, unixExpected("hello"));
+  const s = JSON.parse(stats.stderr.trim());
+  for (const key of ["instructions", "cycles", "us", "hostSeconds", "kernelInstructions"]) {
+    assert.equal(typeof s[key], "number", key);
+  }
+  assert.equal(s.kernelInstructions + s.userInstructions, s.instructions);
+  assert.ok(s.syscalls.TLBWR > 0);
+  assert.ok(Object.keys(s.environments).includes("0x81"));
+  const trace = await exo(["exec", "--trace", unix("hello")]);
+  assert.equal(trace.code, 0);
+  assert.equal(trace.stdout, unixExpected("hello"), "stdout stays the program's");
+  assert.match(trace.stderr, /^-- environment 0x81 hello\.elf, user mode --$/m);
+  assert.match(trace.stderr, /^00001010 {2}\(not mapped\) +! TLBL at 0x00001010 -> 0x80000000\n/m);
+  assert.match(trace.stderr, /^main:$/m, "the process's own symbols");
+  assert.match(trace.stderr, /^[0-9a-f]{8} {2}jal getpid +ra=0x[0-9a-f]{8}$/m);
+  const big = await exo(["exec", "--memory", "9999", unix("hello")]);
+  assert.equal(big.code, 125);
+  assert.match(big.stderr, /--memory 9999 is not a whole number from 1 to 480/);
+});
+
+Deno.test("mod.ts imports from a script outside the repository, with no configuration", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const mod = new URL("../mod.ts", import.meta.url).pathname;
+    Deno.writeTextFileSync(
+      `${dir}/outside.ts`,
+      `import { Lab, time } from ${JSON.stringify(mod)};
+const m = new Lab({ seed: 1 });
+const e = m.aegis.createEnv("outside");
+console.log(String(time(m, () => e.sys.null())).includes("instructions"), String(m));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-lock", `${dir}/outside.ts`],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    assert.match(text, /^true DECstation 5000\/200 .* Aegis: 1 environment · /);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

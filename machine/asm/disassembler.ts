@@ -3,7 +3,8 @@
  * assembler turns back into the same word at the same pc.
  *
  * Registers print by name (`$t0`, CP0 registers as `$status` and friends or `$n`), branch and
- * jump targets as absolute hex addresses or, when a symbol table is given, as the name of a
+ * jump targets as absolute hex addresses or, when symbols are given (a name-to-address record,
+ * or a function that names an address, as the shell's symbol table offers), as the name of a
  * symbol at exactly that address. Common idioms print as the pseudo-instruction that encodes to
  * them (nop, move, not, neg, negu, li, b, bal, beqz, bnez). A word that is not a valid MIPS I
  * instruction, reserved fields included, prints as `.word 0x...`. Round trip:
@@ -14,11 +15,15 @@
 
 import { CP0_NAMES, decode, GPR_NAMES } from "./isa.ts";
 
+/** Symbols for the disassembler: names by address, as a record or as a lookup function. */
+export type SymbolLookup = Record<string, number> | ((addr: number) => string | undefined);
+
 const byAddress = new WeakMap<Record<string, number>, Map<number, string>>();
 const NAME = /^[A-Za-z_.][A-Za-z0-9_.$]*$/;
 
-/** Names of symbols by address, first definition wins; cached per table. */
-function names(symbols: Record<string, number>): Map<number, string> {
+/** The name of a symbol at exactly `addr`, if any; a record's names are cached per record. */
+function nameAt(symbols: SymbolLookup, addr: number): string | undefined {
+  if (typeof symbols === "function") return symbols(addr);
   let m = byAddress.get(symbols);
   if (!m) {
     m = new Map();
@@ -27,18 +32,18 @@ function names(symbols: Record<string, number>): Map<number, string> {
     }
     byAddress.set(symbols, m);
   }
-  return m;
+  return m.get(addr);
 }
 
 /** Disassembles `word` located at `pc`; never fails (unknown encodings print as `.word`). */
-export function disassemble(word: number, pc: number, symbols?: Record<string, number>): string {
+export function disassemble(word: number, pc: number, symbols?: SymbolLookup): string {
   const w = word >>> 0;
   const d = decode(w);
   if (!d) return `.word 0x${hex8(w)}`;
   const rs = w >>> 21 & 31, rt = w >>> 16 & 31, rd = w >>> 11 & 31, sa = w >>> 6 & 31;
   const imm = w & 0xffff, simm = (w << 16) >> 16;
   const r = (n: number) => "$" + GPR_NAMES[n];
-  const addr = (t: number) => (symbols && names(symbols).get(t)) ?? "0x" + t.toString(16);
+  const addr = (t: number) => (symbols && nameAt(symbols, t)) ?? "0x" + t.toString(16);
   const target = () => addr((pc + 4 + simm * 4) >>> 0);
   const n = d.name;
   switch (d.form) {
@@ -100,12 +105,12 @@ export function disassemble(word: number, pc: number, symbols?: Record<string, n
 export function disassembleRange(
   words: ArrayLike<number>,
   origin: number,
-  symbols?: Record<string, number>,
+  symbols?: SymbolLookup,
 ): string[] {
   const out: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const pc = (origin + i * 4) >>> 0;
-    const label = symbols && names(symbols).get(pc);
+    const label = symbols && nameAt(symbols, pc);
     const text = disassemble(words[i], pc, symbols);
     out.push(`${hex8(pc)}  ${hex8(words[i] >>> 0)}  ${label ? `<${label}> ` : ""}${text}`);
   }

@@ -23,7 +23,7 @@
  */
 
 export { assemble, type AssembleOptions, type Program, programImage } from "./assembler.ts";
-export { disassemble, disassembleRange } from "./disassembler.ts";
+export { disassemble, disassembleRange, type SymbolLookup } from "./disassembler.ts";
 export { AsmError } from "./error.ts";
 export { asm, AsmSource, type AsmValue } from "./template.ts";
 export {

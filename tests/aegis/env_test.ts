@@ -61,7 +61,7 @@ Deno.test("Aegis prints its environments, TLB, STLB and page owners as tables", 
   assert.match(String(m.aegis.page(p.number)), /owner demo/);
   assert.match(String(m.aegis.page(0)), /owner the kernel/);
   assert.match(String(p), /^Page 0x[0-9a-f]{4} rw, owner demo, capability 0x[0-9a-f]{16}$/);
-  assert.match(String(m), /Aegis: 1 environments/);
+  assert.match(String(m), /Aegis: 1 environment · /);
 });
 
 Deno.test("Environment TypeScript handler sees the registers as the trap found them and may set them", () => {

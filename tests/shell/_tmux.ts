@@ -1,6 +1,7 @@
 /**
  * A terminal for tests that drive a program as a person would: tmux runs it in a pseudo-terminal
  * of 120 x 40, `type` sends keys, `waitFor` polls the screen (with its scrollback) for text.
+ * `openRepl`, `paste` and `readmeInputs` serve the tests that drive `deno task start`.
  *
  * Each Screen has its own tmux server (a private socket, no user configuration), so tests never
  * touch a tmux a person is using. Waits are generous (30 s) and poll: nothing depends on the
@@ -86,6 +87,11 @@ export class Screen {
     await tmux(this.socket, "send-keys", "Enter");
   }
 
+  /** Presses `key` as tmux names it ("C-c" for Ctrl-C, "Enter", ...). */
+  async press(key: string): Promise<void> {
+    await tmux(this.socket, "send-keys", key);
+  }
+
   /** Everything on the screen and in its scrollback, wrapped lines joined. */
   async text(): Promise<string> {
     return await tmux(this.socket, "capture-pane", "-p", "-J", "-S", "-");
@@ -112,4 +118,51 @@ export class Screen {
   async close(): Promise<void> {
     await tmux(this.socket, "kill-server").catch(() => {});
   }
+}
+
+/** The repository's root, where `deno task start` runs. */
+const root = new URL("../../", import.meta.url).pathname;
+
+/** `deno task start` in a terminal, at its first prompt. */
+export async function openRepl(): Promise<Screen> {
+  const screen = await Screen.open(`"${Deno.execPath()}" task start`, root);
+  await screen.waitFor(/^> $/m);
+  return screen;
+}
+
+/** How many prompts the screen shows, answered or not. */
+export const prompts = (text: string): number => text.match(/^>( |$)/gm)?.length ?? 0;
+
+/**
+ * Types each input of `code` (its lines, then Enter) as a person would, waiting for the next
+ * prompt before the next input; returns the screen at the end.
+ */
+export async function paste(screen: Screen, code: string[]): Promise<string> {
+  let text = await screen.text();
+  for (const input of code) {
+    const before = prompts(text);
+    for (const line of input.split("\n")) await screen.type(line);
+    text = await screen.waitFor((t) => prompts(t) > before && t.trimEnd().endsWith(">"));
+  }
+  return text;
+}
+
+/** The screen's output lines: what the REPL printed, not what was typed. */
+export function output(screen: string): string {
+  return screen.split("\n").filter((l) => !l.startsWith("> ")).join("\n");
+}
+
+/**
+ * The inputs of the README's first `ts` block under `heading`: its lines after "> ", each with
+ * its continuation lines.
+ */
+export function readmeInputs(heading: string): string[] {
+  const readme = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
+  const block = readme.split(heading)[1].split("```ts\n")[1].split("```")[0];
+  const inputs: string[] = [];
+  for (const line of block.trimEnd().split("\n")) {
+    if (line.startsWith("> ")) inputs.push(line.slice(2));
+    else inputs[inputs.length - 1] += "\n" + line;
+  }
+  return inputs;
 }

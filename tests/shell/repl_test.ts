@@ -8,51 +8,13 @@
 
 import assert from "node:assert/strict";
 import { EXAMPLES } from "../../shell/help.ts";
-import { hasTmux, Screen } from "./_tmux.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
+import { hasTmux, openRepl, output, paste, readmeInputs } from "./_tmux.ts";
 
 /** A REPL in a terminal, at its first prompt. */
-async function repl(): Promise<Screen> {
-  const screen = await Screen.open(`"${Deno.execPath()}" task start`, root);
-  await screen.waitFor(/^> $/m);
-  return screen;
-}
+const repl = openRepl;
 
-/** How many prompts the screen shows, answered or not. */
-const prompts = (text: string) => text.match(/^>( |$)/gm)?.length ?? 0;
-
-/**
- * Types each input of `code` (its lines, then Enter) as a person would, waiting for the next
- * prompt before the next input; returns the screen at the end.
- */
-async function paste(screen: Screen, code: string[]): Promise<string> {
-  let text = await screen.text();
-  for (const input of code) {
-    const before = prompts(text);
-    for (const line of input.split("\n")) await screen.type(line);
-    text = await screen.waitFor((t) => prompts(t) > before && t.trimEnd().endsWith(">"));
-  }
-  return text;
-}
-
-/** The screen's output lines: what the REPL printed, not what was typed. */
-function output(screen: string): string {
-  return screen.split("\n").filter((l) => !l.startsWith("> ")).join("\n");
-}
-
-/** The code of the README's REPL session: its lines after "> ", with their continuations. */
-function readmeSession(): string[] {
-  const readme = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
-  const section = readme.split("## In the REPL")[1];
-  const block = section.split("```ts\n")[1].split("```")[0];
-  const inputs: string[] = [];
-  for (const line of block.trimEnd().split("\n")) {
-    if (line.startsWith("> ")) inputs.push(line.slice(2));
-    else inputs[inputs.length - 1] += "\n" + line;
-  }
-  return inputs;
-}
+/** The code of the README's REPL session. */
+const readmeSession = () => readmeInputs("## In the REPL");
 
 Deno.test({
   name: "repl banner names the machine and Aegis, then prompts",
@@ -100,7 +62,11 @@ Deno.test({
       assert.match(out, /^1$/m, "s0 counted one overflow");
       assert.match(out, /^"7fffffff"$/m, "the TypeScript handler mapped the page stored to");
       assert.match(out, /^null syscall: \d+ instructions · \d+ cycles · 0 modeled · [\d.]+ us$/m);
-      assert.match(out, /^null +[\d.]+ +[\d.]+ +0 +[\d.]+ +[\d.]+ +5$/m, "the comparison table");
+      assert.match(
+        out,
+        /^null +[\d.]+ +[\d.]+ +0 +[\d.]+ +[\d.]+ +[\d.]+ +5$/m,
+        "the comparison table",
+      );
       assert.match(out, /^getid +█+/m, "the bar chart");
       const svg = out.match(/^"(.*exolab-compare-.*\.svg)"$/m);
       assert.ok(svg, "c.svg() returned a path");
@@ -131,7 +97,7 @@ Deno.test({
       const [, instructions, cycles] = said[1].match(/^(\d+) instructions · (\d+) cycles/)!;
       assert.match(
         out,
-        new RegExp(`^null +${instructions} +${cycles} +0 +[\\d.]+ +[\\d.]+ +5$`, "m"),
+        new RegExp(`^null +${instructions} +${cycles} +0 +[\\d.]+ +[\\d.]+ +[\\d.]+ +5$`, "m"),
         "time.compare's table agrees with time",
       );
       assert.match(out, /^alloc +█+/m, "time.compare's bar chart");
@@ -147,13 +113,16 @@ Deno.test({
   async fn() {
     const screen = await repl();
     try {
-      await screen.type(`const e = m.aegis.createEnv("demo")`);
-      await screen.type(`e.sys.dealloc({number: 1, capability: 0n, owner: e})`);
-      await screen.waitFor(
+      const out = await paste(screen, [
+        `const e = m.aegis.createEnv("demo")`,
+        `e.sys.dealloc({number: 1, capability: 0n, owner: e})`,
+        "6 * 7",
+      ]);
+      assert.match(
+        out,
         /^Uncaught AegisError: DEALLOC\(0x1, 0x0, 0x0, 0x0\) failed: INVAL \(-1\): an argument is out of range/m,
       );
-      await screen.type("6 * 7");
-      await screen.waitFor(/^42$/m);
+      assert.match(out, /^42$/m);
     } finally {
       await screen.close();
     }

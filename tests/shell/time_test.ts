@@ -1,6 +1,6 @@
 /**
- * `time` and `time.compare` (shell/time.ts): exact emulated counts for known work, labels, means
- * and minima over repeats, the printed forms, and clear errors for misuse.
+ * `time` and `time.compare` (shell/time.ts): exact emulated counts for known work, labels,
+ * medians, means and minima over repeats, warm-up runs, the printed forms, and clear errors for misuse.
  *
  * @module
  */
@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { DECstation } from "../../machine/decstation.ts";
 import { asm } from "../../machine/asm/mod.ts";
-import { Measurement, timer } from "../../shell/time.ts";
+import { Measurement, time, timer } from "../../shell/time.ts";
 
 /** A machine with `n` nops then a `break` at 0x80030000, the pc there. */
 function nops(n: number): DECstation {
@@ -66,7 +66,36 @@ Deno.test("time.compare runs each case repeat times, in order, with mean and min
   assert.equal(grows.mean.us, 0.8);
   assert.equal(grows.min.cycles, 10);
   assert.equal(fixed.mean.cycles, 7);
+  assert.equal(grows.median.cycles, 20);
   assert.ok(grows.mean instanceof Measurement);
+});
+
+Deno.test("time(machine, fn) measures once, as the REPL's time does", () => {
+  const m = new DECstation();
+  assert.equal(time(m, () => m.cpu.charge(25)).cycles, 25);
+  assert.equal(
+    String(time(m, "x", () => m.cpu.charge(25))),
+    "x: 0 instructions · 25 cycles · 25 modeled · 1.00 us",
+  );
+});
+
+Deno.test("time.compare leaves warm-up runs out and its median ignores a cold first run", () => {
+  const m = new DECstation();
+  const time = timer(m);
+  let k = 0;
+  const cold = () => m.cpu.charge(++k === 1 ? 1000 : 10); // the first call is the cold one
+  const c = time.compare({ cold }, { repeat: 3 });
+  assert.deepEqual(c.rows[0].runs.map((r) => r.cycles), [1000, 10, 10]);
+  assert.equal(c.rows[0].median.cycles, 10);
+  assert.equal(c.rows[0].mean.cycles, 340);
+  k = 0;
+  const warm = time.compare({ cold }, { repeat: 3, warmup: 1 });
+  assert.equal(k, 4, "one warm-up run, then three counted");
+  assert.deepEqual(warm.rows[0].runs.map((r) => r.cycles), [10, 10, 10]);
+  assert.equal(warm.rows[0].mean.cycles, 10);
+  assert.match(String(warm), /^Emulated time per operation \(median of 3 runs after 1 warm-up\)$/m);
+  assert.throws(() => time.compare({ cold }, { warmup: -1 }), /warmup -1 is not/);
+  assert.throws(() => time.compare({ cold }, { reps: 3 } as never), /no option reps/);
 });
 
 Deno.test("time.compare prints a title, a table and a bar chart scaled to the widest", () => {
@@ -76,10 +105,10 @@ Deno.test("time.compare prints a title, a table and a bar chart scaled to the wi
     title: "Two charges",
   });
   const text = inspect(c);
-  assert.match(text, /^Two charges \(mean of 2 runs\)$/m);
-  assert.match(text, /^ +instructions +cycles +modeled +mean us +min us +runs$/m);
-  assert.match(text, /^a +0 +50 +50 +2\.00 +2\.00 +2$/m);
-  assert.match(text, /^bb +0 +25 +25 +1\.00 +1\.00 +2$/m);
+  assert.match(text, /^Two charges \(median of 2 runs\)$/m);
+  assert.match(text, /^ +instructions +cycles +modeled +median us +mean us +min us +runs$/m);
+  assert.match(text, /^a +0 +50 +50 +2\.00 +2\.00 +2\.00 +2$/m);
+  assert.match(text, /^bb +0 +25 +25 +1\.00 +1\.00 +1\.00 +2$/m);
   assert.match(text, /^a {3}█{40} {2}2 us$/m);
   assert.match(text, /^bb {2}█{20} {22}1 us$/m);
   assert.equal(inspect(c.chart()), text.split("\n\n")[2]);
@@ -100,7 +129,7 @@ Deno.test("time.compare svg writes a standalone chart and returns its path", () 
     assert.equal(c.svg(path), path);
     const svg = Deno.readTextFileSync(path);
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-    assert.match(svg, />Emulated time per operation \(mean of 4 runs\)<\/text>/);
+    assert.match(svg, />Emulated time per operation \(median of 4 runs\)<\/text>/);
     assert.match(svg, />a&lt;b<\/text>/);
     assert.match(svg, />emulated us<\/text>/);
     assert.match(svg, />2<\/text>/, "the value on its bar");
