@@ -63,6 +63,8 @@ export const G = {
   ASID_HAND: 0x00c,
   /** How many pages are on the revocation list. */
   REVOKING: 0x010,
+  /** The environment the current accounting window is charged to (0: none). */
+  WINDOW_OWNER: 0x014,
   /** When the current accounting window began: the slice's start, or the upcall's. */
   WINDOW_START: 0x018,
   /** The host's cycle counter (HOST_CYCLES) when the window began. */
@@ -119,7 +121,10 @@ export const E = {
   SLICE_START: 0x014,
   /** End-of-slice entry point (0: the kernel saves the context and switches). */
   SLICE_END: 0x018,
-  /** Excess time owed, in cycles (negative: time it was short of, credited). */
+  /**
+   * Its time balance, in cycles: the CPU time charged to it less the slices it was entitled to
+   * (positive: excess time it owes; negative: time it is owed).
+   */
   EXCESS: 0x01c,
   /** The pc the environment was interrupted at, for its start- or end-of-slice handler. */
   RESUME_PC: 0x020,

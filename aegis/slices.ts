@@ -9,19 +9,22 @@
  * end-of-slice entry point is upcalled there when its slice ends, to save its own context; it must
  * yield before the next tick.
  *
- * Accounting. Time is measured in accounting windows (G.WINDOW_START): a slice's window runs from
- * its start to the tick that ends it, an upcall's from the tick that started it to the moment it
- * gives up the CPU. Time the host spent acting for environments (aegis/host.ts) belongs to no
- * window and is taken off. Then:
- * - a slice window longer than a slice (the tick came late because the kernel was busy with
- *   interrupts off: a long TLBVADELETE, a costly service) is excess time of the environment that
- *   was on the CPU at the tick, by the overrun;
- * - an upcall window is all excess time of the upcalled environment, whoever ran in it (it may
- *   have donated the time to a child), and ends when anyone next gives the CPU to the scheduler
- *   (an undirected yield, an exit) or at the next tick, which is an overrun: a strike;
- * - excess is repaid by forfeiting slices: a position whose runner owes half a slice or more is
- *   skipped and a slice is taken off the debt (which may go below zero, so rounding is fair in
- *   the long run);
+ * Accounting, as deficit round robin. Every environment has a time balance (E.EXCESS): the CPU
+ * time charged to it less the slices it was entitled to. Each turn of a position entitles its
+ * runner to one slice; each accounting window (G.WINDOW_START) is charged, when it closes, to
+ * its owner (G.WINDOW_OWNER), whoever ran in it (a yield or a transfer donates the window, it
+ * does not move the charge). Time the host spent acting for environments (aegis/host.ts)
+ * belongs to no window and is taken off.
+ * - A slice window runs from the slice's start to the tick that ends it, so a tick that came
+ *   late, because the kernel was busy with interrupts off (a long TLBVADELETE, a costly
+ *   service), is charged to the window that overran, and the next window is that much shorter.
+ * - An end-of-slice upcall opens a window of its own, charged to the upcalled environment
+ *   whoever runs in it (it may donate the time to a child); it closes when anyone next gives the
+ *   CPU to the scheduler (an undirected yield, an exit) or at the next tick, which is an overrun:
+ *   a strike.
+ * - A runner that owes more than half a slice when its turn comes forfeits the turn: the period
+ *   goes to the runner that is owed the most, which pays for it. So whoever was short gets the
+ *   time back, and the balances stay within a slice or so of zero.
  * - EXCESS_LIMIT strikes in a row, or more than EXCESS_LIMIT slices owed, destroys the
  *   environment.
  *
@@ -149,19 +152,27 @@ function windowCycles(k: KernelState): number {
   return k.cpu.cycles - k.r64(K.GLOBALS + G.WINDOW_START) - host;
 }
 
-/** Starts a new accounting window now. */
-function openWindow(k: KernelState): void {
+/** Starts a new accounting window now, charged to `owner` (0: nobody). */
+function openWindow(k: KernelState, owner: number): void {
   k.w64(K.GLOBALS + G.WINDOW_START, k.cpu.cycles);
   k.w64(K.GLOBALS + G.WINDOW_HOST, k.r64(K.GLOBALS + G.HOST_CYCLES));
+  k.setGlobal(G.WINDOW_OWNER, owner);
 }
 
+/** The most a balance may be owed: no environment banks more than two slices. */
+const MAX_CREDIT = 2;
+
 /**
- * Charges `cycles` of excess time to environment `id`; past EXCESS_LIMIT slices owed it is
- * destroyed. Returns false when it was.
+ * Adds `cycles` (negative: an entitlement) to environment `id`'s balance; one that now owes
+ * more than EXCESS_LIMIT slices is destroyed (without rescheduling: the caller is the
+ * scheduler). Returns false when it was.
  */
-function chargeExcess(k: KernelState, id: number, cycles: number): boolean {
-  if (envSlot(k, id) < 0 || cycles <= 0) return true;
-  const owed = k.field(id, E.EXCESS) + Math.round(cycles);
+function charge(k: KernelState, id: number, cycles: number): boolean {
+  if (envSlot(k, id) < 0) return true;
+  const owed = Math.max(
+    k.field(id, E.EXCESS) + Math.round(cycles),
+    -MAX_CREDIT * k.sliceCycles,
+  );
   if (owed > EXCESS_LIMIT * k.sliceCycles) {
     const reason = `abused its time slices: ${owed} cycles of excess time owed`;
     destroyEnvironment(k, id, reason, {}, false);
@@ -171,62 +182,66 @@ function chargeExcess(k: KernelState, id: number, cycles: number): boolean {
   return true;
 }
 
-/** Ends the upcall window of the environment in its end-of-slice upcall (if any), charging it. */
+/** Closes the accounting window: its owner is charged what it lasted. */
+function closeWindow(k: KernelState): void {
+  const owner = k.global(G.WINDOW_OWNER);
+  k.setGlobal(G.WINDOW_OWNER, 0);
+  if (owner !== 0) charge(k, owner, windowCycles(k));
+}
+
+/**
+ * Ends the end-of-slice upcall in progress (if any): its window is charged to the upcalled
+ * environment; `overran` (the next tick came first) is a strike, and EXCESS_LIMIT strikes in a
+ * row destroy it.
+ */
 function closeUpcall(k: KernelState, overran: boolean): void {
   const id = k.global(G.UPCALL);
   if (id === 0) return;
   k.setGlobal(G.UPCALL, 0);
-  const used = windowCycles(k);
-  if (!overran) {
-    k.setField(id, E.STRIKES, 0);
-    chargeExcess(k, id, used);
-    return;
-  }
-  const strikes = k.field(id, E.STRIKES) + 1;
+  closeWindow(k);
+  if (envSlot(k, id) < 0) return;
+  const strikes = overran ? k.field(id, E.STRIKES) + 1 : 0;
+  k.setField(id, E.STRIKES, strikes);
   if (strikes >= EXCESS_LIMIT) {
     const reason =
       `abused its time slices: ${strikes} end-of-slice upcalls in a row ran into the next tick`;
     destroyEnvironment(k, id, reason, {}, false);
-    return;
   }
-  k.setField(id, E.STRIKES, strikes);
-  chargeExcess(k, id, used);
 }
 
 /**
- * The clock tick (HC.INTERRUPT with the clock's line up): the slice ends. The environment on
- * the CPU is upcalled at its end-of-slice entry, or has its context saved, and the next position
- * starts; an upcall still running is an overrun.
+ * The clock tick (HC.INTERRUPT with the clock's line up): the slice ends and its window is
+ * charged. The environment on the CPU is upcalled at its end-of-slice entry, or has its context
+ * saved, and the next turn starts; an upcall still running is an overrun.
  */
 export function tick(k: KernelState): void {
   const cpu = k.cpu;
   cpu.charge(COSTS.tick);
   const epc = cpu.cp0[CP0.EPC];
+  if (k.current !== 0) saveContext(k, epc);
   if (k.global(G.UPCALL) !== 0) {
-    if (k.current !== 0) saveContext(k, epc);
     closeUpcall(k, true);
     return startSlice(k);
   }
+  closeWindow(k);
   const cur = k.current;
-  if (cur === 0) return startSlice(k);
-  // The tick came late by what the kernel spent with interrupts off: the overrun is cur's.
-  if (!chargeExcess(k, cur, windowCycles(k) - k.sliceCycles)) return startSlice(k);
-  const end = k.field(cur, E.SLICE_END);
-  if (end !== 0) {
-    k.setField(cur, E.RESUME_PC, epc);
-    k.setGlobal(G.UPCALL, cur);
-    openWindow(k);
-    eret(k, end);
-    return;
+  if (cur !== 0 && envSlot(k, cur) >= 0) {
+    const end = k.field(cur, E.SLICE_END);
+    if (end !== 0) {
+      k.setField(cur, E.RESUME_PC, epc);
+      k.setGlobal(G.UPCALL, cur);
+      openWindow(k, cur);
+      eret(k, end);
+      return;
+    }
   }
-  saveContext(k, epc);
   startSlice(k);
 }
 
 /**
- * An undirected YIELD by the current environment: an upcall that yields ends its window (a timely
- * upcall clears the strikes) and the next position starts; otherwise the rest of this slice goes
- * to the runner of the next position after it.
+ * An undirected YIELD by the current environment: an upcall that yields ends its window (a
+ * timely upcall clears the strikes) and the next turn starts; otherwise the rest of this slice
+ * goes to the runner of the next position after it, still charged to the slice's owner.
  */
 export function yieldService(k: KernelState): void {
   const cpu = k.cpu;
@@ -241,11 +256,14 @@ export function yieldService(k: KernelState): void {
 
 /**
  * The current environment left the CPU for good (it ended): if it was in an upcall the next
- * position starts, else the rest of the slice goes to the next runner.
+ * turn starts, else the rest of the slice goes to the next runner.
  */
 export function leaveCpu(k: KernelState, endedUpcall = false): void {
   k.setGlobal(G.CURENV, 0);
-  if (endedUpcall) return startSlice(k);
+  if (endedUpcall) {
+    closeWindow(k);
+    return startSlice(k);
+  }
   giveRest(k);
 }
 
@@ -259,29 +277,39 @@ function giveRest(k: KernelState): void {
   idle(k);
 }
 
+/** The runner of some held position that is owed the most (lowest balance), or 0. */
+function mostOwed(k: KernelState): number {
+  let best = 0, balance = Infinity;
+  for (let p = 0; p < k.sliceCount; p++) {
+    const id = runnerOf(k, p);
+    if (id === 0) continue;
+    const b = k.field(id, E.EXCESS);
+    if (b < balance) [best, balance] = [id, b];
+  }
+  return best;
+}
+
 /**
- * Starts the next slice position: its runner runs unless it owes half a slice or more, in which
- * case it forfeits the slice (repaying one) and the position after it starts. Idles when no
- * position has a runner.
+ * Starts the next turn: the next held position's runner is entitled to a slice; it runs unless
+ * it still owes more than half a slice, in which case the period goes to the runner owed the
+ * most. Idles when no position has a runner.
  */
 export function startSlice(k: KernelState): void {
-  let pos = k.global(G.SLICE_POS);
-  openWindow(k);
-  for (let i = 0; i < k.sliceCount; i++) {
+  let pos = k.global(G.SLICE_POS), id = 0;
+  for (let i = 0; i < k.sliceCount && id === 0; i++) {
     pos = (pos + 1) % k.sliceCount;
-    const id = runnerOf(k, pos);
-    if (id === 0) continue;
-    const owed = k.field(id, E.EXCESS);
-    if (owed * 2 >= k.sliceCycles) {
-      k.setField(id, E.EXCESS, owed - k.sliceCycles);
-      continue;
-    }
-    k.setGlobal(G.SLICE_POS, pos);
-    if (id !== k.current) k.cpu.charge(COSTS.contextSwitch);
-    return enter(k, id, true);
+    id = runnerOf(k, pos);
   }
   k.setGlobal(G.SLICE_POS, pos);
-  idle(k);
+  if (id === 0) {
+    openWindow(k, 0);
+    return idle(k);
+  }
+  if (!charge(k, id, -k.sliceCycles) || envSlot(k, id) < 0) return startSlice(k);
+  const runner = k.field(id, E.EXCESS) * 2 > k.sliceCycles ? mostOwed(k) : id;
+  openWindow(k, runner);
+  if (runner !== k.current) k.cpu.charge(COSTS.contextSwitch);
+  enter(k, runner, true);
 }
 
 /** Puts the CPU in the kernel's idle loop: kernel mode, interrupts on, no environment. */

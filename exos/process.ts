@@ -146,9 +146,6 @@ const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
 /** Exceptions that end a process with a signal (the library handles TLBL, TLBS, Mod, Bp). */
 const SIGNAL_CODES = [EXC.AdEL, EXC.AdES, EXC.IBE, EXC.DBE, EXC.RI, EXC.CpU, EXC.Ov];
 
-/** The Bp exception code. */
-const BP = 9;
-
 /** One process: an environment, its address space, its UNIX state. */
 export class Process {
   /** Its parent, while both live (orphans have none). */
@@ -322,7 +319,7 @@ export class ExOS {
     const p = new Process(pid, path, vm, program);
     this.#procs.push(p);
     vm.setFaultHandler(vm.routines.faultTrap);
-    path.onException(BP, (x) => this.#handle(p, () => this.#onBreak(p, x)));
+    path.onException(EXC.Bp, (x) => this.#handle(p, () => this.#onBreak(p, x)));
     const onSignal: TsHandler = (x) =>
       this.#handle(p, () => this.terminate(p, EXC_SIGNAL[x.code] ?? SIGNAL.SIGSEGV));
     for (const code of SIGNAL_CODES) path.onException(code, onSignal);

@@ -101,17 +101,13 @@ spin:   b       spin                 # never yields
   a.sys.setEntry("sliceEnd", end.origin);
   a.sys.sliceAlloc(0);
   b.sys.sliceAlloc(1);
-  // a's slice ends at 2 slices; its upcall spins through to the tick at 3: an overrun.
+  // a's slice ends at 2 slices; its upcall spins through to the tick at 3: an overrun. Its
+  // balance: one slice entitled, its slice and the whole upcall charged.
   m.run({ maxCycles: 3.5 * aegis.sliceCycles });
-  assert.equal(aegis.field(a.id, E.EXCESS), aegis.sliceCycles, "the whole upcall was charged");
+  const balance = aegis.field(a.id, E.EXCESS);
+  assert.ok(Math.abs(balance - aegis.sliceCycles) < 200, `one slice owed, not ${balance}`);
   assert.equal(aegis.field(a.id, E.STRIKES), 1);
   assert.equal(aegis.current, b.id, "the CPU was taken from the upcall");
-  // At 4 slices a's position comes round and is forfeited to repay the debt: b runs on.
-  const before4 = s0(aegis, b);
-  m.run({ maxCycles: aegis.sliceCycles });
-  assert.equal(aegis.field(a.id, E.EXCESS), 0, "repaid with the slice it forfeited");
-  assert.equal(aegis.current, b.id);
-  assert.ok(s0(aegis, b) > before4, "b had the forfeited slice");
   m.run({ maxCycles: (4 * EXCESS_LIMIT + 8) * aegis.sliceCycles });
   assert.equal(a.alive, false);
   assert.match(aegis.exits.at(-1)!.reason, /abused its time slices/);
@@ -121,17 +117,18 @@ spin:   b       spin                 # never yields
   assert.ok(s0(aegis, b) > before, "the other environment has the CPU");
 });
 
-Deno.test("Aegis repays excess time with the environment's next slices", () => {
+Deno.test("Aegis repays excess time by giving the debtor's turn to the one owed most", () => {
   const { m, aegis, envs: [a, b] } = counters(2, 2);
   a.sys.sliceAlloc(0);
   b.sys.sliceAlloc(1);
   aegis.mem.w32(aegis.envRecordOf(a.id) + E.EXCESS, 2 * aegis.sliceCycles);
-  // The ticks at 1 and 2 slices each come to a's position, which is forfeited (a slice repaid)
-  // and the next position's runner, b, starts at once.
+  // The tick at 1 slice starts a's turn: a still owes a slice after it, so b runs in it, and
+  // again in its own turn at 2.
   m.run({ maxCycles: 2.5 * aegis.sliceCycles });
-  assert.equal(s0(aegis, a), 0, "a's first two slices went to repaying its debt");
-  assert.equal(aegis.field(a.id, E.EXCESS), 0);
-  assert.ok(s0(aegis, b) > 0, "b ran in them");
+  assert.equal(s0(aegis, a), 0, "a's turn went to repaying its debt");
+  assert.ok(s0(aegis, b) > 0, "b ran in it");
   m.run({ maxCycles: 2 * aegis.sliceCycles });
   assert.ok(s0(aegis, a) > 0, "out of debt, a runs again");
+  const gap = aegis.field(a.id, E.EXCESS) - aegis.field(b.id, E.EXCESS);
+  assert.ok(Math.abs(gap) <= aegis.sliceCycles, `the two balances are within a slice: ${gap}`);
 });
