@@ -22,6 +22,28 @@
  * asked for. The caller (the machine's run loop) then fires due events and calls `execute` again,
  * which first takes any pending, enabled interrupt.
  *
+ * Loads have a delay slot, as on the R3000A, which has no load interlock. A load (LB, LH, LW, LBU,
+ * LHU, LWL, LWR) or MFC0 does not write its register: it leaves a pending (register, value) pair
+ * in two locals, and the register keeps its old value for the next instruction, which reads it
+ * as the hardware's would. After that instruction the value lands, unless the instruction wrote
+ * the register itself (`directWrite`: its write is the one that stays). Only when a load is
+ * pending does the loop decode that much of the next instruction. LWL and LWR take a pending
+ * value of their own register as their merge base, so `lwr; lwl` pairs work. A load in the delay
+ * slot of another load to the same register lands the first value after itself, so the
+ * instruction after the second load sees the first's value and the one after that the second's,
+ * as the pipeline does. A pending load completes before any exception its delay-slot instruction
+ * takes (the handler sees the loaded value) and before a hypercall's TypeScript runs, so `hcall`
+ * sees and may overwrite the loaded value.
+ *
+ * Between runs (when `execute` returns for any reason, and in `snapshot`) the pending load is
+ * kept in the other form: `regs` already hold the loaded value, so TypeScript reading or writing
+ * registers at a stop sees every load complete, and the Cpu remembers only the register and its
+ * old value (`loadDelayReg`, `loadDelayOld`). When `execute` resumes it puts the old value back
+ * for exactly one instruction, so where a run stops never changes what the guest computes. An
+ * interrupt taken at the start of `execute`, an exception, or setting `pc` by hand completes the
+ * load instead (the old value is forgotten), as an interrupt between the two instructions does
+ * on the hardware. MFHI and MFLO keep their interlock; loads add no stall cycles.
+ *
  * Timing follows machine/timing.ts: one cycle per instruction, MULT/DIV latencies with the HI/LO
  * interlock, extra cycles for uncached accesses and exception entry.
  *
@@ -61,6 +83,10 @@ export interface CpuSnapshot {
   npc: number;
   /** Whether pc sits in a branch delay slot. */
   inDelay: boolean;
+  /** The register a load still in its delay slot writes (0: none); regs hold the loaded value. */
+  loadReg: number;
+  /** What the instruction at pc sees in `loadReg`: its value before that load. */
+  loadOld: number;
   /** CP0 registers. */
   cp0: Int32Array;
   /** TLB EntryHi words. */
@@ -73,6 +99,23 @@ export interface CpuSnapshot {
   lines: number;
   /** Exceptions taken, by code. */
   exceptionCounts: Float64Array;
+}
+
+/**
+ * The general register instruction `instr` writes at once (not through the load delay), or 0:
+ * rd of the SPECIAL ALU operations, MFHI/MFLO and JALR, rt of the immediate ALU operations and
+ * LUI, ra of JAL, BLTZAL and BGEZAL. Loads and MFC0 write late, so they are not counted here.
+ */
+function directWrite(instr: number): number {
+  const op = instr >>> 26;
+  if (op === 0) {
+    const f = instr & 63;
+    if (f === 0x08 || f === 0x0c || f === 0x0d || f === 0x11 || f === 0x13) return 0;
+    return f >= 0x18 && f <= 0x1b ? 0 : (instr >>> 11) & 31;
+  }
+  if (op >= 0x08 && op <= 0x0f) return (instr >>> 16) & 31;
+  if (op === 0x03) return 31;
+  return op === 0x01 && (instr & 0x00100000) !== 0 ? 31 : 0;
 }
 
 /** Raised by `readVirtual`/`writeVirtual` when an address does not translate. */
@@ -106,6 +149,10 @@ export class Cpu implements Interrupts {
   #pc = VECTOR.RESET;
   #npc = VECTOR.RESET + 4;
   #inDelay = false;
+  /** A load (or MFC0) still in its delay slot: its register (0: none) ... */
+  #loadReg = 0;
+  /** ... and that register's value before the load, which the next instruction sees. */
+  #loadOld = 0;
   #limit = 0;
   #stopReason: StopReason = "limit";
   /** The pc `execute` steps over a breakpoint at: set by the pc setter and a breakpoint stop. */
@@ -154,7 +201,7 @@ export class Cpu implements Interrupts {
     this.exceptionCounts.fill(0);
     this.#hiloReady = this.#randomBase = 0;
     this.#lines = 0;
-    this.pc = VECTOR.RESET;
+    this.pc = VECTOR.RESET; // (no load in its delay slot either)
     this.#flush();
   }
 
@@ -168,6 +215,7 @@ export class Cpu implements Interrupts {
     this.#pc = this.#resume = value | 0;
     this.#npc = (value + 4) | 0;
     this.#inDelay = false;
+    this.#loadReg = 0;
   }
 
   /** The address of the instruction after the next (a branch target while in a delay slot). */
@@ -178,6 +226,19 @@ export class Cpu implements Interrupts {
   /** Whether the next instruction sits in a branch delay slot. */
   get inDelaySlot(): boolean {
     return this.#inDelay;
+  }
+
+  /**
+   * The register that a load (or MFC0) just before pc is writing, or 0: `regs` already hold the
+   * loaded value, but the instruction at pc still sees `loadDelayOld` there.
+   */
+  get loadDelayReg(): number {
+    return this.#loadReg;
+  }
+
+  /** The value the instruction at pc sees in `loadDelayReg` (meaningless when that is 0). */
+  get loadDelayOld(): number {
+    return this.#loadOld;
   }
 
   /** True while the CPU is in kernel mode (Status.KUc clear). */
@@ -258,6 +319,8 @@ export class Cpu implements Interrupts {
       pc: this.#pc,
       npc: this.#npc,
       inDelay: this.#inDelay,
+      loadReg: this.#loadReg,
+      loadOld: this.#loadOld,
       cp0: this.cp0.slice(),
       tlbHi: this.tlbHi.slice(),
       tlbLo: this.tlbLo.slice(),
@@ -275,6 +338,8 @@ export class Cpu implements Interrupts {
     this.#pc = s.pc;
     this.#npc = s.npc;
     this.#inDelay = s.inDelay;
+    this.#loadReg = s.loadReg;
+    this.#loadOld = s.loadOld;
     this.#resume = s.pc;
     this.cp0.set(s.cp0);
     this.tlbHi.set(s.tlbHi);
@@ -328,6 +393,14 @@ export class Cpu implements Interrupts {
     this.#stopReason = "limit";
     this.#limit = maxInstructions;
     let pc = this.#pc, npc = this.#npc, inDelay = this.#inDelay;
+    // The load delay in the loop's form: regs[lr] still holds the old value and lv the loaded
+    // one (lr 0: none); ln and nv are the load the current instruction issues.
+    let lr = this.#loadReg, lv = 0, ln = 0, nv = 0;
+    if (lr !== 0) {
+      lv = regs[lr];
+      regs[lr] = this.#loadOld;
+      this.#loadReg = 0;
+    }
     let n = 0;
     for (;;) {
       try {
@@ -469,6 +542,10 @@ export class Cpu implements Interrupts {
                   break;
                 case 0x28: { // HCALL: the machine's hypercall, reserved in MIPS I
                   if ((this.cp0[CP0.Status] & SR.KUc) !== 0) this.#reserved();
+                  if (lr !== 0) { // a load in whose delay slot the hcall sits completes first
+                    regs[lr] = lv;
+                    lr = 0;
+                  }
                   this.#commit(n);
                   n = 0;
                   this.#pc = npc;
@@ -490,6 +567,12 @@ export class Cpu implements Interrupts {
                   pc = this.#pc;
                   npc = this.#npc;
                   inDelay = this.#inDelay;
+                  lr = this.#loadReg; // left by a nested execute or a restore
+                  if (lr !== 0) {
+                    lv = regs[lr];
+                    regs[lr] = this.#loadOld;
+                    this.#loadReg = 0;
+                  }
                   this.#limit = 0;
                   continue;
                 }
@@ -615,9 +698,8 @@ export class Cpu implements Interrupts {
                 if ((instr & 0x7ff) !== 0) this.#reserved();
                 switch (rs) {
                   case 0x00: // MFC0
-                    regs[rt] = rd === CP0.Random
-                      ? this.#randomAt(this.cycles + n) << 8
-                      : this.cp0[rd];
+                    nv = rd === CP0.Random ? this.#randomAt(this.cycles + n) << 8 : this.cp0[rd];
+                    ln = rt; // a load: the value arrives one instruction late
                     break;
                   case 0x04: // MTC0
                     this.writeCp0(rd, regs[rt]);
@@ -650,79 +732,86 @@ export class Cpu implements Interrupts {
             case 0x20: { // LB
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (((va & 0xfffff000) === rTag[s]
+              nv = (((va & 0xfffff000) === rTag[s]
                 ? ram8[rBase[s] | (va & 0xfff)]
                 : this.#load(va, 1)) << 24) >> 24;
+              ln = rt;
               break;
             }
             case 0x21: { // LH
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (((va & 0xfffff001) === rTag[s]
+              nv = (((va & 0xfffff001) === rTag[s]
                 ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
                 : this.#load(va, 2)) << 16) >> 16;
+              ln = rt;
               break;
             }
             case 0x22: { // LWL
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const w = this.#loadWord(va);
-              const r = regs[rt];
+              const r = lr === rt ? lv : regs[rt]; // merge with a pending load
               switch (va & 3) {
                 case 0:
-                  regs[rt] = (r & 0x00ffffff) | (w << 24);
+                  nv = (r & 0x00ffffff) | (w << 24);
                   break;
                 case 1:
-                  regs[rt] = (r & 0x0000ffff) | (w << 16);
+                  nv = (r & 0x0000ffff) | (w << 16);
                   break;
                 case 2:
-                  regs[rt] = (r & 0x000000ff) | (w << 8);
+                  nv = (r & 0x000000ff) | (w << 8);
                   break;
                 default:
-                  regs[rt] = w;
+                  nv = w;
               }
+              ln = rt;
               break;
             }
             case 0x23: { // LW
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (va & 0xfffff003) === rTag[s]
+              nv = (va & 0xfffff003) === rTag[s]
                 ? ram32[(rBase[s] | (va & 0xfff)) >>> 2]
                 : this.#load(va, 4);
+              ln = rt;
               break;
             }
             case 0x24: { // LBU
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (va & 0xfffff000) === rTag[s]
+              nv = (va & 0xfffff000) === rTag[s]
                 ? ram8[rBase[s] | (va & 0xfff)]
                 : this.#load(va, 1);
+              ln = rt;
               break;
             }
             case 0x25: { // LHU
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (va & 0xfffff001) === rTag[s]
+              nv = (va & 0xfffff001) === rTag[s]
                 ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
                 : this.#load(va, 2);
+              ln = rt;
               break;
             }
             case 0x26: { // LWR
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const w = this.#loadWord(va);
-              const r = regs[rt];
+              const r = lr === rt ? lv : regs[rt]; // merge with a pending load
               switch (va & 3) {
                 case 0:
-                  regs[rt] = w;
+                  nv = w;
                   break;
                 case 1:
-                  regs[rt] = (r & 0xff000000) | (w >>> 8);
+                  nv = (r & 0xff000000) | (w >>> 8);
                   break;
                 case 2:
-                  regs[rt] = (r & 0xffff0000) | (w >>> 16);
+                  nv = (r & 0xffff0000) | (w >>> 16);
                   break;
                 default:
-                  regs[rt] = (r & 0xffffff00) | (w >>> 24);
+                  nv = (r & 0xffffff00) | (w >>> 24);
               }
+              ln = rt;
               break;
             }
             case 0x28: { // SB
@@ -795,6 +884,15 @@ export class Cpu implements Interrupts {
               this.#reserved();
           }
           regs[0] = 0;
+          if ((lr | ln) !== 0) {
+            // The load before this instruction lands now, unless this one wrote its register.
+            if (lr !== 0 && lr !== directWrite(instr)) {
+              regs[lr] = lv;
+            }
+            lr = ln;
+            lv = nv;
+            ln = 0;
+          }
           pc = npc;
           npc = next;
           inDelay = delay;
@@ -806,11 +904,14 @@ export class Cpu implements Interrupts {
         this.#inDelay = inDelay;
         if (e !== TRAP) {
           this.#npc = npc;
+          this.#park(lr, lv);
           this.#commit(n);
           throw e;
         }
         // A faulting instruction counts as executed (it issued), unless its fetch failed; the
-        // register it would write is untouched.
+        // register it would write is untouched, and a load before it has completed.
+        if (lr !== 0) regs[lr] = lv;
+        lr = ln = 0;
         regs[0] = 0;
         this.#commit(this.#excFetch ? n : n + 1);
         this.#excFetch = false;
@@ -824,12 +925,25 @@ export class Cpu implements Interrupts {
     this.#pc = pc;
     this.#npc = npc;
     this.#inDelay = inDelay;
+    this.#park(lr, lv);
     this.#resume = this.#stopReason === "breakpoint" ? pc : -1;
     this.#commit(n);
     if (this.#stopReason === "limit" && this.instructions - start < maxInstructions) {
       this.#stopReason = "attention";
     }
     return this.#stopReason;
+  }
+
+  /**
+   * Leaves a load still in its delay slot (register `lr`, loaded value `lv`) in the form kept
+   * between runs: regs[lr] holds the loaded value and #loadOld what the next instruction sees.
+   */
+  #park(lr: number, lv: number): void {
+    if (lr !== 0) {
+      this.#loadOld = this.regs[lr];
+      this.regs[lr] = lv;
+    }
+    this.#loadReg = lr;
   }
 
   /** Adds `k` executed instructions to the counters and takes them off the loop's limit. */
@@ -926,6 +1040,7 @@ export class Cpu implements Interrupts {
 
   /** Takes exception `code` at this.#pc: KU/IE push, Cause, EPC, BD, then the vector. */
   #enterException(code: number, utlb: boolean): void {
+    this.#loadReg = 0; // a load in the delay slot of this instruction has completed
     const cp0 = this.cp0;
     const sr = cp0[CP0.Status];
     cp0[CP0.Status] = (sr & ~0x3f) | ((sr << 2) & 0x3c);
