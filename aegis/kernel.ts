@@ -206,6 +206,9 @@ export class Aegis {
     if (K.UTLB_VECTOR + kernel.text.length * 4 > K.TEXT_END - 0x100) {
       throw new Error("The kernel text outgrew its room below K.GLOBALS");
     }
+    if (kernel.symbols.general !== K.GENERAL_VECTOR) {
+      throw new Error("The UTLB-miss code outgrew its 0x80 bytes: the general vector moved");
+    }
     const idle = idleSource().at(K.TEXT_END - 0x100);
     m.bus.ram32.set(kernel.text, 0);
     m.bus.ram32.set(idle.text, ((K.TEXT_END - 0x100) & 0x1fffffff) >>> 2);

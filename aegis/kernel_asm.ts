@@ -2,15 +2,21 @@
  * Aegis's hot paths, in MIPS assembly: assembled at boot and executed by the emulated CPU, so
  * every instruction the paper counts is an instruction the machine runs.
  *
- * - The UTLB-miss vector refills the TLB from the STLB (15 instructions on a hit).
+ * - The UTLB-miss vector refills the TLB from the STLB (16 instructions on a hit).
  * - The general vector tells system calls and interrupts from other exceptions and forwards the
  *   others to the environment: it saves t0-t2 in the environment's save area, loads t0 = EPC,
- *   t1 = BadVAddr, t2 = Cause and jumps to the handler in user mode (18 instructions).
+ *   t1 = BadVAddr, t2 = Cause and jumps to the handler in user mode (19 instructions).
  * - System calls dispatch through a table; NULL, TLBWR (with its capability check), SCALL,
  *   ACALL and YIELD are assembly, the rest go to TypeScript through one hypercall stub.
  *
  * Registers: the kernel uses only k0 and k1 until it knows what it is doing; system calls may use
  * the caller-saved registers (see abi.ts); protected calls touch nothing but v0.
+ *
+ * The code is scheduled for the R3000A's load delay (machine/cpu.ts): no instruction reads a
+ * register that the load or MFC0 just before it writes, no TLB instruction follows an MTC0 to
+ * the registers it uses at once (the assembler reports both), and the first instruction at the
+ * target of a `jr` whose delay slot loads does not read what it loads (the assembler cannot see
+ * those targets: the system-call table's entries start with instructions that do not read k0).
  *
  * @module
  */
@@ -59,8 +65,8 @@ function transfer(name: string, entry: number, donate: boolean): string {
         lui     $k1, ${hi(K.ENVS)}
         addu    $k0, $k0, $k1                # the callee's record
         lw      $k1, ${E.ID}($k0)
-        bne     $k1, $a0, pct_noenv
         lui     $v0, ${hi(K.GLOBALS)}
+        bne     $k1, $a0, pct_noenv
         lw      $k1, 0($v0)                  # the caller's record
         sw      $k0, 0($v0)                  # the callee runs now
 ${
@@ -71,10 +77,10 @@ ${
       : ""
   }        lw      $v0, ${E.ID}($k1)            # the callee learns who called
         lw      $k1, ${E.ENTRYHI}($k0)
+        lw      $k0, ${entry}($k0)           # the entry point
         beqz    $k1, ${name}_asid
         mtc0    $k1, $entryhi                # the callee's address space
 ${name}_go:
-        lw      $k0, ${entry}($k0)
         jr      $k0
         rfe
 ${name}_asid:
@@ -102,28 +108,30 @@ utlb:   mfc0    $k0, $context
         lui     $k1, ${hi(K.STLB)}
         or      $k0, $k0, $k1
         lw      $k1, 4($k0)
+        lw      $k0, 0($k0)                  # the tag: VPN | ASID
         mtc0    $k1, $entrylo
-        lw      $k1, 0($k0)                  # the tag: VPN | ASID
-        mfc0    $k0, $entryhi
+        mfc0    $k1, $entryhi
+        nop
         bne     $k0, $k1, utlb_miss
         mfc0    $k0, $epc                    # (on a miss, utlb_miss overwrites it)
         tlbwr
         jr      $k0
         rfe
-        .space  ${0x80 - 16 * 4}
+        .space  ${0x80 - 17 * 4}
 # ---- general vector (0x80000080) -------------------------------------------------------------
 general:
         mfc0    $k0, $cause
-        andi    $k0, $k0, 0x7c
-        addiu   $k1, $k0, -32                # code 8: a system call
-        beqz    $k1, syscall
         lui     $k1, ${hi(K.GLOBALS)}
-        beqz    $k0, interrupt               # code 0: an interrupt
+        andi    $k0, $k0, 0x7c
+        addiu   $k0, $k0, -32                # code 8: a system call
+        beqz    $k0, syscall
+        addiu   $k0, $k0, 32
         lw      $k1, 0($k1)                  # the current environment's record
-forward:
+        beqz    $k0, interrupt               # code 0: an interrupt
         addu    $k0, $k0, $k1
-        lw      $k0, ${E.HANDLERS}($k0)
+forward:                                     # k0 = the record + the code, k1 = the record
         lw      $k1, ${E.SAVE}($k1)
+        lw      $k0, ${E.HANDLERS}($k0)
         sw      $t0, 0($k1)
         sw      $t1, 4($k1)
         sw      $t2, 8($k1)
@@ -141,10 +149,11 @@ utlb_miss:                                   # not in the STLB: guaranteed, or t
         srl     $k1, $k0, 16
         beqz    $k1, guaranteed              # the environment's own: below 0x10000
         mfc0    $k0, $cause
-        andi    $k0, $k0, 0x7c
         lui     $k1, ${hi(K.GLOBALS)}
-        b       forward
+        andi    $k0, $k0, 0x7c
         lw      $k1, 0($k1)
+        b       forward
+        addu    $k0, $k0, $k1
 guaranteed:                                  # TypeScript returns to the env itself
         hcall   ${HC.GUARANTEED}
         b       resume
@@ -153,6 +162,7 @@ interrupt:                                   # TypeScript picks who runs and goe
         hcall   ${HC.INTERRUPT}
 resume:                                      # (only if it did not)
         mfc0    $k0, $epc
+        nop
         jr      $k0
         rfe
 
@@ -163,8 +173,9 @@ syscall:
         sll     $k0, $v0, 2
         addu    $k1, $k1, $k0
         lw      $k1, ${K.SYSCALL_TABLE - K.GLOBALS}($k1)
-        jr      $k1
         mfc0    $k0, $epc
+        jr      $k1
+        nop
 bad_syscall:
         mfc0    $k0, $epc
         b       sys_return
@@ -197,10 +208,12 @@ ${pageBound(pages)}
         addu    $t0, $t0, $t1                # the page's entry
         beqz    $a2, err_cap
         lw      $t1, ${PT.CAP_RW}($t0)
-        beq     $t1, $a2, 1f                 # the read-write capability grants either mapping
         andi    $t2, $a3, 1
+        beq     $t1, $a2, 1f                 # the read-write capability grants either mapping
+        nop
         bnez    $t2, err_cap                 # writable, but not the read-write capability
         lw      $t1, ${PT.CAP_RO}($t0)
+        nop
         bne     $t1, $a2, err_cap
         nop
 1:      sll     $t0, $a1, 12
@@ -217,16 +230,16 @@ ${pageBound(pages)}
         andi    $t1, $t1, 0xfc0
         or      $t1, $t1, $t2
         mtc0    $t1, $entryhi
+        srl     $t3, $a0, 9                  # the STLB slot, wanted on both paths
         tlbp                                 # replace a mapping of the same page, if any
         mfc0    $t2, $index
+        xor     $t3, $t3, $t1
         bltz    $t2, 2f
-        srl     $t2, $a0, 9                  # (the STLB slot, wanted on both paths)
+        andi    $t2, $t3, 0x7ff8
         b       3f
         tlbwi
 2:      tlbwr
-3:      xor     $t2, $t2, $t1
-        andi    $t2, $t2, 0x7ff8
-        lui     $t3, ${hi(K.STLB)}
+3:      lui     $t3, ${hi(K.STLB)}
         or      $t2, $t2, $t3
         sw      $t1, 0($t2)                  # and cache the binding in the STLB
         sw      $t0, 4($t2)
@@ -254,32 +267,34 @@ sys_tlbvadelete:
         srl     $t1, $t1, 12
         sltu    $t2, $t1, $t3
         bnez    $t2, err_addr                # the range reaches the guaranteed region
+        mfc0    $t1, $entryhi
         sltu    $t2, $t3, $t0
         bnez    $t2, err_addr                # or wraps
-        mfc0    $t1, $entryhi
         andi    $t1, $t1, 0xfc0              # this address space
+        lui     $t7, ${hi(K.STLB)}
 2:      sll     $t2, $t0, 12
         or      $t2, $t2, $t1                # the binding's tag: VPN | ASID
         mtc0    $t2, $entryhi
+        sll     $t6, $t0, 3                  # the STLB slot (layout.ts stlbOffset)
         tlbp
         mfc0    $t4, $index
+        xor     $t6, $t6, $t2
+        andi    $t6, $t6, 0x7ff8
         bltz    $t4, 3f
+        or      $t6, $t6, $t7                # the STLB entry
         sll     $t4, $t4, 4                  # (index << 8) << 4 = index << 12
         lui     $t5, 0x8000
         or      $t4, $t4, $t5                # a kseg0 VPN: matches nothing
         mtc0    $t4, $entryhi
         mtc0    $zero, $entrylo
+        nop
         tlbwi
-3:      sll     $t4, $t0, 3                  # the STLB slot (layout.ts stlbOffset)
-        xor     $t4, $t4, $t2
-        andi    $t4, $t4, 0x7ff8
-        lui     $t5, ${hi(K.STLB)}
-        or      $t4, $t4, $t5
-        lw      $t5, 0($t4)
-        bne     $t5, $t2, 4f                 # the slot holds someone else's binding
+3:      lw      $t5, 0($t6)
         addiu   $t0, $t0, 1
-        sw      $zero, 0($t4)
-        sw      $zero, 4($t4)
+        bne     $t5, $t2, 4f                 # the slot holds someone else's binding
+        nop
+        sw      $zero, 0($t6)
+        sw      $zero, 4($t6)
 4:      bne     $t0, $t3, 2b
         nop
         mtc0    $t1, $entryhi                # back to this address space
@@ -302,34 +317,35 @@ sys_yield:
         lui     $k0, ${hi(K.ENVS)}
         addu    $k1, $k1, $k0                # the target's record
         lw      $k0, ${E.ID}($k1)
+        nop
         bne     $k0, $a0, pct_noenv
         lui     $k0, ${hi(K.GLOBALS)}
         lw      $k0, 0($k0)                  # this environment's record
+        nop
 ${contextMoves("sw", "$k0")}
         mfhi    $t0
+        mfc0    $t1, $epc
         sw      $t0, ${CTX + 128}($k0)
         mflo    $t0
+        addiu   $t1, $t1, 4
         sw      $t0, ${CTX + 132}($k0)
-        mfc0    $t0, $epc
-        addiu   $t0, $t0, 4
-        sw      $t0, ${CTX + 136}($k0)
+        sw      $t1, ${CTX + 136}($k0)
         li      $t0, ${SYS.NULL}
         sw      $t0, ${CTX + 8}($k0)         # it resumes with v0 = 0: the yield succeeded
-        lui     $t0, ${hi(K.GLOBALS)}
-        sw      $k1, 0($t0)                  # the target runs now
+        lui     $t1, ${hi(K.GLOBALS)}
         lw      $t0, ${E.ENTRYHI}($k1)
+        sw      $k1, 0($t1)                  # the target runs now
         beqz    $t0, yield_asid
         nop
 yield_go:
         mtc0    $t0, $entryhi
         lw      $t0, ${CTX + 128}($k1)
+        lw      $t1, ${CTX + 132}($k1)
+        lw      $k0, ${CTX + 136}($k1)       # where the target resumes
         mthi    $t0
-        lw      $t0, ${CTX + 132}($k1)
-        mtlo    $t0
-        lw      $t0, ${CTX + 136}($k1)
-        mtc0    $t0, $epc
+        mtlo    $t1
+        mtc0    $k0, $epc
 ${contextMoves("lw", "$k1")}
-        mfc0    $k0, $epc
         jr      $k0
         rfe
 yield_asid:
