@@ -6,9 +6,11 @@
  * records each statement that emits bytes. Then the text size fixes where data goes (after text,
  * 16-byte aligned, unless `dataOrigin` says otherwise), every label gets its address, and pass two
  * evaluates operands and writes the bytes. Like GNU as, `.set reorder` (the default) appends a nop
- * after each branch or jump and `.set noreorder` leaves delay slots to the programmer; `.word` and
- * `.half` align themselves, and labels just before them move along. Errors are AsmError with the
- * line, column and statement text.
+ * after each branch or jump and puts one where the R3000A's load delay needs it (pass one encodes
+ * each instruction with every value 0 to learn its registers; _hazard.ts has the rules), and
+ * `.set noreorder` leaves delay slots to the programmer; `.word` and `.half` align themselves,
+ * and labels just before them move along. Last, the finished text is checked for load-use and
+ * CP0 hazards (`checkHazards`). Errors are AsmError with the line, column and statement text.
  *
  * @module
  */
