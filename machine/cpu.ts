@@ -27,7 +27,8 @@
  * in two locals, and the register keeps its old value for the next instruction, which reads it
  * as the hardware's would. After that instruction the value lands, unless the instruction wrote
  * the register itself (`directWrite`: its write is the one that stays). Only when a load is
- * pending does the loop decode that much of the next instruction. LWL and LWR take a pending
+ * pending does the loop decode that much of the next instruction; otherwise the cost is one
+ * comparison per instruction. LWL and LWR take a pending
  * value of their own register as their merge base, so `lwr; lwl` pairs work. A load in the delay
  * slot of another load to the same register lands the first value after itself, so the
  * instruction after the second load sees the first's value and the one after that the second's,
@@ -394,8 +395,10 @@ export class Cpu implements Interrupts {
     this.#limit = maxInstructions;
     let pc = this.#pc, npc = this.#npc, inDelay = this.#inDelay;
     // The load delay in the loop's form: regs[lr] still holds the old value and lv the loaded
-    // one (lr 0: none); ln and nv are the load the current instruction issues.
-    let lr = this.#loadReg, lv = 0, ln = 0, nv = 0;
+    // one (lr 0: none). A load first lands the one before it (`regs[lr] = lr === 0 ? 0 : lv`:
+    // regs[0] stays 0), then marks the pair it issues with -lr until its own end, so that the
+    // end of every instruction needs one comparison (lr !== 0) in the common case.
+    let lr = this.#loadReg, lv = 0, nv = 0;
     if (lr !== 0) {
       lv = regs[lr];
       regs[lr] = this.#loadOld;
@@ -699,7 +702,9 @@ export class Cpu implements Interrupts {
                 switch (rs) {
                   case 0x00: // MFC0
                     nv = rd === CP0.Random ? this.#randomAt(this.cycles + n) << 8 : this.cp0[rd];
-                    ln = rt; // a load: the value arrives one instruction late
+                    regs[lr] = lr === 0 ? 0 : lv;
+                    lr = -rt | 0;
+                    lv = nv;
                     break;
                   case 0x04: // MTC0
                     this.writeCp0(rd, regs[rt]);
@@ -735,7 +740,9 @@ export class Cpu implements Interrupts {
               nv = (((va & 0xfffff000) === rTag[s]
                 ? ram8[rBase[s] | (va & 0xfff)]
                 : this.#load(va, 1)) << 24) >> 24;
-              ln = rt;
+              regs[lr] = lr === 0 ? 0 : lv;
+              lr = -rt | 0;
+              lv = nv;
               break;
             }
             case 0x21: { // LH
@@ -744,7 +751,9 @@ export class Cpu implements Interrupts {
               nv = (((va & 0xfffff001) === rTag[s]
                 ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
                 : this.#load(va, 2)) << 16) >> 16;
-              ln = rt;
+              regs[lr] = lr === 0 ? 0 : lv;
+              lr = -rt | 0;
+              lv = nv;
               break;
             }
             case 0x22: { // LWL
@@ -764,7 +773,9 @@ export class Cpu implements Interrupts {
                 default:
                   nv = w;
               }
-              ln = rt;
+              regs[lr] = lr === 0 ? 0 : lv;
+              lr = -rt | 0;
+              lv = nv;
               break;
             }
             case 0x23: { // LW
@@ -773,7 +784,9 @@ export class Cpu implements Interrupts {
               nv = (va & 0xfffff003) === rTag[s]
                 ? ram32[(rBase[s] | (va & 0xfff)) >>> 2]
                 : this.#load(va, 4);
-              ln = rt;
+              regs[lr] = lr === 0 ? 0 : lv;
+              lr = -rt | 0;
+              lv = nv;
               break;
             }
             case 0x24: { // LBU
@@ -782,7 +795,9 @@ export class Cpu implements Interrupts {
               nv = (va & 0xfffff000) === rTag[s]
                 ? ram8[rBase[s] | (va & 0xfff)]
                 : this.#load(va, 1);
-              ln = rt;
+              regs[lr] = lr === 0 ? 0 : lv;
+              lr = -rt | 0;
+              lv = nv;
               break;
             }
             case 0x25: { // LHU
@@ -791,7 +806,9 @@ export class Cpu implements Interrupts {
               nv = (va & 0xfffff001) === rTag[s]
                 ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
                 : this.#load(va, 2);
-              ln = rt;
+              regs[lr] = lr === 0 ? 0 : lv;
+              lr = -rt | 0;
+              lv = nv;
               break;
             }
             case 0x26: { // LWR
@@ -811,7 +828,9 @@ export class Cpu implements Interrupts {
                 default:
                   nv = (r & 0xffffff00) | (w >>> 24);
               }
-              ln = rt;
+              regs[lr] = lr === 0 ? 0 : lv;
+              lr = -rt | 0;
+              lv = nv;
               break;
             }
             case 0x28: { // SB
@@ -884,14 +903,17 @@ export class Cpu implements Interrupts {
               this.#reserved();
           }
           regs[0] = 0;
-          if ((lr | ln) !== 0) {
-            // The load before this instruction lands now, unless this one wrote its register.
-            if (lr !== 0 && lr !== directWrite(instr)) {
-              regs[lr] = lv;
+          // A load just issued (lr < 0; it landed the one before it) waits one instruction;
+          // one issued before this instruction lands now unless this one wrote its register.
+          if (lr !== 0) {
+            if (lr < 0) {
+              lr = -lr;
+            } else {
+              if (lr !== directWrite(instr)) {
+                regs[lr] = lv;
+              }
+              lr = 0;
             }
-            lr = ln;
-            lv = nv;
-            ln = 0;
           }
           pc = npc;
           npc = next;
@@ -910,8 +932,8 @@ export class Cpu implements Interrupts {
         }
         // A faulting instruction counts as executed (it issued), unless its fetch failed; the
         // register it would write is untouched, and a load before it has completed.
-        if (lr !== 0) regs[lr] = lv;
-        lr = ln = 0;
+        if (lr > 0) regs[lr] = lv;
+        lr = 0;
         regs[0] = 0;
         this.#commit(this.#excFetch ? n : n + 1);
         this.#excFetch = false;
