@@ -944,6 +944,8 @@ export class Aegis {
       pc: before.pc,
       npc: before.npc,
       inDelay: before.inDelay,
+      loadReg: before.loadReg,
+      loadOld: before.loadOld,
       cp0: before.cp0,
     });
     if (pausedId !== 0 && this.slotOf(pausedId) < 0) {
