@@ -44,6 +44,12 @@
  * MTC0 to EntryHi followed by a load or store is not reported: the ASID matters only to mapped
  * addresses, which the assembler cannot tell from kseg0 ones.
  *
+ * Which pairs run one after the other is the assembler's to say (assembler.ts, checkHazards): a
+ * branch's delay-slot instruction follows the branch, and is itself followed by the next
+ * instruction when the branch may fall through, and by the branch's target when that is a label
+ * of the same text. After a jr or jalr the target is unknown and not checked, nor is what follows
+ * a delay slot of a jump or of a branch that always goes, nor data words in the text.
+ *
  * @module
  */
 

@@ -43,6 +43,14 @@ function data({ cpu, bus }: { cpu: { regs: Int32Array }; bus: { ram32: Int32Arra
   cpu.regs[R.a0] = DATA | 0;
 }
 
+/** t0 = 7, a load of WORD into t0, then t1 = t0 (the delay slot) and t2 = t0 (after it). */
+const PAIR = raw`
+        li $t0, 7
+        lw $t0, 0($a0)
+        move $t1, $t0
+        move $t2, $t0
+        break`;
+
 Deno.test("Cpu: the instruction after a load sees the old value, the next one the new", () => {
   const cases: [string, number][] = [
     ["lw $t0, 0($a0)", WORD],
@@ -230,15 +238,9 @@ Deno.test("Cpu: a load whose delay-slot instruction traps has completed in the h
 });
 
 Deno.test("Cpu: a stop between a load and its delay slot changes nothing the guest computes", () => {
-  const src = raw`
-        li $t0, 7
-        lw $t0, 0($a0)
-        move $t1, $t0
-        move $t2, $t0
-        break`;
-  const whole = finish(src, data).cpu;
+  const whole = finish(PAIR, data).cpu;
   // The same program, one instruction per execute: regs show the load done at each stop.
-  const b = bench(src, data);
+  const b = bench(PAIR, data);
   const { cpu } = b;
   cpu.execute(2);
   assert.equal(u(cpu, R.t0), WORD, "at the stop regs hold the loaded value");
@@ -254,15 +256,7 @@ Deno.test("Cpu: a stop between a load and its delay slot changes nothing the gue
 });
 
 Deno.test("Cpu: TypeScript writing the register at a stop sets what lands, not the delay slot", () => {
-  const b = bench(
-    raw`
-        li $t0, 7
-        lw $t0, 0($a0)
-        move $t1, $t0
-        move $t2, $t0
-        break`,
-    data,
-  );
+  const b = bench(PAIR, data);
   b.cpu.execute(2);
   b.cpu.regs[R.t0] = 99;
   runTo(b, VECTOR.GENERAL);
@@ -271,15 +265,7 @@ Deno.test("Cpu: TypeScript writing the register at a stop sets what lands, not t
 });
 
 Deno.test("Cpu: snapshot and restore keep a load in its delay slot", () => {
-  const b = bench(
-    raw`
-        li $t0, 7
-        lw $t0, 0($a0)
-        move $t1, $t0
-        move $t2, $t0
-        break`,
-    data,
-  );
+  const b = bench(PAIR, data);
   b.cpu.execute(2);
   const s = b.cpu.snapshot();
   runTo(b, VECTOR.GENERAL);
