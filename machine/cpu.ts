@@ -22,28 +22,35 @@
  * asked for. The caller (the machine's run loop) then fires due events and calls `execute` again,
  * which first takes any pending, enabled interrupt.
  *
- * Loads have a delay slot, as on the R3000A, which has no load interlock. A load (LB, LH, LW, LBU,
- * LHU, LWL, LWR) or MFC0 does not write its register: it leaves a pending (register, value) pair
- * in two locals, and the register keeps its old value for the next instruction, which reads it
- * as the hardware's would. After that instruction the value lands, unless the instruction wrote
- * the register itself (`directWrite`: its write is the one that stays). Only when a load is
- * pending does the loop decode that much of the next instruction; otherwise the cost is one
- * comparison per instruction. LWL and LWR take a pending
- * value of their own register as their merge base, so `lwr; lwl` pairs work. A load in the delay
- * slot of another load to the same register lands the first value after itself, so the
- * instruction after the second load sees the first's value and the one after that the second's,
- * as the pipeline does. A pending load completes before any exception its delay-slot instruction
- * takes (the handler sees the loaded value) and before a hypercall's TypeScript runs, so `hcall`
- * sees and may overwrite the loaded value.
+ * Loads have a delay slot, as on the R3000A, which has no load interlock: after a load (LB, LH,
+ * LW, LBU, LHU, LWL, LWR) or MFC0 the next instruction still sees the register's old value, and
+ * the value lands after it, unless that instruction wrote the register itself (its write is the
+ * one that stays). LWL and LWR take a pending value of their own register as their merge base,
+ * so `lwr; lwl` pairs work. A load in the delay slot of another load to the same register lands
+ * the first value after itself: the instruction after the second load sees the first's value and
+ * the one after that the second's, as the pipeline does. A pending load completes before any
+ * exception its delay-slot instruction takes (the handler sees the loaded value) and before a
+ * hypercall's TypeScript runs, so `hcall` sees and may overwrite the loaded value.
  *
- * Between runs (when `execute` returns for any reason, and in `snapshot`) the pending load is
- * kept in the other form: `regs` already hold the loaded value, so TypeScript reading or writing
- * registers at a stop sees every load complete, and the Cpu remembers only the register and its
- * old value (`loadDelayReg`, `loadDelayOld`). When `execute` resumes it puts the old value back
- * for exactly one instruction, so where a run stops never changes what the guest computes. An
- * interrupt taken at the start of `execute`, an exception, or setting `pc` by hand completes the
- * load instead (the old value is forgotten), as an interrupt between the two instructions does
- * on the hardware. MFHI and MFLO keep their interlock; loads add no stall cycles.
+ * How, without slowing every instruction down: a load looks at its successor (the word at npc,
+ * through the fetch cache). Most successors neither read the register nor write it (`touches`;
+ * compiled code and hazard-free assembly never read it), and then the value may land at once:
+ * nothing can tell the difference. Only otherwise does the load stay pending, as a (register,
+ * value) pair in two fields (#pend, #pendValue), and the loop is told to stop after one more
+ * instruction (#limit cut); it then lands the value (unless `directWrite` says the successor
+ * wrote the register) and goes on. The inner loop itself carries no load-delay state.
+ *
+ * Between runs (when `execute` returns for any reason, and in `snapshot`) a load still in its
+ * delay slot is kept in another form: `regs` already hold the loaded value, so TypeScript
+ * reading or writing registers at a stop sees every load complete, and the Cpu remembers only
+ * the register and its old value (`loadDelayReg`, `loadDelayOld`). When `execute` resumes it
+ * puts the old value back for exactly one instruction, so where a run stops never changes what
+ * the guest computes. An interrupt taken at the start of `execute`, an exception, or setting `pc`
+ * by hand completes the load instead (the old value is forgotten), as an interrupt between the
+ * two instructions does on the hardware. (A load whose successor did not touch its register has
+ * already landed; TypeScript that rewrites that successor at the stop, making it read the
+ * register, would see the new value there.) MFHI and MFLO keep their interlock; loads add no
+ * stall cycles.
  *
  * Timing follows machine/timing.ts: one cycle per instruction, MULT/DIV latencies with the HI/LO
  * interlock, extra cycles for uncached accesses and exception entry.
@@ -111,12 +118,27 @@ function directWrite(instr: number): number {
   const op = instr >>> 26;
   if (op === 0) {
     const f = instr & 63;
-    if (f === 0x08 || f === 0x0c || f === 0x0d || f === 0x11 || f === 0x13) return 0;
+    if (f === 0x08 || f === 0x0c || f === 0x0d || f === 0x11 || f === 0x13 || f === 0x28) {
+      return 0; // jr, syscall, break, mthi, mtlo, hcall
+    }
     return f >= 0x18 && f <= 0x1b ? 0 : (instr >>> 11) & 31;
   }
   if (op >= 0x08 && op <= 0x0f) return (instr >>> 16) & 31;
   if (op === 0x03) return 31;
   return op === 0x01 && (instr & 0x00100000) !== 0 ? 31 : 0;
+}
+
+/**
+ * True unless instruction `w` certainly neither reads general register r nor writes it at once:
+ * a load reads only its base (its own write is late, and an LWL/LWR of r merges with r's new
+ * value as with a pending one); anything else counts any of its rs, rt and rd fields, and the
+ * link register of JAL, BLTZAL and BGEZAL. False answers must be right; true ones may be wrong.
+ */
+function touches(w: number, r: number): boolean {
+  const op = w >>> 26;
+  if (op >= 0x20 && op <= 0x26) return ((w >>> 21) & 31) === r;
+  if (r === 31 && (op === 0x01 || op === 0x03)) return true;
+  return ((w >>> 21) & 31) === r || ((w >>> 16) & 31) === r || ((w >>> 11) & 31) === r;
 }
 
 /** Raised by `readVirtual`/`writeVirtual` when an address does not translate. */
@@ -150,10 +172,21 @@ export class Cpu implements Interrupts {
   #pc = VECTOR.RESET;
   #npc = VECTOR.RESET + 4;
   #inDelay = false;
-  /** A load (or MFC0) still in its delay slot: its register (0: none) ... */
+  /** Between runs, a load (or MFC0) still in its delay slot: its register (0: none) ... */
   #loadReg = 0;
   /** ... and that register's value before the load, which the next instruction sees. */
   #loadOld = 0;
+  /** In a run, the register of a load whose delay-slot instruction needs the old value ... */
+  #pend = 0;
+  /** ... its value, to land after that instruction ... */
+  #pendValue = 0;
+  /** ... unless that instruction writes the register itself. */
+  #pendKept = false;
+  /** The loop count at which the delay-slot instruction has run (0: no load pending). */
+  #pendEnd = 0;
+  /** #limit as it was before the cut, and as cut. */
+  #pendLimit = 0;
+  #pendCut = 0;
   #limit = 0;
   #stopReason: StopReason = "limit";
   /** The pc `execute` steps over a breakpoint at: set by the pc setter and a breakpoint stop. */
@@ -394,17 +427,8 @@ export class Cpu implements Interrupts {
     this.#stopReason = "limit";
     this.#limit = maxInstructions;
     let pc = this.#pc, npc = this.#npc, inDelay = this.#inDelay;
-    // The load delay in the loop's form: regs[lr] still holds the old value and lv the loaded
-    // one (lr 0: none). A load first lands the one before it (`regs[lr] = lr === 0 ? 0 : lv`:
-    // regs[0] stays 0), then marks the pair it issues with -lr until its own end, so that the
-    // end of every instruction needs one comparison (lr !== 0) in the common case.
-    let lr = this.#loadReg, lv = 0, nv = 0;
-    if (lr !== 0) {
-      lv = regs[lr];
-      regs[lr] = this.#loadOld;
-      this.#loadReg = 0;
-    }
-    let n = 0;
+    let n = 0, nv = 0;
+    if (this.#loadReg !== 0) this.#unpark(pc);
     for (;;) {
       try {
         while (n < this.#limit) {
@@ -545,10 +569,7 @@ export class Cpu implements Interrupts {
                   break;
                 case 0x28: { // HCALL: the machine's hypercall, reserved in MIPS I
                   if ((this.cp0[CP0.Status] & SR.KUc) !== 0) this.#reserved();
-                  if (lr !== 0) { // a load in whose delay slot the hcall sits completes first
-                    regs[lr] = lv;
-                    lr = 0;
-                  }
+                  if (this.#pendEnd !== 0) this.#landPending(); // the load completes first
                   this.#commit(n);
                   n = 0;
                   this.#pc = npc;
@@ -570,12 +591,6 @@ export class Cpu implements Interrupts {
                   pc = this.#pc;
                   npc = this.#npc;
                   inDelay = this.#inDelay;
-                  lr = this.#loadReg; // left by a nested execute or a restore
-                  if (lr !== 0) {
-                    lv = regs[lr];
-                    regs[lr] = this.#loadOld;
-                    this.#loadReg = 0;
-                  }
                   this.#limit = 0;
                   continue;
                 }
@@ -701,10 +716,12 @@ export class Cpu implements Interrupts {
                 if ((instr & 0x7ff) !== 0) this.#reserved();
                 switch (rs) {
                   case 0x00: // MFC0
-                    nv = rd === CP0.Random ? this.#randomAt(this.cycles + n) << 8 : this.cp0[rd];
-                    regs[lr] = lr === 0 ? 0 : lv;
-                    lr = -rt | 0;
-                    lv = nv;
+                    this.#loaded(
+                      rt,
+                      rd === CP0.Random ? this.#randomAt(this.cycles + n) << 8 : this.cp0[rd],
+                      npc,
+                      n,
+                    );
                     break;
                   case 0x04: // MTC0
                     this.writeCp0(rd, regs[rt]);
@@ -740,9 +757,7 @@ export class Cpu implements Interrupts {
               nv = (((va & 0xfffff000) === rTag[s]
                 ? ram8[rBase[s] | (va & 0xfff)]
                 : this.#load(va, 1)) << 24) >> 24;
-              regs[lr] = lr === 0 ? 0 : lv;
-              lr = -rt | 0;
-              lv = nv;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x21: { // LH
@@ -751,15 +766,13 @@ export class Cpu implements Interrupts {
               nv = (((va & 0xfffff001) === rTag[s]
                 ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
                 : this.#load(va, 2)) << 16) >> 16;
-              regs[lr] = lr === 0 ? 0 : lv;
-              lr = -rt | 0;
-              lv = nv;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x22: { // LWL
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const w = this.#loadWord(va);
-              const r = lr === rt ? lv : regs[rt]; // merge with a pending load
+              const r = this.#pend === rt ? this.#pendValue : regs[rt]; // merge with a pending load
               switch (va & 3) {
                 case 0:
                   nv = (r & 0x00ffffff) | (w << 24);
@@ -773,9 +786,7 @@ export class Cpu implements Interrupts {
                 default:
                   nv = w;
               }
-              regs[lr] = lr === 0 ? 0 : lv;
-              lr = -rt | 0;
-              lv = nv;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x23: { // LW
@@ -784,9 +795,7 @@ export class Cpu implements Interrupts {
               nv = (va & 0xfffff003) === rTag[s]
                 ? ram32[(rBase[s] | (va & 0xfff)) >>> 2]
                 : this.#load(va, 4);
-              regs[lr] = lr === 0 ? 0 : lv;
-              lr = -rt | 0;
-              lv = nv;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x24: { // LBU
@@ -795,9 +804,7 @@ export class Cpu implements Interrupts {
               nv = (va & 0xfffff000) === rTag[s]
                 ? ram8[rBase[s] | (va & 0xfff)]
                 : this.#load(va, 1);
-              regs[lr] = lr === 0 ? 0 : lv;
-              lr = -rt | 0;
-              lv = nv;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x25: { // LHU
@@ -806,15 +813,13 @@ export class Cpu implements Interrupts {
               nv = (va & 0xfffff001) === rTag[s]
                 ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
                 : this.#load(va, 2);
-              regs[lr] = lr === 0 ? 0 : lv;
-              lr = -rt | 0;
-              lv = nv;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x26: { // LWR
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const w = this.#loadWord(va);
-              const r = lr === rt ? lv : regs[rt]; // merge with a pending load
+              const r = this.#pend === rt ? this.#pendValue : regs[rt]; // merge with a pending load
               switch (va & 3) {
                 case 0:
                   nv = w;
@@ -828,9 +833,7 @@ export class Cpu implements Interrupts {
                 default:
                   nv = (r & 0xffffff00) | (w >>> 24);
               }
-              regs[lr] = lr === 0 ? 0 : lv;
-              lr = -rt | 0;
-              lv = nv;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x28: { // SB
@@ -903,37 +906,30 @@ export class Cpu implements Interrupts {
               this.#reserved();
           }
           regs[0] = 0;
-          // A load just issued (lr < 0; it landed the one before it) waits one instruction;
-          // one issued before this instruction lands now unless this one wrote its register.
-          if (lr !== 0) {
-            if (lr < 0) {
-              lr = -lr;
-            } else {
-              if (lr !== directWrite(instr)) {
-                regs[lr] = lv;
-              }
-              lr = 0;
-            }
-          }
           pc = npc;
           npc = next;
           inDelay = delay;
           n++;
         }
+        // A load whose delay-slot instruction needs the old value ran that one instruction
+        // alone (#limit shortened): land it, and go on if nothing else asked the loop to end.
+        if (this.#pendEnd !== 0 && n >= this.#pendEnd && this.#landPending()) continue;
         break;
       } catch (e) {
         this.#pc = pc;
         this.#inDelay = inDelay;
+        // A load before the faulting instruction has completed (which wrote nothing).
+        if (this.#pendEnd !== 0) {
+          this.#pendKept = false;
+          this.#landPending();
+        }
         if (e !== TRAP) {
           this.#npc = npc;
-          this.#park(lr, lv);
           this.#commit(n);
           throw e;
         }
         // A faulting instruction counts as executed (it issued), unless its fetch failed; the
-        // register it would write is untouched, and a load before it has completed.
-        if (lr > 0) regs[lr] = lv;
-        lr = 0;
+        // register it would write is untouched.
         regs[0] = 0;
         this.#commit(this.#excFetch ? n : n + 1);
         this.#excFetch = false;
@@ -947,7 +943,7 @@ export class Cpu implements Interrupts {
     this.#pc = pc;
     this.#npc = npc;
     this.#inDelay = inDelay;
-    this.#park(lr, lv);
+    if (this.#pendEnd !== 0) this.#park(); // stopped before the delay-slot instruction ran
     this.#resume = this.#stopReason === "breakpoint" ? pc : -1;
     this.#commit(n);
     if (this.#stopReason === "limit" && this.instructions - start < maxInstructions) {
@@ -957,15 +953,89 @@ export class Cpu implements Interrupts {
   }
 
   /**
-   * Leaves a load still in its delay slot (register `lr`, loaded value `lv`) in the form kept
-   * between runs: regs[lr] holds the loaded value and #loadOld what the next instruction sees.
+   * Completes the load that instruction `n`, whose successor is at `npc`, issued (register rt,
+   * value v). When that successor neither reads rt (an LWL/LWR merging into it does not count)
+   * nor writes it, nothing can tell the value from a late one, and it lands at once. Otherwise
+   * the load stays pending (#pend, #pendValue) and #limit is cut so the loop runs just the
+   * successor and stops; the loop then calls #landPending. A pending load before this one (this
+   * load is its delay-slot instruction) lands first.
    */
-  #park(lr: number, lv: number): void {
-    if (lr !== 0) {
-      this.#loadOld = this.regs[lr];
-      this.regs[lr] = lv;
+  #loaded(rt: number, v: number, npc: number, n: number): void {
+    const w = (npc & 0xfffff003) === this.#fTag
+      ? this.#ram32[(this.#fBase | (npc & 0xfff)) >>> 2]
+      : this.#peek(npc);
+    if (this.#pendEnd === 0) {
+      if (rt === 0 || !touches(w, rt)) {
+        this.regs[rt] = v;
+        return;
+      }
+      this.#pendLimit = this.#limit;
+    } else {
+      // This load is the delay-slot instruction of a pending one, which lands now (a load writes
+      // nothing at once). The cut limit stays: the loop stops after this instruction either way.
+      this.regs[this.#pend] = this.#pendValue;
+      if (rt === 0 || !touches(w, rt)) {
+        this.regs[rt] = v;
+        this.#pend = 0;
+        return;
+      }
     }
-    this.#loadReg = lr;
+    this.#pend = rt;
+    this.#pendValue = v;
+    this.#pendKept = directWrite(w) === rt;
+    this.#pendEnd = n + 2;
+    this.#limit = this.#pendCut = Math.min(this.#pendLimit, n + 2);
+  }
+
+  /**
+   * Lands the pending load (unless its delay-slot instruction wrote the register itself) and
+   * puts back the loop's limit; returns false when something else cut the limit meanwhile (an
+   * attention stop, which stands).
+   */
+  #landPending(): boolean {
+    if (this.#pend !== 0 && !this.#pendKept) this.regs[this.#pend] = this.#pendValue;
+    this.#pend = this.#pendEnd = 0;
+    this.#pendKept = false;
+    if (this.#limit !== this.#pendCut) return false;
+    this.#limit = this.#pendLimit;
+    return true;
+  }
+
+  /**
+   * Leaves the pending load in the form kept between runs: regs hold the loaded value and
+   * #loadOld what the delay-slot instruction will see.
+   */
+  #park(): void {
+    const r = this.#pend;
+    this.#loadReg = r;
+    this.#loadOld = this.regs[r];
+    this.regs[r] = this.#pendValue;
+    this.#limit = this.#pendLimit;
+    this.#pend = this.#pendEnd = 0;
+    this.#pendKept = false;
+  }
+
+  /** Takes a parked load back when `execute` starts at `pc`, its delay-slot instruction. */
+  #unpark(pc: number): void {
+    const r = this.#loadReg, v = this.regs[r];
+    this.#loadReg = 0;
+    this.regs[r] = this.#loadOld;
+    this.#loaded(r, v, pc, -1);
+  }
+
+  /**
+   * The word at `va` as the next fetch would read it, without side effects, or -1 when that
+   * fetch would fault (the load then completes before the exception, so -1 needs no delay).
+   */
+  #peek(va: number): number {
+    if ((va & 3) !== 0) return -1;
+    try {
+      const pa = this.#translate(va, false, true);
+      return pa < this.#bus.ramSize ? this.#ram32[pa >>> 2] : this.#bus.read(pa, 4) | 0;
+    } catch (e) {
+      if (e === TRAP || e instanceof BusError) return -1;
+      throw e;
+    }
   }
 
   /** Adds `k` executed instructions to the counters and takes them off the loop's limit. */

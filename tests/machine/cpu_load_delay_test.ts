@@ -33,13 +33,13 @@ function raw(strings: TemplateStringsArray, ...values: (number | string)[]): Raw
   return new Raw(s);
 }
 
-/** The word the tests load, and where (kseg0 0x80031000, physical 0x31000). */
-const DATA = 0x80031000, WORD = 0x11223344;
+/** The word the tests load, and where (kseg0 0x80040000, physical 0x40000). */
+const DATA = 0x80040000, WORD = 0x11223344;
 
 /** Puts WORD at DATA and 0x55667788 after it, and a0 = DATA. */
 function data({ cpu, bus }: { cpu: { regs: Int32Array }; bus: { ram32: Int32Array } }) {
-  bus.ram32[0x31000 >> 2] = WORD;
-  bus.ram32[(0x31000 >> 2) + 1] = 0x55667788;
+  bus.ram32[0x40000 >> 2] = WORD;
+  bus.ram32[(0x40000 >> 2) + 1] = 0x55667788;
   cpu.regs[R.a0] = DATA | 0;
 }
 
@@ -111,7 +111,7 @@ Deno.test("Cpu: the delay slot reads the old value as a store, a branch, a base 
       b.cpu.regs[R.a1] = DATA | 0;
     },
   );
-  assert.equal(bus.ram32[(0x31000 >> 2) + 2], 0);
+  assert.equal(bus.ram32[(0x40000 >> 2) + 2], 0);
   assert.equal(u(cpu, R.s0), 0);
   assert.equal(u(cpu, R.t2), WORD);
   assert.equal(u(cpu, R.s1), 0);
@@ -162,12 +162,12 @@ Deno.test("Cpu: lwr; lwl merge with each other's pending value, at every alignme
         nop
         break`,
       ({ cpu, bus }) => {
-        bus.ram8.set([1, 2, 3, 4, 5, 6, 7, 8], 0x31000);
+        bus.ram8.set([1, 2, 3, 4, 5, 6, 7, 8], 0x40000);
         cpu.regs[R.a0] = DATA | 0;
       },
     );
-    const mem = [...bus.ram8.subarray(0x31000, 0x31008)];
-    const word = new DataView(bus.ram8.buffer).getUint32(0x31000 + a, true);
+    const mem = [...bus.ram8.subarray(0x40000, 0x40008)];
+    const word = new DataView(bus.ram8.buffer).getUint32(0x40000 + a, true);
     assert.equal(u(cpu, R.t2), word, `lwr; lwl at +${a}`);
     assert.equal(u(cpu, R.t1), lwr(mem, a, 0x5a5a5a5a), `the lwr alone at +${a}`);
     assert.equal(u(cpu, R.t3), lwl(mem, a + 3, 0x08070605), `lw; lwl at +${a}`);
@@ -364,11 +364,124 @@ Deno.test("Cpu: loads add no stall cycles, and MFHI still waits for the multiply
         break`,
     (b) => {
       data(b);
-      b.bus.ram32[(0x31000 >> 2) + 1] = DATA | 0;
+      b.bus.ram32[(0x40000 >> 2) + 1] = DATA | 0;
     },
   );
   assert.equal(cpu.instructions, 8);
   assert.equal(u(cpu, R.t2), WORD);
   // Every instruction one cycle; only mflo waits, for the multiply's 12 less the one it issued in.
   assert.equal(cpu.cycles, 8 + TIMING.multiply - 1 + TIMING.exception);
+});
+
+Deno.test("Cpu: LWL reading its pending register as the base still merges with the pending value", () => {
+  const { cpu } = finish(
+    raw`
+        lw $t0, 4($a0)           # t0 := 0x55667788, pending
+        lwl $t0, 3($t0)          # base: the old t0 (DATA); merges into the pending value
+        move $t1, $t0            # the lw's value: the lwl is pending
+        move $t2, $t0
+        break`,
+    (b) => {
+      data(b);
+      b.cpu.regs[R.t0] = DATA | 0;
+    },
+  );
+  assert.equal(u(cpu, R.t1), 0x55667788);
+  assert.equal(u(cpu, R.t2), WORD, "lwl at +3 takes the whole word at DATA");
+});
+
+Deno.test("Cpu: a delay-slot instruction that uses the register and traps sees it loaded after", () => {
+  for (
+    const [slot, code] of [["add $t0, $s7, $s7", EXC.Ov], ["sw $t0, 1($a0)", EXC.AdES]] as const
+  ) {
+    const b = bench(
+      raw`
+        li $t0, 7
+        lw $t0, 0($a0)
+        ${slot}
+        break`,
+      (b) => {
+        data(b);
+        b.cpu.regs[23] = 0x7fffffff;
+      },
+    );
+    runTo(b, VECTOR.GENERAL);
+    assert.equal(excCode(b.cpu), code, slot);
+    assert.equal(u(b.cpu, R.t0), WORD, `${slot}: the handler sees the loaded value`);
+  }
+});
+
+Deno.test("Cpu: a breakpoint on the delay-slot instruction stops with the load pending", () => {
+  const b = bench(
+    raw`
+        li $t0, 7
+        lw $t0, 0($a0)
+slot:   move $t1, $t0
+        move $t2, $t0
+        break`,
+    data,
+  );
+  assert.equal(b.cpu.execute(100, b.p.symbols.slot), "breakpoint");
+  assert.equal(b.cpu.loadDelayReg, R.t0);
+  assert.equal(u(b.cpu, R.t0), WORD);
+  runTo(b, VECTOR.GENERAL);
+  assert.deepEqual([u(b.cpu, R.t1), u(b.cpu, R.t2)], [7, WORD]);
+});
+
+Deno.test("Cpu: an MTC0 to Status in the delay slot writes the old value and ends the run", () => {
+  const b = bench(
+    raw`
+        li $t0, 0
+        lw $t0, 0($a0)
+        mtc0 $t0, $status        # the old 0: interrupts stay off
+        move $t1, $t0
+        break`,
+    data,
+  );
+  assert.equal(b.cpu.execute(100), "attention");
+  assert.equal(b.cpu.cp0[CP0.Status] & 0xffff, 0);
+  assert.equal(u(b.cpu, R.t0), WORD, "the load landed at the stop");
+  assert.equal(b.cpu.loadDelayReg, 0);
+  runTo(b, VECTOR.GENERAL);
+  assert.equal(u(b.cpu, R.t1), WORD);
+});
+
+Deno.test("Cpu: the delay slot is wherever the next instruction is: a branch target, the next page", () => {
+  const { cpu } = finish(
+    raw`
+        li $t0, 7
+        beq $zero, $zero, far
+        lw $t0, 0($a0)           # in the branch's delay slot: the target is its successor
+        .space 0xff0
+far:    move $t1, $t0            # (on the next page)
+        move $t2, $t0
+        break`,
+    data,
+  );
+  assert.deepEqual([u(cpu, R.t1), u(cpu, R.t2)], [7, WORD]);
+  const { cpu: cross } = finish(
+    raw`
+        li $t0, 7
+        .space 0xff4
+        lw $t0, 0($a0)           # the last word of the page
+        move $t1, $t0            # the first of the next
+        move $t2, $t0
+        break`,
+    data,
+  );
+  assert.deepEqual([u(cross, R.t1), u(cross, R.t2)], [7, WORD]);
+});
+
+Deno.test("Cpu: a load before a fetch that faults has completed in the handler", () => {
+  const b = bench(
+    raw`
+        li $t9, 0x00400000       # kuseg, not mapped
+        jr $t9
+        lw $t0, 0($a0)`,
+    data,
+  );
+  runTo(b, VECTOR.UTLB);
+  assert.equal(excCode(b.cpu), EXC.TLBL);
+  assert.equal(b.cpu.cp0[CP0.BadVAddr] >>> 0, 0x00400000);
+  assert.equal(u(b.cpu, R.t0), WORD);
 });
