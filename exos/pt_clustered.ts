@@ -173,20 +173,21 @@ export class ClusteredPageTable implements PageTable {
     return asm`
 # ---- clustered page table: hash the block, walk the chain, index the node --------------
 pt_lookup:                                   # a0 = va -> v0 = handle or 0 (v1, t3-t7)
-        srl     $t3, $a0, 16                 # the block: vpn >> 4
-        andi    $t4, $t3, ${BUCKETS - 1}
+        srl     $t4, $a0, 16
+        andi    $t4, $t4, ${BUCKETS - 1}
         sll     $t4, $t4, 2
         lw      $t4, ${b}($t4)               # the chain
+        srl     $t3, $a0, 16                 # the block: vpn >> 4
 1:      beqz    $t4, 3f
         move    $t7, $t4
         lw      $t5, 0($t4)                  # the node's block
-        bne     $t5, $t3, 1b
         lw      $t4, 4($t4)                  # (the next node)
+        bne     $t5, $t3, 1b
         srl     $t5, $a0, ${12 - SUB_SHIFT}
         andi    $t5, $t5, ${(CLUSTER - 1) * SUB}
         addu    $v0, $t7, $t5
+        lw      $t5, 8($v0)
         addiu   $v0, $v0, 8                  # the subentry
-        lw      $t5, 0($v0)
         andi    $t5, $t5, ${PTE.V}
         bnez    $t5, 2f
         nop
@@ -200,6 +201,7 @@ pt_next:                                     # a0 = va, v0 = the page below's ha
         beqz    $t3, pt_lookup               # a new block: search
         addiu   $v0, $v0, ${SUB}                 # the next subentry of the same node
         lw      $t5, 0($v0)
+        nop
         andi    $t5, $t5, ${PTE.V}
         bnez    $t5, 2b
         nop

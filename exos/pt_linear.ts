@@ -154,15 +154,15 @@ pt_lookup:                                   # a0 = va -> v0 = handle or 0 (v1, 
         sll     $t7, $t6, 4
         addu    $t7, $t5, $t7                # mid = lo + half
         lw      $v1, ${VPN}($t7)
+        subu    $t4, $t4, $t6                # (n - half, for 4f)
         beq     $v1, $t3, 2f
         sltu    $v1, $v1, $t3                # mid below the key?
         bnez    $v1, 4f
-        subu    $t4, $t4, $t6                # (n - half, for 4f)
+        addiu   $t4, $t4, -1                 # (n - half - 1, for 4f)
         b       1b
         move    $t4, $t6                     # the key is below mid: n = half
-4:      addiu   $t5, $t7, 16                 # above: lo = mid + 1, n = n - half - 1
-        b       1b
-        addiu   $t4, $t4, -1
+4:      b       1b
+        addiu   $t5, $t7, 16                 # above: lo = mid + 1
 2:      jr      $ra
         move    $v0, $t7
 3:      jr      $ra
@@ -171,8 +171,8 @@ pt_lookup:                                   # a0 = va -> v0 = handle or 0 (v1, 
 pt_next:                                     # a0 = va, v0 = the page below's handle or 0
         beqz    $v0, pt_lookup
         lw      $t4, ${n}($zero)
-        sll     $t4, $t4, 4
         addiu   $t5, $zero, ${first}
+        sll     $t4, $t4, 4
         addu    $t4, $t4, $t5                # the end of the vector
         addiu   $v0, $v0, 16                 # the next entry
         sltu    $t5, $v0, $t4

@@ -24,8 +24,12 @@
  * pages not in the TLB. So the upcall keeps the program's registers, and its t0-t2 copied out of
  * the save area, in frame A and points DATA.XF at frame B for faults taken meanwhile; it returns
  * through frame A. The handlers reach their data with `$zero`-relative addresses, which is why
- * the return works at all: `lw t0, SAVE; lw t1, SAVE+4; jr t2; lw t2, SAVE+8` (t2 holding EPC,
- * every address an immediate) restores the last register in the delay slot of the jump to EPC.
+ * the return works at all: `lw t0, SAVE; lw t1, SAVE+4; lw t2, EPC; lw t2, SAVE+8; jr t2; nop`
+ * (every address an immediate) jumps to EPC and arrives with t2 restored. It uses the R3000A's
+ * load delay on purpose: the jump, in the delay slot of the second load of t2, still reads the
+ * first one's value (EPC), and the user's t2 lands before the faulting instruction runs again.
+ * (Restoring t2 in the jump's own delay slot would not do: the instruction at EPC would see t2
+ * still holding EPC.) The code is scheduled for that load delay everywhere (machine/cpu.ts).
  *
  * Routines (C calling convention; they keep s0-s7, gp, sp; ra and s0-s3 go to DATA.RSAVE, so they
  * do not nest, and they never fault):
@@ -123,13 +127,16 @@ function save(base: string): string {
   ].join("\n");
 }
 
-/** Restores what `save` saved, from the frame at `base` (not t0-t2). */
-function restore(base: string): string {
+/**
+ * Restores what `save` saved, from the frame at `base` (not t0-t2); without its first load when
+ * `first` is false (the caller put it in a delay slot).
+ */
+function restore(base: string, first = true): string {
   return [
-    `        lw      $t3, ${FRAME.HI}(${base})`,
+    ...(first ? [`        lw      $t3, ${FRAME.HI}(${base})`] : []),
+    `        lw      $t4, ${FRAME.LO}(${base})`,
     `        mthi    $t3`,
-    `        lw      $t3, ${FRAME.LO}(${base})`,
-    `        mtlo    $t3`,
+    `        mtlo    $t4`,
     ...SAVED.map((r, i) => `        lw      $${r}, ${4 * i}(${base})`),
   ].join("\n");
 }
@@ -137,6 +144,7 @@ function restore(base: string): string {
 /** A handler's first lines: frame in t2, registers saved, the page looked up (v0, a1 = word 0). */
 function enter(code: number): string {
   return `        lw      $t2, ${D + DATA.XF}($zero)
+        nop
 ${save("$t2")}
         li      $t8, ${code}
         jal     pt_lookup
@@ -144,6 +152,7 @@ ${save("$t2")}
         beqz    $v0, unmapped
         sw      $t8, ${FRAME.CODE}($t2)
         lw      $a1, 0($v0)                  # page << 12 | flags
+        nop
         andi    $t3, $a1, ${PTE.P}
         bnez    $t3, protected`;
 }
@@ -197,8 +206,8 @@ export function vmSource(pt: AsmSource): AsmSource {
         .set    noreorder
         .set    noat
 # ---- start: the way into a process ---------------------------------------------------------
-start:  lw      $sp, ${D + DATA.STACK}($zero)
-        lw      $t9, ${D + DATA.ENTRY}($zero)
+start:  lw      $t9, ${D + DATA.ENTRY}($zero)
+        lw      $sp, ${D + DATA.STACK}($zero)
         jr      $t9
         nop
 
@@ -211,8 +220,9 @@ boot:   li      $v0, ${SYS.SET_ENTRY}        # the first slice of a process made
 resume:
 ${RESUMED.map((r) => `        lw      $${r}, ${S + 4 * r}($zero)`).join("\n")}
         lw      $t9, ${S + 128}($zero)
+        lw      $t9, ${S + 4 * 25}($zero)    # (lands after the jump, which still sees the pc)
         jr      $t9
-        lw      $t9, ${S + 4 * 25}($zero)
+        nop
 block:  sw      $v0, ${B}($zero)             # the call, and t0 = the trap's address
         sw      $a0, ${B + 4}($zero)
         sw      $a1, ${B + 8}($zero)
@@ -221,11 +231,11 @@ block:  sw      $v0, ${B}($zero)             # the call, and t0 = the trap's add
         li      $v0, ${SYS.YIELD}
         move    $a0, $zero
         syscall                              # with no slice: back when the library gives one
+        lw      $t0, ${B + 16}($zero)
         lw      $v0, ${B}($zero)
         lw      $a0, ${B + 4}($zero)
         lw      $a1, ${B + 8}($zero)
-        lw      $t0, ${B + 16}($zero)
-        jr      $t0                          # the same call again
+        jr      $t0                          # the same call again (a trap: a2 lands first)
         lw      $a2, ${B + 12}($zero)
 park:   li      $v0, ${SYS.YIELD}
         move    $a0, $zero
@@ -276,19 +286,21 @@ ${writableTest("$a1", "$t4", "$t3")}
         move    $t0, $zero                   # for this environment
         li      $v0, ${SYS.TLBWR}
         syscall
-        bltz    $v0, lost
         lw      $t2, ${D + DATA.XF}($zero)
-${restore("$t2")}
+        bltz    $v0, lost
+        lw      $t3, ${FRAME.HI}($t2)        # (restoring begins in the delay slot)
+${restore("$t2", false)}
         lw      $t0, ${D}($zero)
         lw      $t1, ${D + 4}($zero)
         lw      $t2, ${FRAME.EPC}($t2)
+        lw      $t2, ${D + 8}($zero)         # (lands after the jump, which still sees EPC)
         jr      $t2                          # back to the faulting instruction
-        lw      $t2, ${D + 8}($zero)
+        nop
 lost:                                        # TLBWR refused: the page was taken away
-        lw      $t0, ${FRAME.EPC}($t2)
-        lw      $t1, ${FRAME.VA}($t2)
-        b       fatal
         lw      $t8, ${FRAME.CODE}($t2)
+        lw      $t0, ${FRAME.EPC}($t2)
+        b       fatal
+        lw      $t1, ${FRAME.VA}($t2)
 
 unmapped:
         b       upcall
@@ -307,15 +319,15 @@ upcall: li      $t3, ${A}
         bne     $t2, $t3, fatal              # a fault inside the application's handler
         sll     $t4, $t9, 2
         lw      $t4, ${D + DATA.HANDLERS}($t4)
-        beqz    $t4, fatal
         li      $t3, ${D + DATA.FRAME_B}
+        beqz    $t4, fatal
+        lw      $t5, ${D}($zero)             # keep the program's t0-t2 in frame A
         sw      $t3, ${D + DATA.XF}($zero)   # faults meanwhile use frame B
-        lw      $t3, ${D}($zero)             # keep the program's t0-t2 in frame A
-        sw      $t3, ${A + FRAME.T0}($zero)
         lw      $t3, ${D + 4}($zero)
+        sw      $t5, ${A + FRAME.T0}($zero)
+        lw      $t5, ${D + 8}($zero)
         sw      $t3, ${A + FRAME.T1}($zero)
-        lw      $t3, ${D + 8}($zero)
-        sw      $t3, ${A + FRAME.T2}($zero)
+        sw      $t5, ${A + FRAME.T2}($zero)
         move    $a0, $t1
         move    $a1, $t9
         move    $a2, $t0
@@ -327,8 +339,9 @@ ${restore("$t2")}
         lw      $t0, ${A + FRAME.T0}($zero)
         lw      $t1, ${A + FRAME.T1}($zero)
         lw      $t2, ${A + FRAME.EPC}($zero)
+        lw      $t2, ${A + FRAME.T2}($zero)  # (lands after the jump, which still sees EPC)
         jr      $t2                          # retry the access
-        lw      $t2, ${A + FRAME.T2}($zero)
+        nop
 
 fatal:                                       # t0 = EPC, t1 = va, t8 = code: Aegis ends us
         sll     $t2, $t8, 2
@@ -341,6 +354,7 @@ ${
     rangeRoutine(
       "prot",
       `        lw      $t3, 0($v0)
+        nop
         ori     $t3, $t3, ${PTE.P}
         sw      $t3, 0($v0)`,
       "prot_unbind",
@@ -349,6 +363,7 @@ ${
 prot_unbind:                                 # TLBVADELETE, as many pages a call as it takes
         lw      $s0, ${RS + 20}($zero)       # the range's first page
         lw      $s1, ${RS + 24}($zero)       # and its pages
+        nop
 1:      blez    $s1, routine_done
         sltiu   $t3, $s1, ${TLBVADELETE_MAX + 1}
         bnez    $t3, 2f
@@ -367,12 +382,12 @@ ${
     rangeRoutine(
       "unprot",
       `        lw      $t3, 0($v0)
+        lw      $a2, 4($v0)
+        lw      $a3, 8($v0)
         ori     $t3, $t3, ${PTE.P}
         xori    $t3, $t3, ${PTE.P}
         sw      $t3, 0($v0)
 ${writableTest("$t3", "$t5", "$t4")}
-        lw      $a2, 4($v0)
-        lw      $a3, 8($v0)
         srl     $a1, $t3, 12
         or      $a0, $s0, $t5
         move    $t0, $zero
@@ -380,14 +395,15 @@ ${writableTest("$t3", "$t5", "$t4")}
         syscall`,
     )
   }
-routine_done:
-        move    $v0, $s3
+routine_done:                                # (no load in the return's delay slot: the
+        move    $v0, $s3                     # caller's next instruction would see it stale)
         lw      $ra, ${RS}($zero)
         lw      $s0, ${RS + 4}($zero)
         lw      $s1, ${RS + 8}($zero)
         lw      $s2, ${RS + 12}($zero)
-        jr      $ra
         lw      $s3, ${RS + 16}($zero)
+        jr      $ra
+        nop
 below_user:
         jr      $ra
         li      $v0, -1
@@ -399,6 +415,7 @@ dirty:                                       # a0 = va -> v0 = 1 dirty, 0 clean,
         beqz    $v0, 1f
         nop
         lw      $v0, 0($v0)
+        nop
         srl     $v0, $v0, 2                  # PTE.D
         jr      $t8
         andi    $v0, $v0, 1

@@ -20,13 +20,13 @@ _start: lui     $s0, 0x8010          # the array, at physical 0x100000
 loop:   move    $t0, $s0
         li      $t1, 256
 inner:  lw      $t2, 0($t0)
+        andi    $t6, $t1, 31                 # (fills the load delay slot)
         addu    $s1, $s1, $t2
         xor     $t3, $s1, $t1
         sll     $t4, $t3, 3
         srl     $t5, $t3, 7
         or      $t3, $t4, $t5
         sw      $t3, 0($t0)
-        andi    $t6, $t1, 31
         bnez    $t6, 1f
         addiu   $t0, $t0, 4
         multu   $t3, $t1

@@ -22,6 +22,36 @@
  * asked for. The caller (the machine's run loop) then fires due events and calls `execute` again,
  * which first takes any pending, enabled interrupt.
  *
+ * Loads have a delay slot, as on the R3000A, which has no load interlock: after a load (LB, LH,
+ * LW, LBU, LHU, LWL, LWR) or MFC0 the next instruction still sees the register's old value, and
+ * the value lands after it, unless that instruction wrote the register itself (its write is the
+ * one that stays). LWL and LWR take a pending value of their own register as their merge base,
+ * so `lwr; lwl` pairs work. A load in the delay slot of another load to the same register lands
+ * the first value after itself: the instruction after the second load sees the first's value and
+ * the one after that the second's, as the pipeline does. A pending load completes before any
+ * exception its delay-slot instruction takes (the handler sees the loaded value) and before a
+ * hypercall's TypeScript runs, so `hcall` sees and may overwrite the loaded value.
+ *
+ * How, without slowing every instruction down: a load looks at its successor (the word at npc,
+ * through the fetch cache). Most successors neither read the register nor write it (`touches`;
+ * compiled code and hazard-free assembly never read it), and then the value may land at once:
+ * nothing can tell the difference. Only otherwise does the load stay pending, as a (register,
+ * value) pair in two fields (#pend, #pendValue), and the loop is told to stop after one more
+ * instruction (#limit cut); it then lands the value (unless `directWrite` says the successor
+ * wrote the register) and goes on. The inner loop itself carries no load-delay state.
+ *
+ * Between runs (when `execute` returns for any reason, and in `snapshot`) a load still in its
+ * delay slot is kept in another form: `regs` already hold the loaded value, so TypeScript
+ * reading or writing registers at a stop sees every load complete, and the Cpu remembers only
+ * the register and its old value (`loadDelayReg`, `loadDelayOld`). When `execute` resumes it
+ * puts the old value back for exactly one instruction, so where a run stops never changes what
+ * the guest computes. An interrupt taken at the start of `execute`, an exception, or setting `pc`
+ * by hand completes the load instead (the old value is forgotten), as an interrupt between the
+ * two instructions does on the hardware. (A load whose successor did not touch its register has
+ * already landed; TypeScript that rewrites that successor at the stop, making it read the
+ * register, would see the new value there.) MFHI and MFLO keep their interlock; loads add no
+ * stall cycles.
+ *
  * Timing follows machine/timing.ts: one cycle per instruction, MULT/DIV latencies with the HI/LO
  * interlock, extra cycles for uncached accesses and exception entry.
  *
@@ -65,6 +95,10 @@ export interface CpuSnapshot {
   npc: number;
   /** Whether pc sits in a branch delay slot. */
   inDelay: boolean;
+  /** The register a load still in its delay slot writes (0: none); regs hold the loaded value. */
+  loadReg: number;
+  /** What the instruction at pc sees in `loadReg`: its value before that load. */
+  loadOld: number;
   /** CP0 registers. */
   cp0: Int32Array;
   /** TLB EntryHi words. */
@@ -77,6 +111,38 @@ export interface CpuSnapshot {
   lines: number;
   /** Exceptions taken, by code. */
   exceptionCounts: Float64Array;
+}
+
+/**
+ * The general register instruction `instr` writes at once (not through the load delay), or 0:
+ * rd of the SPECIAL ALU operations, MFHI/MFLO and JALR, rt of the immediate ALU operations and
+ * LUI, ra of JAL, BLTZAL and BGEZAL. Loads and MFC0 write late, so they are not counted here.
+ */
+function directWrite(instr: number): number {
+  const op = instr >>> 26;
+  if (op === 0) {
+    const f = instr & 63;
+    if (f === 0x08 || f === 0x0c || f === 0x0d || f === 0x11 || f === 0x13 || f === 0x28) {
+      return 0; // jr, syscall, break, mthi, mtlo, hcall
+    }
+    return f >= 0x18 && f <= 0x1b ? 0 : (instr >>> 11) & 31;
+  }
+  if (op >= 0x08 && op <= 0x0f) return (instr >>> 16) & 31;
+  if (op === 0x03) return 31;
+  return op === 0x01 && (instr & 0x00100000) !== 0 ? 31 : 0;
+}
+
+/**
+ * True unless instruction `w` certainly neither reads general register r nor writes it at once:
+ * a load reads only its base (its own write is late, and an LWL/LWR of r merges with r's new
+ * value as with a pending one); anything else counts any of its rs, rt and rd fields, and the
+ * link register of JAL, BLTZAL and BGEZAL. False answers must be right; true ones may be wrong.
+ */
+function touches(w: number, r: number): boolean {
+  const op = w >>> 26;
+  if (op >= 0x20 && op <= 0x26) return ((w >>> 21) & 31) === r;
+  if (r === 31 && (op === 0x01 || op === 0x03)) return true;
+  return ((w >>> 21) & 31) === r || ((w >>> 16) & 31) === r || ((w >>> 11) & 31) === r;
 }
 
 /** Raised by `readVirtual`/`writeVirtual` when an address does not translate. */
@@ -112,6 +178,21 @@ export class Cpu implements Interrupts {
   #pc = VECTOR.RESET;
   #npc = VECTOR.RESET + 4;
   #inDelay = false;
+  /** Between runs, a load (or MFC0) still in its delay slot: its register (0: none) ... */
+  #loadReg = 0;
+  /** ... and that register's value before the load, which the next instruction sees. */
+  #loadOld = 0;
+  /** In a run, the register of a load whose delay-slot instruction needs the old value ... */
+  #pend = 0;
+  /** ... its value, to land after that instruction ... */
+  #pendValue = 0;
+  /** ... unless that instruction writes the register itself. */
+  #pendKept = false;
+  /** The loop count at which the delay-slot instruction has run (0: no load pending). */
+  #pendEnd = 0;
+  /** #limit as it was before the cut, and as cut. */
+  #pendLimit = 0;
+  #pendCut = 0;
   #limit = 0;
   #stopReason: StopReason = "limit";
   /** The pc `execute` steps over a breakpoint at: set by the pc setter and a breakpoint stop. */
@@ -164,7 +245,7 @@ export class Cpu implements Interrupts {
     this.exceptionCounts.fill(0);
     this.#hiloReady = this.#randomBase = 0;
     this.#lines = 0;
-    this.pc = VECTOR.RESET;
+    this.pc = VECTOR.RESET; // (no load in its delay slot either)
     this.#flush();
   }
 
@@ -178,6 +259,7 @@ export class Cpu implements Interrupts {
     this.#pc = this.#resume = value | 0;
     this.#npc = (value + 4) | 0;
     this.#inDelay = false;
+    this.#loadReg = 0;
   }
 
   /** The address of the instruction after the next (a branch target while in a delay slot). */
@@ -188,6 +270,19 @@ export class Cpu implements Interrupts {
   /** Whether the next instruction sits in a branch delay slot. */
   get inDelaySlot(): boolean {
     return this.#inDelay;
+  }
+
+  /**
+   * The register that a load (or MFC0) just before pc is writing, or 0: `regs` already hold the
+   * loaded value, but the instruction at pc still sees `loadDelayOld` there.
+   */
+  get loadDelayReg(): number {
+    return this.#loadReg;
+  }
+
+  /** The value the instruction at pc sees in `loadDelayReg` (meaningless when that is 0). */
+  get loadDelayOld(): number {
+    return this.#loadOld;
   }
 
   /** True while the CPU is in kernel mode (Status.KUc clear). */
@@ -268,6 +363,8 @@ export class Cpu implements Interrupts {
       pc: this.#pc,
       npc: this.#npc,
       inDelay: this.#inDelay,
+      loadReg: this.#loadReg,
+      loadOld: this.#loadOld,
       cp0: this.cp0.slice(),
       tlbHi: this.tlbHi.slice(),
       tlbLo: this.tlbLo.slice(),
@@ -285,6 +382,8 @@ export class Cpu implements Interrupts {
     this.#pc = s.pc;
     this.#npc = s.npc;
     this.#inDelay = s.inDelay;
+    this.#loadReg = s.loadReg;
+    this.#loadOld = s.loadOld;
     this.#resume = s.pc;
     this.cp0.set(s.cp0);
     this.tlbHi.set(s.tlbHi);
@@ -366,7 +465,8 @@ export class Cpu implements Interrupts {
     this.#stopReason = "limit";
     this.#limit = maxInstructions;
     let pc = this.#pc, npc = this.#npc, inDelay = this.#inDelay;
-    let n = 0;
+    let n = 0, nv = 0;
+    if (this.#loadReg !== 0) this.#unpark(pc);
     for (;;) {
       try {
         while (n < this.#limit) {
@@ -507,6 +607,7 @@ export class Cpu implements Interrupts {
                   break;
                 case 0x28: { // HCALL: the machine's hypercall, reserved in MIPS I
                   if ((this.cp0[CP0.Status] & SR.KUc) !== 0) this.#reserved();
+                  if (this.#pendEnd !== 0) this.#landPending(); // the load completes first
                   // Nothing runs inside the loop: stop after the hcall, for serviceHypercall.
                   this.#hcall = (instr >>> 6) & 0xfffff;
                   this.#hcallPc = pc;
@@ -637,9 +738,12 @@ export class Cpu implements Interrupts {
                 if ((instr & 0x7ff) !== 0) this.#reserved();
                 switch (rs) {
                   case 0x00: // MFC0
-                    regs[rt] = rd === CP0.Random
-                      ? this.#randomAt(this.cycles + n) << 8
-                      : this.cp0[rd];
+                    this.#loaded(
+                      rt,
+                      rd === CP0.Random ? this.#randomAt(this.cycles + n) << 8 : this.cp0[rd],
+                      npc,
+                      n,
+                    );
                     break;
                   case 0x04: // MTC0
                     this.writeCp0(rd, regs[rt]);
@@ -672,79 +776,86 @@ export class Cpu implements Interrupts {
             case 0x20: { // LB
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (((va & 0xfffff000) === rTag[s]
+              nv = (((va & 0xfffff000) === rTag[s]
                 ? ram8[rBase[s] | (va & 0xfff)]
                 : this.#load(va, 1)) << 24) >> 24;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x21: { // LH
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (((va & 0xfffff001) === rTag[s]
+              nv = (((va & 0xfffff001) === rTag[s]
                 ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
                 : this.#load(va, 2)) << 16) >> 16;
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x22: { // LWL
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const w = this.#loadWord(va);
-              const r = regs[rt];
+              const r = this.#pend === rt ? this.#pendValue : regs[rt]; // merge with a pending load
               switch (va & 3) {
                 case 0:
-                  regs[rt] = (r & 0x00ffffff) | (w << 24);
+                  nv = (r & 0x00ffffff) | (w << 24);
                   break;
                 case 1:
-                  regs[rt] = (r & 0x0000ffff) | (w << 16);
+                  nv = (r & 0x0000ffff) | (w << 16);
                   break;
                 case 2:
-                  regs[rt] = (r & 0x000000ff) | (w << 8);
+                  nv = (r & 0x000000ff) | (w << 8);
                   break;
                 default:
-                  regs[rt] = w;
+                  nv = w;
               }
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x23: { // LW
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (va & 0xfffff003) === rTag[s]
+              nv = (va & 0xfffff003) === rTag[s]
                 ? ram32[(rBase[s] | (va & 0xfff)) >>> 2]
                 : this.#load(va, 4);
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x24: { // LBU
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (va & 0xfffff000) === rTag[s]
+              nv = (va & 0xfffff000) === rTag[s]
                 ? ram8[rBase[s] | (va & 0xfff)]
                 : this.#load(va, 1);
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x25: { // LHU
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const s = (va >>> 12) & 63;
-              regs[rt] = (va & 0xfffff001) === rTag[s]
+              nv = (va & 0xfffff001) === rTag[s]
                 ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
                 : this.#load(va, 2);
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x26: { // LWR
               const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
               const w = this.#loadWord(va);
-              const r = regs[rt];
+              const r = this.#pend === rt ? this.#pendValue : regs[rt]; // merge with a pending load
               switch (va & 3) {
                 case 0:
-                  regs[rt] = w;
+                  nv = w;
                   break;
                 case 1:
-                  regs[rt] = (r & 0xff000000) | (w >>> 8);
+                  nv = (r & 0xff000000) | (w >>> 8);
                   break;
                 case 2:
-                  regs[rt] = (r & 0xffff0000) | (w >>> 16);
+                  nv = (r & 0xffff0000) | (w >>> 16);
                   break;
                 default:
-                  regs[rt] = (r & 0xffffff00) | (w >>> 24);
+                  nv = (r & 0xffffff00) | (w >>> 24);
               }
+              this.#loaded(rt, nv, npc, n);
               break;
             }
             case 0x28: { // SB
@@ -822,10 +933,18 @@ export class Cpu implements Interrupts {
           inDelay = delay;
           n++;
         }
+        // A load whose delay-slot instruction needs the old value ran that one instruction
+        // alone (#limit shortened): land it, and go on if nothing else asked the loop to end.
+        if (this.#pendEnd !== 0 && n >= this.#pendEnd && this.#landPending()) continue;
         break;
       } catch (e) {
         this.#pc = pc;
         this.#inDelay = inDelay;
+        // A load before the faulting instruction has completed (which wrote nothing).
+        if (this.#pendEnd !== 0) {
+          this.#pendKept = false;
+          this.#landPending();
+        }
         if (e !== TRAP) {
           this.#npc = npc;
           this.#commit(n);
@@ -846,12 +965,99 @@ export class Cpu implements Interrupts {
     this.#pc = pc;
     this.#npc = npc;
     this.#inDelay = inDelay;
+    if (this.#pendEnd !== 0) this.#park(); // stopped before the delay-slot instruction ran
     this.#resume = this.#stopReason === "breakpoint" ? pc : -1;
     this.#commit(n);
     if (this.#stopReason === "limit" && this.instructions - start < maxInstructions) {
       this.#stopReason = "attention";
     }
     return this.#stopReason;
+  }
+
+  /**
+   * Completes the load that instruction `n`, whose successor is at `npc`, issued (register rt,
+   * value v). When that successor neither reads rt (an LWL/LWR merging into it does not count)
+   * nor writes it, nothing can tell the value from a late one, and it lands at once. Otherwise
+   * the load stays pending (#pend, #pendValue) and #limit is cut so the loop runs just the
+   * successor and stops; the loop then calls #landPending. A pending load before this one (this
+   * load is its delay-slot instruction) lands first.
+   */
+  #loaded(rt: number, v: number, npc: number, n: number): void {
+    const w = (npc & 0xfffff003) === this.#fTag
+      ? this.#ram32[(this.#fBase | (npc & 0xfff)) >>> 2]
+      : this.#peek(npc);
+    if (this.#pendEnd === 0) {
+      if (rt === 0 || !touches(w, rt)) {
+        this.regs[rt] = v;
+        return;
+      }
+      this.#pendLimit = this.#limit;
+    } else {
+      // This load is the delay-slot instruction of a pending one, which lands now (a load writes
+      // nothing at once). The cut limit stays: the loop stops after this instruction either way.
+      this.regs[this.#pend] = this.#pendValue;
+      if (rt === 0 || !touches(w, rt)) {
+        this.regs[rt] = v;
+        this.#pend = 0;
+        return;
+      }
+    }
+    this.#pend = rt;
+    this.#pendValue = v;
+    this.#pendKept = directWrite(w) === rt;
+    this.#pendEnd = n + 2;
+    this.#limit = this.#pendCut = Math.min(this.#pendLimit, n + 2);
+  }
+
+  /**
+   * Lands the pending load (unless its delay-slot instruction wrote the register itself) and
+   * puts back the loop's limit; returns false when something else cut the limit meanwhile (an
+   * attention stop, which stands).
+   */
+  #landPending(): boolean {
+    if (this.#pend !== 0 && !this.#pendKept) this.regs[this.#pend] = this.#pendValue;
+    this.#pend = this.#pendEnd = 0;
+    this.#pendKept = false;
+    if (this.#limit !== this.#pendCut) return false;
+    this.#limit = this.#pendLimit;
+    return true;
+  }
+
+  /**
+   * Leaves the pending load in the form kept between runs: regs hold the loaded value and
+   * #loadOld what the delay-slot instruction will see.
+   */
+  #park(): void {
+    const r = this.#pend;
+    this.#loadReg = r;
+    this.#loadOld = this.regs[r];
+    this.regs[r] = this.#pendValue;
+    this.#limit = this.#pendLimit;
+    this.#pend = this.#pendEnd = 0;
+    this.#pendKept = false;
+  }
+
+  /** Takes a parked load back when `execute` starts at `pc`, its delay-slot instruction. */
+  #unpark(pc: number): void {
+    const r = this.#loadReg, v = this.regs[r];
+    this.#loadReg = 0;
+    this.regs[r] = this.#loadOld;
+    this.#loaded(r, v, pc, -1);
+  }
+
+  /**
+   * The word at `va` as the next fetch would read it, without side effects, or -1 when that
+   * fetch would fault (the load then completes before the exception, so -1 needs no delay).
+   */
+  #peek(va: number): number {
+    if ((va & 3) !== 0) return -1;
+    try {
+      const pa = this.#translate(va, false, true);
+      return pa < this.#bus.ramSize ? this.#ram32[pa >>> 2] : this.#bus.read(pa, 4) | 0;
+    } catch (e) {
+      if (e === TRAP || e instanceof BusError) return -1;
+      throw e;
+    }
   }
 
   /** Adds `k` executed instructions to the counters and takes them off the loop's limit. */
@@ -953,6 +1159,7 @@ export class Cpu implements Interrupts {
 
   /** Takes exception `code` at this.#pc: KU/IE push, Cause, EPC, BD, then the vector. */
   #enterException(code: number, utlb: boolean): void {
+    this.#loadReg = 0; // a load in the delay slot of this instruction has completed
     const cp0 = this.cp0;
     const sr = cp0[CP0.Status];
     cp0[CP0.Status] = (sr & ~0x3f) | ((sr << 2) & 0x3c);

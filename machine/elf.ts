@@ -7,6 +7,14 @@
  * that is not an ELF, is ELF64, big-endian, not MIPS, not an executable, or shorter than its own
  * headers and segments say, fails with an ElfError naming the problem and the value.
  *
+ * One kind of PT_LOAD segment is left out of `segments`: one that holds, besides the ELF headers,
+ * nothing but .MIPS.abiflags and .reginfo (the section table says so, and the entry point is not
+ * in it). Debian's linker, with its default layout, puts those two sections in a segment of
+ * their own at 0x00400000 even when the program is linked in kseg0 (`-Ttext=0x80030000`). They
+ * describe the ABI and the register use for a dynamic loader; a bare program never reads them,
+ * and gxemul runs such an ELF without them being anywhere the program looks. So the segment is
+ * not loaded, and a program built that way runs as it does there.
+ *
  * Where the segments go is a separate question. The machine's loader puts a bare program into
  * physical memory through kseg0 or kseg1 (physical = vaddr & 0x1fffffff); checkSegmentsFit says
  * where each segment lands and rejects those outside RAM. ExOS maps user programs itself and
@@ -63,6 +71,9 @@ const SHDR_SIZE = 40;
 const SYM_SIZE = 16;
 const PT_LOAD = 1;
 const SHT_SYMTAB = 2;
+const SHT_MIPS_REGINFO = 0x70000006;
+const SHT_MIPS_ABIFLAGS = 0x7000002a;
+const SHF_ALLOC = 2;
 const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const STT_SECTION = 3;
@@ -144,26 +155,56 @@ export function parseElf(bytes: Uint8Array): ElfImage {
       flags: u32(p + 24),
     });
   }
-  return { entry, segments, symbols: readSymbols() };
+  const sections = readSections();
+  return {
+    entry,
+    segments: segments.filter((s) => !abiMetadataOnly(s.vaddr, s.memSize)),
+    symbols: readSymbols(),
+  };
 
-  /** The named symbols of the first SHT_SYMTAB section, or none. */
-  function readSymbols(): ElfSymbol[] {
+  /** The section headers, or none when the file has no section table. */
+  function readSections() {
     if (shoff === 0 || shnum === 0) return [];
     if (shentsize !== SHDR_SIZE) {
       throw new ElfError(`Bad section header size ${shentsize}: ELF32 needs ${SHDR_SIZE}`);
     }
     within("the section header table", shoff, shnum * SHDR_SIZE, size);
-    const section = (i: number) => {
+    return Array.from({ length: shnum }, (_, i) => {
       const s = shoff + i * SHDR_SIZE;
-      return { type: u32(s + 4), offset: u32(s + 16), size: u32(s + 20), link: u32(s + 24) };
-    };
-    const symtab = Array.from({ length: shnum }, (_, i) => section(i))
-      .find((s) => s.type === SHT_SYMTAB);
+      return {
+        type: u32(s + 4),
+        flags: u32(s + 8),
+        addr: u32(s + 12),
+        offset: u32(s + 16),
+        size: u32(s + 20),
+        link: u32(s + 24),
+      };
+    });
+  }
+
+  /**
+   * True for a segment at [vaddr, vaddr + memSize) that the section table shows holding only
+   * .MIPS.abiflags and .reginfo (see the module comment), without the entry point.
+   */
+  function abiMetadataOnly(vaddr: number, memSize: number): boolean {
+    if (entry >= vaddr && entry < vaddr + memSize) return false;
+    const inside = sections.filter((s) =>
+      (s.flags & SHF_ALLOC) !== 0 && s.size > 0 && s.addr < vaddr + memSize &&
+      s.addr + s.size > vaddr
+    );
+    return inside.length > 0 &&
+      inside.every((s) => s.type === SHT_MIPS_ABIFLAGS || s.type === SHT_MIPS_REGINFO);
+  }
+
+  /** The named symbols of the first SHT_SYMTAB section, or none. */
+  function readSymbols(): ElfSymbol[] {
+    const symtab = sections.find((s) => s.type === SHT_SYMTAB);
     if (!symtab) return [];
+    const shnum = sections.length;
     if (symtab.link >= shnum) {
       throw new ElfError(`Bad .symtab: its string table is section ${symtab.link} of ${shnum}`);
     }
-    const strtab = section(symtab.link);
+    const strtab = sections[symtab.link];
     within(".symtab", symtab.offset, symtab.size, size);
     within(".strtab", strtab.offset, strtab.size, size);
     const strings = bytes.subarray(strtab.offset, strtab.offset + strtab.size);

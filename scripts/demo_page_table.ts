@@ -70,15 +70,16 @@ ${KEPT.map((r, i) => `        sw      $${r}, ${KEEP + 4 * i}($zero)`).join("\n")
         syscall
         bltz    $v0, refused
         lw      $t3, ${HI}($zero)
+        lw      $t4, ${LO}($zero)
         mthi    $t3
-        lw      $t3, ${LO}($zero)
-        mtlo    $t3
+        mtlo    $t4
 ${KEPT.map((r, i) => `        lw      $${r}, ${KEEP + 4 * i}($zero)`).join("\n")}
         lw      $t0, ${DATA}($zero)             # the program's t0-t2, from the save area
         lw      $t1, ${DATA + 4}($zero)
         lw      $t2, ${EPC}($zero)
+        lw      $t2, ${DATA + 8}($zero)         # (lands after the jump, which sees the pc)
         jr      $t2                             # run the faulting instruction again
-        lw      $t2, ${DATA + 8}($zero)
+        nop
 outside:
         break   1
 refused:
@@ -92,10 +93,10 @@ go:     li      $s1, ${PAGES}
         move    $s3, $zero
 touch:  sw      $s0, 0($s0)
         lw      $s2, 0($s0)
+        addiu   $s1, $s1, -1
         xor     $s2, $s2, $s0
         sltiu   $s2, $s2, 1
         addu    $s3, $s3, $s2
-        addiu   $s1, $s1, -1
         bnez    $s1, touch
         addiu   $s0, $s0, ${PAGE_SIZE}
 done:   b       done

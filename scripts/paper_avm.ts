@@ -178,8 +178,9 @@ unprot_handler:                              # Appel2 and Trap: unprotect the fa
         jal     ${r.unprot}
         li      $a1, 1
         lw      $ra, 4($sp)
-        jr      $ra
         addiu   $sp, $sp, 8
+        jr      $ra
+        nop
 
 appel1_handler:                              # unprotect the faulting page, protect the one before
         addiu   $sp, $sp, -8
@@ -188,17 +189,18 @@ appel1_handler:                              # unprotect the faulting page, prot
         jal     ${r.unprot}
         li      $a1, 1
         lw      $a0, 0($sp)
+        li      $t0, ${R}
         srl     $a0, $a0, 12
         sll     $a0, $a0, 12
-        li      $t0, ${R}
         bne     $a0, $t0, 1f
         addiu   $a0, $a0, ${-PAGE_SIZE}
         li      $a0, ${last}
 1:      jal     ${r.prot}
         li      $a1, 1
         lw      $ra, 4($sp)
-        jr      $ra
         addiu   $sp, $sp, 8
+        jr      $ra
+        nop
 `;
 }
 

@@ -6,15 +6,19 @@
  * records each statement that emits bytes. Then the text size fixes where data goes (after text,
  * 16-byte aligned, unless `dataOrigin` says otherwise), every label gets its address, and pass two
  * evaluates operands and writes the bytes. Like GNU as, `.set reorder` (the default) appends a nop
- * after each branch or jump and `.set noreorder` leaves delay slots to the programmer; `.word` and
- * `.half` align themselves, and labels just before them move along. Errors are AsmError with the
- * line, column and statement text.
+ * after each branch or jump and puts one where the R3000A's load delay needs it (pass one encodes
+ * each instruction with every value 0 to learn its registers; _hazard.ts has the rules), and
+ * `.set noreorder` leaves delay slots to the programmer; `.word` and `.half` align themselves,
+ * and labels just before them move along. Last, the finished text is checked for load-use and
+ * CP0 hazards (`checkHazards`). Errors are AsmError with the line, column and statement text.
  *
  * @module
  */
 
 import { AsmError } from "./error.ts";
-import { encode, hasDelaySlot, isInstruction, size } from "./_encode.ts";
+import { encode, type Evaluator, hasDelaySlot, isInstruction, size } from "./_encode.ts";
+import { hazard, reorderNops } from "./_hazard.ts";
+import { decode } from "./isa.ts";
 import { type Expr, LOCAL_MARK, parse, type Statement } from "./_parser.ts";
 
 /** Where and how to assemble. */
@@ -27,6 +31,11 @@ export interface AssembleOptions {
   symbols?: Record<string, number>;
   /** Initial `.set reorder` mode; default true, as in GNU as. */
   reorder?: boolean;
+  /**
+   * Report load-use and CP0 hazards as AsmError (default true). Only code written to show what
+   * a hazard does, such as a test of the CPU's load delay, turns this off.
+   */
+  checkHazards?: boolean;
 }
 
 /** An assembled program: a loader copies `text` to `origin` and `data` to `dataOrigin`. */
@@ -64,7 +73,19 @@ interface Item {
   bytes: number;
   words: number;
   noat: boolean;
+  /** True for an instruction (or a nop the assembler inserted), false for data. */
+  code: boolean;
 }
+
+/** The last instruction word laid out in the text, and the mode it was written in. */
+interface Last {
+  word: number;
+  reorder: boolean;
+  st: Statement;
+}
+
+/** Evaluates every expression to 0: pass one encodes with it to learn instructions' registers. */
+const REGISTERS_ONLY: Evaluator = { value: () => 0, constant: () => undefined };
 
 const SECTIONS: Record<string, Section> = {
   ".text": "text",
@@ -134,6 +155,16 @@ class Assembler {
     let reorder = this.options.reorder ?? true;
     let noat = false;
     let pending: { name: string; col: number; st: Statement }[] = [];
+    let last: Last | undefined;
+    /** Puts GNU as's reorder nops after `last` before `next` (undefined: not an instruction). */
+    const pad = (next: number | undefined) => {
+      if (last === undefined || section !== "text") return;
+      if (last.reorder || reorder) {
+        const nop: Statement = { ...last.st, op: "nop", args: [], labels: [] };
+        for (let k = reorderNops(last.word, next); k > 0; k--) emit(nop, 4, 1, true);
+      }
+      if (next === undefined) last = undefined;
+    };
     const flush = () => {
       for (const l of pending) this.define(l.name, l.col, l.st, section, loc[section]);
       pending = [];
@@ -142,8 +173,8 @@ class Assembler {
       loc[section] = Math.ceil(loc[section] / n) * n;
       flush();
     };
-    const emit = (st: Statement, bytes: number, words = 0) => {
-      items.push({ st, section, offset: loc[section], bytes, words, noat });
+    const emit = (st: Statement, bytes: number, words = 0, code = false) => {
+      items.push({ st, section, offset: loc[section], bytes, words, noat, code });
       loc[section] += bytes;
     };
 
@@ -172,10 +203,19 @@ class Assembler {
       if (op === "") continue;
       if (!op.startsWith(".")) {
         if (!isInstruction(op)) fail(`unknown mnemonic ${op}`);
-        align(4);
         const words = size(st, this);
-        emit(st, (words + (reorder && hasDelaySlot(st) ? 1 : 0)) * 4, words);
+        const delayNop = reorder && hasDelaySlot(st);
+        if (section === "text") {
+          // The registers an instruction uses do not depend on label values: encode it now
+          // with every value 0 to pad the load delay before it, as GNU as does.
+          const code = encode(st, 0, words, REGISTERS_ONLY, noat);
+          pad(code[0]);
+          last = { word: delayNop ? 0 : code[words - 1], reorder, st };
+        }
+        align(4);
+        emit(st, (words + (delayNop ? 1 : 0)) * 4, words, true);
       } else if (op in SECTIONS || op === ".section") {
+        pad(undefined);
         flush();
         const s = op === ".section" ? SECTIONS[name(0)] : SECTIONS[op];
         section = s ?? fail(`unknown section ${name(0)}; use .text or .data`, a[0].col);
@@ -189,15 +229,19 @@ class Assembler {
         if (a.length !== 2 || value.kind !== "expr") fail(`${op} takes a name and a value`);
         else this.define(name(0), a[0].col, st, section, 0, value.expr);
       } else if (op === ".align") {
+        pad(undefined);
         align(2 ** constant(0, 0, 16));
       } else if (op === ".space" || op === ".skip") {
         if (a.length === 2) constant(1, -128, 255);
+        pad(undefined);
         flush();
         emit(st, constant(0, 0, 0x1000000));
       } else if (op in WIDTH) {
+        pad(undefined);
         align(WIDTH[op]);
         emit(st, WIDTH[op] * a.length);
       } else if (op === ".ascii" || op === ".asciiz" || op === ".string") {
+        pad(undefined);
         flush();
         let n = 0;
         for (const o of a) {
@@ -209,6 +253,7 @@ class Assembler {
         fail(`unknown directive ${op}`);
       }
     }
+    pad(undefined);
     flush();
 
     const textBytes = Math.ceil(loc.text / 4) * 4;
@@ -219,7 +264,15 @@ class Assembler {
     const data = new Uint8Array(loc.data);
     const lines = new Uint32Array(textBytes / 4);
     const views = { text: new DataView(text.buffer), data: new DataView(data.buffer) };
-    for (const it of items) this.write(it, views[it.section], lines);
+    /** For each text word, the instruction item it belongs to (-1: data or padding). */
+    const owner = new Int32Array(textBytes / 4).fill(-1);
+    items.forEach((it, k) => {
+      this.write(it, views[it.section], lines);
+      if (it.code && it.section === "text") {
+        owner.fill(k, it.offset >> 2, (it.offset + it.bytes) >> 2);
+      }
+    });
+    if (this.options.checkHazards ?? true) this.checkHazards(views.text, owner, items);
 
     const symbols: Record<string, number> = {};
     for (const [name, s] of this.syms) {
@@ -237,6 +290,43 @@ class Assembler {
       entry: symbols._start ?? symbols.start ?? this.origin,
       lines,
     };
+  }
+
+  /**
+   * Throws AsmError for the first load-use or CP0 hazard in the text (see _hazard.ts). Each
+   * instruction is checked against the one that runs after it: the next in the text, except after
+   * the delay slot of a jump or a branch that is always taken; and an instruction in a delay slot
+   * also against the target of its branch, when that is a label in this text. What runs after a
+   * delay slot of jr or jalr is unknown and not checked, and data words are never checked.
+   */
+  checkHazards(view: DataView, owner: Int32Array, items: Item[]): void {
+    const n = owner.length;
+    const word = (i: number) => view.getUint32(i * 4, true);
+    const check = (i: number, j: number, branch?: number) => {
+      const before = branch === undefined && i > 0 && owner[i - 1] >= 0 ? word(i - 1) : undefined;
+      const a = items[owner[i]].st, b = items[owner[j]].st;
+      const first = `"${instructionText(a)}" (line ${a.line}` +
+        (branch === undefined
+          ? ")"
+          : `, in the delay slot of the branch on line ${items[owner[branch]].st.line} to here)`);
+      const reason = hazard(word(i), word(j), first, before);
+      if (reason === undefined) return;
+      const fix = branch === undefined
+        ? "put an instruction or a nop between them"
+        : "move it out of the delay slot or put a nop here";
+      throw new AsmError(`${reason}; ${fix}`, b.line, b.opCol, b.text);
+    };
+    for (let i = 0; i < n; i++) {
+      if (owner[i] < 0) continue;
+      const b = i > 0 && owner[i - 1] >= 0 ? word(i - 1) : -1; // the branch i may be the slot of
+      const inSlot = b !== -1 && (decode(b)?.delay ?? false);
+      if (i + 1 < n && owner[i + 1] >= 0 && !(inSlot && alwaysTaken(b))) check(i, i + 1);
+      if (inSlot) {
+        const t = branchTarget(b, this.origin + (i - 1) * 4);
+        const j = t === undefined ? -1 : (t - this.origin) / 4;
+        if (j >= 0 && j < n && owner[j] >= 0) check(i, j, i - 1);
+      }
+    }
   }
 
   /** Pass two for one item: evaluates its operands and writes its bytes through `view`. */
@@ -387,6 +477,30 @@ class Assembler {
       s.busy = false;
     }
   }
+}
+
+/** The instruction part of a statement's text (without its labels). */
+function instructionText(st: Statement): string {
+  return st.text.slice(st.opCol - (st.labels[0]?.col ?? st.opCol)).replace(/\s+/g, " ");
+}
+
+/** True for a jump, or a branch that always goes (b, bal, beq $x, $x, bgez and blez of $zero). */
+function alwaysTaken(word: number): boolean {
+  const op = word >>> 26, rs = (word >>> 21) & 31, rt = (word >>> 16) & 31;
+  if (op === 0x00 || op === 0x02 || op === 0x03) return true; // jr, jalr, j, jal
+  if (op === 0x04) return rs === rt; // beq
+  if (op === 0x06) return rs === 0; // blez
+  return op === 0x01 && rs === 0 && (rt & 1) === 1; // bgez, bgezal
+}
+
+/** Where the branch or jump `word` at `pc` goes, or undefined for jr and jalr. */
+function branchTarget(word: number, pc: number): number | undefined {
+  const op = word >>> 26;
+  if (op === 0x00) return undefined;
+  if (op === 0x02 || op === 0x03) {
+    return (((pc + 4) & 0xf0000000) | ((word & 0x3ffffff) << 2)) >>> 0;
+  }
+  return (pc + 4 + ((word << 16) >> 14)) >>> 0;
 }
 
 function checkAddress(v: number, what: string): number {

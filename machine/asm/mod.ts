@@ -5,7 +5,9 @@
  * is MIPS assembly kept as text and assembled at boot with `assemble` or the `asm` tag; traces
  * and debuggers print instructions with `disassemble`. The two agree: whatever `disassemble`
  * prints assembles back to the same word at the same pc, under `.set noreorder` (option
- * `reorder: false`); like GNU as, the default `.set reorder` appends a nop after each branch.
+ * `reorder: false`); like GNU as for MIPS I, the default `.set reorder` appends a nop after each
+ * branch and fills the load delay slots that need it, and `.set noreorder` code that reads a
+ * register in a load's delay slot, or runs into a CP0 hazard, is refused with an AsmError.
  * `isa.ts` holds the opcode table the CPU and traces may share.
  *
  * ```ts

@@ -72,6 +72,7 @@ Deno.test("Aegis upcalls the end-of-slice entry and charges one that yields in t
         syscall
         lui     $t0, 0x7ff2          # back in a later slice: the own record, exported
         lw      $t0, ${E.RESUME_PC}($t0)
+        nop
         jr      $t0                  # to where the slice ended
         nop
 `);

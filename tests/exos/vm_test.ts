@@ -36,15 +36,16 @@ handler:
         sw      $a2, 8($t0)
         sw      $a3, 12($t0)
         lw      $t1, 16($t0)
+        addiu   $sp, $sp, -8
         addiu   $t1, $t1, 1
         sw      $t1, 16($t0)                 # calls
-        addiu   $sp, $sp, -8
         sw      $ra, 4($sp)
         jal     ${unprot}
         li      $a1, 1
         lw      $ra, 4($sp)
+        addiu   $sp, $sp, 8
         jr      $ra
-        addiu   $sp, $sp, 8`;
+        nop`;
 }
 
 for (const structure of STRUCTURES) {
@@ -66,8 +67,8 @@ sum:    move    $s0, $a0
         li      $s1, 200
         move    $s2, $zero
 1:      lw      $t0, 8($s0)
-        addu    $s2, $s2, $t0
         addiu   $s1, $s1, -1
+        addu    $s2, $s2, $t0
         bnez    $s1, 1b
         addiu   $s0, $s0, ${PAGE_SIZE}
 summed: b       summed
@@ -368,6 +369,7 @@ Deno.test("AddressSpace keeps an environment out of another's pages unless grant
   const prog = b.vm.load(asm`
         .set    noreorder
 main:   lw      $s1, 0($s0)
+        nop
         sw      $s1, 4($s0)
 done:   b       done
         nop
@@ -428,6 +430,7 @@ Deno.test("AddressSpace guarantees the library's pages: a recycled ASID loses no
         .set    noreorder
 main:   li      $s0, 0x00401000
         lw      $t0, 4($s0)
+        nop
         addiu   $t0, $t0, 1
         sw      $t0, 8($s0)
 done:   b       done

@@ -2,8 +2,10 @@
  * Builds the bare DECstation test programs of tests/guest into tests/guest/out/NAME.elf, and the
  * UNIX personality programs of tests/guest/unix (run by ExOS) into tests/guest/out/unix/NAME.elf.
  *
- * A bare program is crt0.S + prom.c + its own sources, linked at 0x80030000 by ld.script; a UNIX
- * program is unix/crt0.S + unix/libc.c + unix/NAME.c, linked at 0x00400000 by unix/ld.script.
+ * A bare program is crt0.S + prom.c + its own sources, linked at 0x80030000 by ld.script (or, for
+ * `default_layout`, with only `-Ttext=0x80030000` and the toolchain's default layout, which adds
+ * a segment at 0x00400000 holding .MIPS.abiflags and .reginfo); a UNIX program is unix/crt0.S +
+ * unix/libc.c + unix/NAME.c, linked at 0x00400000 by unix/ld.script.
  * Both are compiled by Debian's MIPS cross compiler with the project's fixed flags
  * (shared/DESIGN.md). The ELFs are committed, so tests need no cross compiler; the build is
  * reproducible (no build id, no timestamps, relative source names), which lets CI rebuild and
@@ -37,8 +39,11 @@ const FLAGS = [
   "-Wextra",
 ];
 
-/** Each program's own sources (crt0.S and prom.c come first) and where its expected output is from. */
-const PROGRAMS: Record<string, { sources: string[]; gxemul: boolean }> = {
+/**
+ * Each program's own sources (crt0.S and prom.c come first), where its expected output is from,
+ * and whether it is linked with the toolchain's default layout instead of ld.script.
+ */
+const PROGRAMS: Record<string, { sources: string[]; gxemul: boolean; defaultLayout?: boolean }> = {
   hello: { sources: ["hello.c"], gxemul: true },
   promcalls: { sources: ["promcalls.c"], gxemul: true },
   arith: { sources: ["arith.c"], gxemul: true },
@@ -47,7 +52,14 @@ const PROGRAMS: Record<string, { sources: string[]; gxemul: boolean }> = {
   loop: { sources: ["loop.c"], gxemul: true },
   exceptions: { sources: ["exceptions.c", "traps.S"], gxemul: false },
   net: { sources: ["net.c"], gxemul: false },
+  default_layout: { sources: ["hello.c"], gxemul: true, defaultLayout: true },
 };
+
+/** FLAGS with the default layout: the text at 0x80030000, everything else where ld puts it. */
+const DEFAULT_LAYOUT_FLAGS = [
+  ...FLAGS.filter((f, i) => f !== "-T" && FLAGS[i - 1] !== "-T"),
+  "-Wl,-Ttext=0x80030000",
+];
 
 /** Each UNIX program's console input and exit status (its output is in unix/expected/). */
 export const UNIX_PROGRAMS: Record<string, { input?: string; status: number }> = {
@@ -121,8 +133,9 @@ async function build(dir: string) {
     );
     Deno.exit(1);
   }
-  for (const [name, { sources }] of Object.entries(PROGRAMS)) {
-    await compile(CC, FLAGS, join(dir, `${name}.elf`), ["crt0.S", "prom.c", ...sources], here);
+  for (const [name, { sources, defaultLayout }] of Object.entries(PROGRAMS)) {
+    const flags = defaultLayout ? DEFAULT_LAYOUT_FLAGS : FLAGS;
+    await compile(CC, flags, join(dir, `${name}.elf`), ["crt0.S", "prom.c", ...sources], here);
   }
   await Deno.mkdir(join(dir, "unix"), { recursive: true });
   for (const name of Object.keys(UNIX_PROGRAMS)) {

@@ -163,8 +163,8 @@ Deno.test("assemble encodes hcall, div, divu and CP0 register names", () => {
   assert.deepEqual(hexes(words("div $t0, $t1")), hexes([0x0109001a]));
   assert.deepEqual(hexes(words("divu $zero, $t0, $t1")), hexes([0x0109001b]));
   assert.deepEqual(
-    hexes(words("mfc0 $k0, $cause; mtc0 $zero, $status; mfc0 $t0, $epc; mtc0 $t1, $entryhi")),
-    hexes([0x401a6800, 0x40806000, 0x40087000, 0x40895000]),
+    hexes(words("mfc0 $k0, $cause; mtc0 $t1, $entryhi; mfc0 $t0, $epc; mtc0 $zero, $status")),
+    hexes([0x401a6800, 0x40895000, 0x40087000, 0x40806000]),
   );
   const names = ["index", "random", "entrylo", "context", "badvaddr", "entryhi", "prid"];
   const numbers = [0, 1, 2, 4, 8, 10, 15];

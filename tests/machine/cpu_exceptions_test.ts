@@ -216,8 +216,8 @@ Deno.test("Cpu enters user mode with jr; rfe and returns from a system call with
     asm`
     .set noreorder
     addiu $v0, $v0, 1
-    mfc0 $k1, $status
     mfc0 $k0, $epc
+    mfc0 $k1, $status
     addiu $k0, $k0, 4
     jr $k0
     rfe`.at(GENERAL),

@@ -27,6 +27,7 @@ function boot(source: ReturnType<typeof asm>, argv?: string[]): DECstation {
 const call = (slot: number) =>
   asm`
         lw      $t9, ${slot}($s7)
+        nop
         jalr    $t9
         nop`;
 
@@ -168,8 +169,8 @@ Deno.test("DECstation clock interrupt arrives at the programmed rate in emulated
         .set noreorder
         lui     $k0, 0xbfe8
         lw      $k1, 48($k0)         # register C, acknowledges
-        addiu   $s0, $s0, 1
         mfc0    $k0, $epc
+        addiu   $s0, $s0, 1
         jr      $k0
         rfe
 `.at(0x80000080);

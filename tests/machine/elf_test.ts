@@ -9,7 +9,16 @@ import {
 
 const out = new URL("../guest/out/", import.meta.url);
 const load = (name: string) => Deno.readFileSync(new URL(`${name}.elf`, out));
-const PROGRAMS = ["hello", "promcalls", "arith", "memory", "calls", "loop", "exceptions"];
+const PROGRAMS = [
+  "hello",
+  "promcalls",
+  "arith",
+  "memory",
+  "calls",
+  "loop",
+  "exceptions",
+  "default_layout",
+];
 const MB32 = 32 << 20;
 
 /** A copy of hello.elf with edit applied to its bytes. */
@@ -80,6 +89,33 @@ Deno.test("parseElf and checkSegmentsFit accept every guest program", () => {
     const phys = checkSegmentsFit(img, MB32);
     assert.deepEqual(phys, img.segments.map((s) => s.vaddr - 0x80000000), name);
   }
+});
+
+/** The PT_LOAD program headers of `b`, read by hand: vaddr and memory size. */
+function loads(b: Uint8Array): { vaddr: number; memSize: number }[] {
+  const v = new DataView(b.buffer, b.byteOffset);
+  const phoff = v.getUint32(28, true), phnum = v.getUint16(44, true);
+  return Array.from({ length: phnum }, (_, i) => phoff + 32 * i)
+    .filter((p) => v.getUint32(p, true) === 1)
+    .map((p) => ({ vaddr: v.getUint32(p + 8, true), memSize: v.getUint32(p + 20, true) }));
+}
+
+Deno.test("parseElf leaves out the default layout's segment of .MIPS.abiflags and .reginfo", () => {
+  const bytes = load("default_layout");
+  assert.deepEqual(loads(bytes)[0], { vaddr: 0x00400000, memSize: 0x128 }, "it is in the file");
+  const img = parseElf(bytes);
+  assert.equal(img.segments.length, loads(bytes).length - 1);
+  assert.ok(img.segments.every((s) => s.vaddr >= 0x80000000), "only the kseg0 segments remain");
+  assert.deepEqual(checkSegmentsFit(img, MB32), img.segments.map((s) => s.vaddr - 0x80000000));
+  // Without the section table nothing says what the segment holds: it stays, and cannot load.
+  const stripped = bytes.slice();
+  new DataView(stripped.buffer).setUint16(48, 0, true); // e_shnum
+  const kept = parseElf(stripped);
+  assert.equal(kept.segments[0].vaddr, 0x00400000);
+  assert.throws(
+    () => checkSegmentsFit(kept, MB32),
+    /Segment 0 at 0x400000-0x400128 is outside RAM/,
+  );
 });
 
 Deno.test("parseElf rejects a file that is not an ELF", () => {
