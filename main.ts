@@ -4,7 +4,8 @@
  *   exo repl
  *   exo run PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
  *   exo exec PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
- *   exo bench cpu [--json] [--seconds S]
+ *   exo bench cpu|fairness [--json] [--seconds S] [--slices N]
+ *   exo fuzz [--calls N] [--seed S] [--envs K] [--json]
  *   exo disasm PROG.elf [--json]
  *   exo paper [aegis|avm|all]... [--json]
  *
@@ -24,6 +25,8 @@ import { disassemble } from "./machine/asm/mod.ts";
 import { benchCpu } from "./machine/bench.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
+import { fuzz } from "./scripts/fuzz.ts";
+import { formatFairness, measureFairness, TRICKS } from "./scripts/fairness.ts";
 import { type DiedEnvironment, Lab } from "./shell/lab.ts";
 import { Debugger } from "./shell/debugger.ts";
 import { SymbolTable } from "./shell/symbols.ts";
@@ -236,16 +239,33 @@ function runProgress(m: { cpu: DECstation["cpu"] }, seconds: number, command = "
 
 const bench: Command = {
   usage: `exo bench cpu [--json] [--seconds S]
+exo bench fairness [--json] [--slices N]
 
-Runs a CPU-bound guest loop (ALU, loads, stores, branches, in kseg0) and prints emulated
-instructions per host second. --json prints one line: {"instructionsPerSecond": N, ...}.`,
+cpu: runs a CPU-bound guest loop (ALU, loads, stores, branches, in kseg0) and prints emulated
+instructions per host second. --json prints one line: {"instructionsPerSecond": N, ...}.
+
+fairness: two environments with one slice position each under Aegis, an honest one and an
+attacker trying each stolen-time trick (long TLBVADELETEs, an end-of-slice upcall donating to a
+child, capability guesses, protected calls, all together), for N slices (default 1000); prints
+each one's share of the CPU. --json prints one line per trick: {"trick", "slices", "honest",
+"attacker", "attackerEnded"}.`,
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
       seconds: { type: "string" },
+      slices: { type: "string" },
     });
     const what = positionals[0] ?? "cpu";
-    if (what !== "cpu") throw new UsageError(`Unknown benchmark ${what}: the one there is is cpu`);
+    if (what === "fairness") {
+      const slices = whole("slices", values.slices, 1000, 10, 1_000_000);
+      const rows = TRICKS.map((t) => measureFairness(t, slices));
+      if (values.json) { for (const r of rows) console.log(JSON.stringify(r)); }
+      else console.log(formatFairness(rows));
+      return 0;
+    }
+    if (what !== "cpu") {
+      throw new UsageError(`Unknown benchmark ${what}: give cpu or fairness`);
+    }
     const seconds = Number(values.seconds ?? "2");
     if (!(seconds > 0 && seconds <= 600)) {
       throw new UsageError(`--seconds ${values.seconds} is not a number of seconds in (0, 600]`);
@@ -261,6 +281,53 @@ instructions per host second. --json prints one line: {"instructionsPerSecond": 
       );
     }
     return 0;
+  },
+};
+
+const fuzzCommand: Command = {
+  usage: `exo fuzz [--calls N] [--seed S] [--envs K] [--json]
+
+Hostile environments against Aegis (scripts/fuzz.ts): K environments (default 4) run random
+instruction streams and system calls with random and real capabilities, targets and addresses,
+the host makes random calls for them, revokes random pages, and the slice clock runs; after
+every one of N calls (default 10000) the kernel's invariants are checked. The same seed (default
+1) repeats the same run. --json prints one line: {"calls", "environments", "violations",
+"hostExceptions", "seed"}. A violation prints the seed and the call that reproduce it, on stderr,
+and the exit status is 1.`,
+  run(args) {
+    const { values, positionals } = parse(args, {
+      calls: { type: "string" },
+      seed: { type: "string" },
+      envs: { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (positionals.length > 0) throw new UsageError(`exo fuzz takes no ${positionals[0]}`);
+    const calls = whole("calls", values.calls, 10_000, 1);
+    const seed = whole("seed", values.seed, 1, 0, 0xffffffff);
+    const envs = whole("envs", values.envs, 4, 1, 100);
+    const progress = Progress.forStderr();
+    const r = fuzz({
+      calls,
+      seed,
+      envs,
+      progress: (n) => progress?.tick(() => `exo fuzz: ${n} of ${calls} calls`),
+    });
+    progress?.clear();
+    const { first, ...counts } = r;
+    if (values.json) console.log(JSON.stringify(counts));
+    else {
+      console.log(
+        `fuzz: ${r.calls} calls from ${r.environments} environments, ${r.violations} ` +
+          `violations, ${r.hostExceptions} host exceptions (seed ${r.seed})`,
+      );
+    }
+    for (const f of first) {
+      console.error(
+        `call ${f.call}: ${f.message} ` +
+          `(reproduce: exo fuzz --seed ${seed} --envs ${envs} --calls ${f.call + 1})`,
+      );
+    }
+    return r.violations > 0 || r.hostExceptions > 0 ? 1 : 0;
   },
 };
 
@@ -543,7 +610,15 @@ function killed(m: Lab, p: Process, died: DiedEnvironment[]): string {
   return `killed by ${name} (signal ${signal})${where}${why}`;
 }
 
-const commands: Record<string, Command> = { repl, run, exec, bench, disasm, paper };
+const commands: Record<string, Command> = {
+  repl,
+  run,
+  exec,
+  bench,
+  disasm,
+  paper,
+  fuzz: fuzzCommand,
+};
 
 const usage = `exo: the exolab command line (a DECstation 5000/200 with the Aegis exokernel)
 

@@ -147,6 +147,8 @@ export function destroyEnvironment(
   k.host.handlers.delete(id);
   k.host.entries.delete(id);
   k.host.exits.push({ id, name, reason, ...where });
+  // A host call made for it will not come back: end that call's run (host.ts).
+  if (k.host.acting.includes(id)) k.machine.stop();
   if (wasCurrent && reschedule) leaveCpu(k, inUpcall);
   else if (wasCurrent) k.setGlobal(G.CURENV, 0);
 }

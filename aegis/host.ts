@@ -106,6 +106,7 @@ export function hostCall(
   const prev = k.current;
   const startCycles = cpu.cycles;
   k.host.paused.push(prev);
+  k.host.acting.push(id);
   let reason: string, instructions: number;
   try {
     const rec = envRecord(slot);
@@ -129,6 +130,7 @@ export function hostCall(
     }
   } finally {
     k.host.paused.pop();
+    k.host.acting.pop();
     const spent = cpu.cycles - startCycles;
     k.w64(K.GLOBALS + G.HOST_CYCLES, k.r64(K.GLOBALS + G.HOST_CYCLES) + spent);
   }

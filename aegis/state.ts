@@ -63,6 +63,8 @@ export interface HostTables {
    * ASIDs are never taken, since the CPU goes back to them.
    */
   readonly paused: number[];
+  /** The environments the host is acting for, innermost last. */
+  readonly acting: number[];
 }
 
 /** The machine, kernel memory and host tables; constants fixed at boot. */
@@ -82,7 +84,13 @@ export class KernelState {
   /** The kernel's symbols (labels of its assembly), set at boot. */
   symbols: Record<string, number> = {};
   /** Host-side tables. */
-  readonly host: HostTables = { handlers: new Map(), entries: new Map(), exits: [], paused: [] };
+  readonly host: HostTables = {
+    handlers: new Map(),
+    entries: new Map(),
+    exits: [],
+    paused: [],
+    acting: [],
+  };
   /**
    * Fills words with random bits for capabilities: `crypto.getRandomValues`, unless the host
    * asked for reproducible ones (AegisOptions.insecureSeed).

@@ -106,8 +106,11 @@ interface Fuzzee {
   pages: { number: number; capability: bigint }[];
 }
 
-/** The kernel's words that a refused call must not change, as one copy. */
-function kernelWords(aegis: Aegis): Int32Array {
+/**
+ * The kernel's words that a refused call must not change, copied into `out` (made on first use
+ * and reused: the copy is large, and made twice a call).
+ */
+function kernelWords(aegis: Aegis, out?: Int32Array): Int32Array {
   const ram = aegis.machine.bus.ram32;
   const at = (k: number) => (k & 0x1fffffff) >>> 2;
   const parts = [
@@ -118,7 +121,7 @@ function kernelWords(aegis: Aegis): Int32Array {
     ram.subarray(at(K.REVOCATIONS), at(K.REVOCATIONS) + 1024),
     ram.subarray(at(K.ENVS), at(K.ENVS) + (ENV.SLOTS * ENV.BYTES) / 4),
   ];
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  out ??= new Int32Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
     out.set(p, o);
@@ -190,6 +193,8 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     if (result.first.length < 10) result.first.push({ call: result.calls, message: text });
   };
   let fuzzees: Fuzzee[] = [];
+  // The two copies of kernel words each checked call compares, made once.
+  const snapshot = kernelWords(aegis), after = kernelWords(aegis);
 
   /** A word an attacker might put in an argument register. */
   const anyWord = (f: Fuzzee): number => {
@@ -364,7 +369,7 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     before: Int32Array,
     tlb: Set<string>,
   ) => {
-    const d = firstDifference(before, kernelWords(aegis));
+    const d = firstDifference(before, kernelWords(aegis, after));
     if (d >= 0) report("violation", `${what} returned ${code} but changed kernel word ${d}`);
     const b = newBinding(tlb, userBindings(aegis));
     if (b !== "") report("violation", `${what} returned ${code} but added the binding ${b}`);
@@ -393,7 +398,7 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     if (n === SYS.YIELD && args[0] === 0) return; // the host waiting for itself: not a test
     settle(aegis.mem); // a kernel path the last run stopped in finishes before the snapshot
     if (aegis.field(f.env.id, E.ASID) === 0) f.env.call(SYS.NULL);
-    const before = kernelWords(aegis), tlb = userBindings(aegis);
+    const before = kernelWords(aegis, snapshot), tlb = userBindings(aegis);
     const r = f.env.call(n, ...args);
     result.calls++;
     if (r.v0 < 0 && f.env.alive) {
@@ -408,7 +413,7 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     if (r.reason !== "breakpoint") return checkAll();
     const cpu = m.cpu, caller = aegis.current;
     const regs = cpu.regs.slice(), epc = cpu.cp0[CP0.EPC] >>> 0, n = regs[2];
-    const before = kernelWords(aegis), tlb = userBindings(aegis);
+    const before = kernelWords(aegis, snapshot), tlb = userBindings(aegis);
     for (let i = 0; i < 100_000 && !interruptible(aegis.mem); i++) m.run({ maxInstructions: 1 });
     result.calls++;
     const after = cpu.regs;

@@ -427,3 +427,29 @@ console.log(String(time(m, () => e.sys.null())).includes("instructions"), String
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("exo fuzz --json prints its one line and exits 0 when nothing was found", async () => {
+  const r = await exo(["fuzz", "--calls", "300", "--seed", "5", "--envs", "3", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(out), [
+    "calls",
+    "environments",
+    "violations",
+    "hostExceptions",
+    "seed",
+  ]);
+  assert.equal(out.calls, 300);
+  assert.equal(out.seed, 5);
+  assert.equal(out.violations, 0);
+  assert.equal(out.hostExceptions, 0);
+});
+
+Deno.test("exo fuzz refuses a bad count and a stray argument", async () => {
+  const bad = await exo(["fuzz", "--calls", "0"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--calls 0 is not a whole number/);
+  const stray = await exo(["fuzz", "now"]);
+  assert.equal(stray.code, 1);
+  assert.match(stray.stderr, /takes no now/);
+});
