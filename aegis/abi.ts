@@ -155,10 +155,23 @@ export const SYS = {
    * page), NOENV, NOSLOT (GUARANTEED_MAX mappings, or the unrevocable limits).
    */
   GUARANTEE: 21,
+  /**
+   * FPUmod: coprocessor 1 (the FPU) usable (a0 = 1) or not (a0 = 0) for the target a1; a
+   * transfer installs it with the rest of the callee's status register. exolab does not emulate
+   * the FPU: an environment that runs a COP1 instruction with it usable is ended, saying so.
+   * Errors: INVAL (a0 is neither 0 nor 1), NOENV, PERM.
+   */
+  FPU_MOD: 22,
+  /**
+   * GETID through the kernel's stack path (a frame on the kernel stack, the body called as a
+   * kernel written in C calls it), where GETID takes the path without one: the paper's Table 4
+   * "system call with stack" against "without". Results and errors as GETID.
+   */
+  GETID_STACK: 23,
 } as const;
 
 /** How many system calls there are; a number at or above this gets ERR.NOSYS. */
-export const SYSCALL_COUNT = 22;
+export const SYSCALL_COUNT = 24;
 
 /** Names of the system calls, by number. */
 export const SYS_NAMES: readonly string[] = Object.keys(SYS);

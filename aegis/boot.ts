@@ -22,6 +22,7 @@ import { guaranteedMiss, refillAsm, tlbVaDeleteAsm, tlbwrAsm, utlbMissAsm } from
 import { generalAsm } from "./exceptions.ts";
 import { DEADLINE_INTERRUPT, E, ENV, envRecord, G, HC, K, STLB, U } from "./layout.ts";
 import { initPages } from "./pages.ts";
+import { destroyEnvironment } from "./environments.ts";
 import { asidService, pctAsm } from "./pct.ts";
 import { expireRevocations } from "./revocation.ts";
 import { enter, interruptAsm, saveContext, tick, yieldAsm } from "./slices.ts";
@@ -112,10 +113,30 @@ export function boot(k: KernelState, rate: number): void {
   m.bus.write(RTC.BASE + RTC.A, 1, 0x20 | rate);
   m.bus.write(RTC.BASE + RTC.B, 1, 0x46);
   for (const code of Object.values(HC)) m.onHypercall(code, (c) => service(k, c));
-  // Kernel mode, interrupts on for the clock and the revocation deadline; BEV clear.
-  cpu.cp0[CP0.Status] = SR.IEc | CLOCK_LINE | DEADLINE_INTERRUPT;
+  // Environments run with the clock and the revocation deadline on; the kernel idles likewise.
+  k.setGlobal(G.USER_STATUS, CLOCK_LINE | DEADLINE_INTERRUPT | 0x3c);
+  cpu.cp0[CP0.Status] = SR.IEc | CLOCK_LINE | DEADLINE_INTERRUPT; // kernel mode, BEV clear
+  m.onUnsupported = (pc) => unsupported(k, pc);
   cpu.writeCp0(CP0.EntryHi, 0);
   cpu.pc = k.symbols.idle;
+}
+
+/**
+ * The machine stopped before an instruction it does not emulate (a COP1 instruction, the FPU
+ * made usable with FPU_MOD): the environment running it is ended, saying so. False (the
+ * machine halts) when no environment is running it.
+ */
+function unsupported(k: KernelState, pc: number): boolean {
+  const id = k.current;
+  if (id === 0 || k.cpu.kernelMode) return false;
+  const hex = "0x" + (pc >>> 0).toString(16).padStart(8, "0");
+  destroyEnvironment(
+    k,
+    id,
+    `ran a coprocessor 1 (FPU) instruction at ${hex}: exolab does not emulate the FPU`,
+    { pc: pc >>> 0 },
+  );
+  return true;
 }
 
 /** Runs the service behind hypercall `code`, with host actions refused inside it. */

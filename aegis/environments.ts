@@ -99,6 +99,7 @@ export function createEnvironment(k: KernelState, pc: number, parent: number, na
     k.w32(rec + E.HANDLERS + 4 * c, U.TRAMPOLINE + TRAMP.UNHANDLED);
   }
   k.w32(rec + E.CONTEXT + CTX.PC, pc);
+  k.w32(rec + E.STATUS, k.global(G.USER_STATUS));
   k.writeString(rec + E.NAME, E.NAME_BYTES, name);
   giveAsid(k, slot);
   return id;

@@ -113,7 +113,7 @@ export function hostCall(
     k.setGlobal(G.CURENV, rec);
     const asid = k.r32(rec + E.ASID) || giveAsid(k, slot);
     cpu.writeCp0(CP0.EntryHi, asid << 6);
-    cpu.cp0[CP0.Status] = (before.cp0[CP0.Status] & ~0x3f) | SR.KUc; // user, interrupts off
+    cpu.cp0[CP0.Status] = (k.r32(rec + E.STATUS) & ~0x3f) | SR.KUc; // user, interrupts off
     // Nothing of the environment put aside reaches this one: only the arguments.
     cpu.regs.fill(0);
     cpu.regs[2] = number;

@@ -30,7 +30,8 @@ import { COSTS } from "./costs.ts";
 import { createEnvironment, destroyEnvironment, envIds, envSlot } from "./environments.ts";
 import { Environment } from "./env.ts";
 import { hostCall, hostEnter, settle } from "./host.ts";
-import { ENV, envRecord, G, slotOfId, TRAMP, U } from "./layout.ts";
+import { E, ENV, envRecord, G, slotOfId, TRAMP, U } from "./layout.ts";
+import { CP0 } from "../machine/cp0.ts";
 import { capabilityOfPage, ownerOf } from "./pages.ts";
 import { isUnrevocable, repossess, revocations, revoke } from "./revocation.ts";
 import { type AegisState, restoreSnapshot, takeSnapshot } from "./snapshot.ts";
@@ -88,6 +89,20 @@ export class Aegis {
   reboot(): void {
     this.environments.clear();
     boot(this.mem, this.#rate);
+  }
+
+  /**
+   * Turns the slice clock's interrupt on or off, for every environment and the idle loop: with
+   * it off, time slices do not end and a run is bounded by its own limits only (experiments and
+   * tests that must not depend on where the ticks fall).
+   */
+  sliceClock(on: boolean): void {
+    if (typeof on !== "boolean") throw new TypeError(`sliceClock takes true or false, not ${on}`);
+    const k = this.mem, bit = 1 << 11;
+    const set = (v: number) => on ? v | bit : v & ~bit;
+    k.setGlobal(G.USER_STATUS, set(k.global(G.USER_STATUS)));
+    for (const id of envIds(k)) k.setField(id, E.STATUS, set(k.field(id, E.STATUS)));
+    this.machine.cpu.cp0[CP0.Status] = set(this.machine.cpu.cp0[CP0.Status]);
   }
 
   /** Physical pages of RAM. */

@@ -13,6 +13,7 @@
  *   0x80010000  kernel globals (G), the ASID owners, the slice vector
  *   0x80011000  the system-call table
  *   0x80012000  the revocation list: pages being revoked, with their deadlines
+ *   0x80013000  the kernel stack (the system-call path with a stack)
  *   0x80020000  the STLB: 4096 entries of 8 bytes (EntryHi, EntryLo), direct-mapped (exported)
  *   0x80028000  the free-page bitmap, one bit per physical page (exported)
  *   0x80030000  the trampoline page, mapped read-only in every environment
@@ -41,6 +42,8 @@ export const K = {
   GLOBALS: 0x80010000,
   SYSCALL_TABLE: 0x80011000,
   REVOCATIONS: 0x80012000,
+  /** The kernel stack, for the system-call path that has one: 4 KB below this address. */
+  STACK_TOP: 0x80014000,
   STLB: 0x80020000,
   FREE_BITMAP: 0x80028000,
   TRAMPOLINE: 0x80030000,
@@ -71,6 +74,12 @@ export const G = {
   WINDOW_HOST: 0x020,
   /** Cycles the host has spent acting for environments (they belong to no slice). */
   HOST_CYCLES: 0x028,
+  /**
+   * The Status every environment starts from: the interrupts the kernel takes in user mode
+   * (IM bits) and the KU/IE stack an exception from user mode leaves (0x3c); an environment's
+   * own E.STATUS adds its coprocessor usability.
+   */
+  USER_STATUS: 0x030,
   /** The ASID owners: 64 words, the id of the environment holding each ASID (0: free). */
   ASID_OWNER: 0x100,
   /** The slice vector: 256 words, the id of the environment holding each position (0: free). */
@@ -144,6 +153,11 @@ export const E = {
   ENTRYHI: 0x090,
   /** End-of-slice upcalls in a row that ran into the next tick. */
   STRIKES: 0x094,
+  /**
+   * Its status register as a transfer installs it: G.USER_STATUS's interrupt mask and KU/IE
+   * stack, and its coprocessor usability (CU1, set with FPU_MOD).
+   */
+  STATUS: 0x098,
   /** How many guaranteed mappings the environment holds. */
   GUARANTEED_COUNT: 0x0a0,
   /** How many notices wait (NOTICES). */

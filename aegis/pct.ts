@@ -4,8 +4,9 @@
  * A transfer changes the program counter to an agreed value in the callee (its synchronous or
  * asynchronous entry point), donates time (a synchronous transfer the current slice and its
  * future instances, recorded in the caller's DONATED_TO; an asynchronous one the rest of this
- * slice only), installs the callee's address-space tag (its ASID in EntryHi) and makes it the
- * current environment. It never overwrites an application-visible register: the callee receives
+ * slice only), installs the callee's addressing context (its ASID in EntryHi, the STLB tag) and
+ * its status register (E.STATUS: the interrupt mask, which is the kernel's, and the coprocessor
+ * usability FPU_MOD sets), and makes it the current environment. It never overwrites an application-visible register: the callee receives
  * every register as the caller left it, except v0, which tells it who called, and k0 (its entry
  * point) and k1 (zero). Any environment may call any other; access control is the callee's, and
  * a callee that set no entry point for the transfer is not entered at all (ERR.NOENTRY), so a
@@ -17,7 +18,7 @@
  * @module
  */
 
-import { CP0 } from "../machine/cp0.ts";
+import { CP0, SR } from "../machine/cp0.ts";
 import { ERR } from "./abi.ts";
 import { COSTS } from "./costs.ts";
 import { giveAsid, resolveTarget } from "./environments.ts";
@@ -47,13 +48,17 @@ sys_${name}:                                 # a0 = the callee's id; k0 = the re
 ${
     donate
       ? `        sw      $a0, ${E.DONATED_TO}($k0)    # with the caller's slice and its future instances
-        lw      $v0, ${E.ID}($k0)            # the callee learns who called
-        lw      $k0, ${E.ENTRYHI}($k1)
+        lw      $v0, ${E.STATUS}($k1)
+        lw      $k0, ${E.ID}($k0)
         sw      $zero, ${E.DONATED_TO}($k1)`
-      : `        lw      $v0, ${E.ID}($k0)            # the callee learns who called
-        lw      $k0, ${E.ENTRYHI}($k1)
+      : `        lw      $v0, ${E.STATUS}($k1)
+        lw      $k0, ${E.ID}($k0)
         nop`
   }
+        mtc0    $v0, $status                 # the callee's status register
+        move    $v0, $k0                     # the callee learns who called
+        lw      $k0, ${E.ENTRYHI}($k1)
+        nop
         beqz    $k0, ${name}_asid
         mtc0    $k0, $entryhi                # the callee's address space
 ${name}_go:
@@ -99,6 +104,24 @@ export function setEntry(
   if (!Number.isInteger(which) || which < 0 || which >= offsets.length) return ERR.INVAL;
   if (va !== 0 && ((va >>> 0) >= U.END || (va & 3) !== 0)) return ERR.ADDR;
   k.setField(target, offsets[which], va);
+  return 0;
+}
+
+/**
+ * FPU_MOD: coprocessor 1 usable (`on` = 1) or not (0) for `targetArg`, in its status register
+ * (and in Status now, when the target is on the CPU).
+ */
+export function fpuMod(k: KernelState, caller: number, on: number, targetArg: number): number {
+  k.cpu.charge(COSTS.setHandler);
+  const target = resolveTarget(k, caller, targetArg);
+  if (target < 0) return target;
+  if (on !== 0 && on !== 1) return ERR.INVAL;
+  const status = k.field(target, E.STATUS);
+  k.setField(target, E.STATUS, on ? status | SR.CU1 : status & ~SR.CU1);
+  if (target === k.current) {
+    const s = k.cpu.cp0[CP0.Status];
+    k.cpu.cp0[CP0.Status] = on ? s | SR.CU1 : s & ~SR.CU1;
+  }
   return 0;
 }
 

@@ -90,6 +90,10 @@ ${contextMoves("sw", "$k0")}
         sw      $zero, ${E.CONTEXT + 8}($k0)     # it resumes with v0 = 0: the yield succeeded
         lui     $t0, ${hi(K.GLOBALS)}
         sw      $k1, 0($t0)                  # the target runs now
+        lw      $t0, ${E.STATUS}($k1)
+        nop
+        mtc0    $t0, $status                 # its status register
+        nop
         lw      $t0, ${E.ENTRYHI}($k1)
         nop
         beqz    $t0, yield_asid
@@ -317,7 +321,7 @@ export function idle(k: KernelState): void {
   const cpu = k.cpu;
   k.setGlobal(G.CURENV, 0);
   cpu.writeCp0(CP0.EntryHi, 0);
-  cpu.cp0[CP0.Status] = (cpu.cp0[CP0.Status] & ~0x3f) | SR.IEc;
+  cpu.cp0[CP0.Status] = (k.global(G.USER_STATUS) & ~0x3f & ~SR.CU1) | SR.IEc;
   cpu.regs[26] = cpu.regs[27] = 0;
   cpu.pc = k.symbols.idle;
 }
@@ -358,7 +362,7 @@ export function enter(k: KernelState, id: number, sliceStart: boolean): void {
     k.w32(rec + E.RESUME_PC, pc); // the start-of-slice handler finds where it was here
     pc = start;
   }
-  cpu.cp0[CP0.Status] = (cpu.cp0[CP0.Status] & ~0x3f) | SR.KUc | SR.IEc;
+  cpu.cp0[CP0.Status] = (k.r32(rec + E.STATUS) & ~0x3f) | SR.KUc | SR.IEc;
   pc = deliverNotice(k, rec, pc);
   cpu.regs[26] = pc;
   cpu.regs[27] = 0;

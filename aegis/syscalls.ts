@@ -25,7 +25,7 @@ import { createEnvironment, destroyEnvironment, resolveTarget } from "./environm
 import { setHandler, setSaveArea } from "./exceptions.ts";
 import { E, HC, K, PT, pteAddress, U } from "./layout.ts";
 import { allocPage, capabilityIs, deallocPage, isUserPage } from "./pages.ts";
-import { setEntry } from "./pct.ts";
+import { fpuMod, setEntry } from "./pct.ts";
 import { pin } from "./revocation.ts";
 import { sliceAlloc, sliceFree, yieldService } from "./slices.ts";
 import type { KernelState } from "./state.ts";
@@ -40,6 +40,8 @@ export const ASM_SYSCALLS: Readonly<Record<number, string>> = {
   [SYS.ACALL]: "sys_acall",
   [SYS.TLBWR]: "sys_tlbwr",
   [SYS.TLBVADELETE]: "sys_tlbvadelete",
+  [SYS.GETID]: "sys_getid",
+  [SYS.GETID_STACK]: "sys_getid_stack",
 };
 
 /**
@@ -66,6 +68,35 @@ bad_syscall:
 sys_null:
         b       sys_return
         move    $v0, $zero
+sys_getid:                                   # without a stack: v0 = the id, v1 = the ASID
+        lui     $k1, ${hi(K.GLOBALS)}
+        lw      $k1, 0($k1)
+        nop
+        lw      $v0, ${E.ID}($k1)
+        b       sys_return
+        lw      $v1, ${E.ASID}($k1)
+sys_getid_stack:                             # the same through a frame on the kernel stack, as
+        lui     $k1, ${hi(K.STACK_TOP)}      # a kernel written in C runs every call
+        addiu   $k1, $k1, -32
+        sw      $sp, 28($k1)                 # the caller's sp, ra and what the body uses
+        sw      $ra, 24($k1)
+        sw      $s0, 20($k1)
+        sw      $k0, 16($k1)                 # the return address
+        jal     getid_body
+        move    $sp, $k1
+        lw      $k0, 16($sp)
+        lw      $s0, 20($sp)
+        lw      $ra, 24($sp)
+        b       sys_return
+        lw      $sp, 28($sp)
+getid_body:                                  # v0 = the current environment's id, v1 its ASID
+        lui     $s0, ${hi(K.GLOBALS)}
+        lw      $s0, 0($s0)
+        nop
+        lw      $v0, ${E.ID}($s0)
+        lw      $v1, ${E.ASID}($s0)
+        jr      $ra
+        nop
 sys_ts:                                      # the TypeScript services; v0 = the call
         hcall   ${HC.SYSCALL}
 sys_clear:                                   # zero the temporaries a call used, then return
@@ -94,7 +125,8 @@ export function syscallService(k: KernelState): void {
   const r = k.cpu.regs;
   const caller = k.current;
   const [n, a0, a1, a2, a3, t0] = [r[2], r[4], r[5], r[6], r[7], r[8]];
-  let v0 = 0, v1 = 0;
+  let v0 = 0;
+  const v1 = 0;
   switch (n) {
     case SYS.YIELD:
       return yieldService(k);
@@ -161,10 +193,8 @@ export function syscallService(k: KernelState): void {
         ? U.ENV
         : ERR.INVAL;
       break;
-    case SYS.GETID:
-      k.cpu.charge(COSTS.query);
-      v0 = caller;
-      v1 = k.field(caller, E.ASID);
+    case SYS.FPU_MOD:
+      v0 = fpuMod(k, caller, a0, a1);
       break;
     case SYS.PIN:
       v0 = pin(k, caller, a0, a2, a3);

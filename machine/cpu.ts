@@ -73,7 +73,13 @@ const INVALID = 0xfff;
 const TC_SLOTS = 64;
 
 /** Why `execute` returned. */
-export type StopReason = "limit" | "breakpoint" | "stop" | "attention" | "hypercall";
+export type StopReason =
+  | "limit"
+  | "breakpoint"
+  | "stop"
+  | "attention"
+  | "hypercall"
+  | "unsupported";
 
 /**
  * A hypercall handler: returns false when it does not know `code` (the CPU then raises RI at the
@@ -210,6 +216,10 @@ export class Cpu implements Interrupts {
   #hcall = -1;
   #hcallPc = 0;
   #hcallDelay = false;
+  /** Where `execute` stopped before an instruction it does not emulate (-1: nowhere). */
+  #unsupported = -1;
+  #unsupportedNpc = 0;
+  #unsupportedDelay = false;
   readonly #bus: Bus;
   readonly #ram8: Uint8Array;
   readonly #ram16: Uint16Array;
@@ -419,6 +429,15 @@ export class Cpu implements Interrupts {
     return this.execute(1);
   }
 
+  /**
+   * The pc of the instruction `execute` stopped before (reason "unsupported") because it uses a
+   * unit the machine does not emulate though the guest enabled it (a COP1 instruction: no FPU is
+   * emulated), or -1.
+   */
+  get unsupportedAt(): number {
+    return this.#unsupported;
+  }
+
   /** The code of the hypercall `execute` stopped at, waiting for `serviceHypercall`; or -1. */
   get pendingHypercall(): number {
     return this.#hcall;
@@ -454,6 +473,7 @@ export class Cpu implements Interrupts {
    * Takes a pending, enabled interrupt first. Returns why it stopped; never throws for guest faults.
    */
   execute(maxInstructions: number, breakAt = -1): StopReason {
+    this.#unsupported = -1;
     const start = this.instructions;
     const resume = this.#resume;
     if (this.#cacheKey() !== this.#cachedFor) this.#flush(); // Status or EntryHi set by a script
@@ -770,7 +790,14 @@ export class Cpu implements Interrupts {
             case 0x3b: { // SWC3
               const unit = (instr >>> 26) & 3;
               if ((this.cp0[CP0.Status] & (SR.CU0 << unit)) === 0) this.#unusable(unit);
-              this.#reserved(); // usable but absent: no FPU or other coprocessor is modeled
+              if (unit !== 1) this.#reserved(); // usable but absent: the KN02 has no COP2, COP3
+              // The R3010 FPU is there on a 5000/200 but not emulated: stop before the
+              // instruction (reason "unsupported") rather than pretend.
+              this.#unsupported = pc;
+              this.#unsupportedNpc = npc;
+              this.#unsupportedDelay = inDelay;
+              this.#stopReason = "unsupported";
+              this.#limit = 0;
               break;
             }
             case 0x20: { // LB
@@ -961,6 +988,10 @@ export class Cpu implements Interrupts {
         npc = this.#npc;
         inDelay = false;
       }
+    }
+    if (this.#stopReason === "unsupported") {
+      [pc, npc, inDelay] = [this.#unsupported, this.#unsupportedNpc, this.#unsupportedDelay];
+      n--; // it did not run
     }
     this.#pc = pc;
     this.#npc = npc;

@@ -215,6 +215,14 @@ export class DECstation {
     this.halted = null;
   }
 
+  /**
+   * Called when the guest runs an instruction of a unit it enabled but the machine does not
+   * emulate (a COP1 instruction: there is no FPU), with the CPU stopped before it at `pc`. Return
+   * true when the software above dealt with it (moved the CPU on); otherwise the machine halts
+   * with a message saying so.
+   */
+  onUnsupported?: (pc: number) => boolean;
+
   /** Registers `handler` for hypercall `code` (0x100 and up; the PROM owns the rest). */
   onHypercall(code: number, handler: Hypercall): void {
     if (!Number.isInteger(code) || code < 0x100 || code > 0xfffff) {
@@ -328,12 +336,21 @@ export class DECstation {
       const why = cpu.execute(budget, until);
       // A hypercall's handler runs here, with the inner loop stopped (nothing nests in it).
       if (why === "hypercall") cpu.serviceHypercall();
+      if (why === "unsupported" && this.onUnsupported?.(cpu.unsupportedAt) !== true) {
+        const at = cpu.unsupportedAt >>> 0;
+        const word = (this.cpu.readVirtual(at) >>> 0).toString(16).padStart(8, "0");
+        this.halt(
+          1,
+          `exolab: the instruction 0x${word} at 0x${at.toString(16).padStart(8, "0")} uses ` +
+            "coprocessor 1 (the FPU), which exolab does not emulate; the run stops here",
+        );
+      }
       this.events.fire(cpu.cycles);
       if (why === "breakpoint") {
         reason = "breakpoint";
         break;
       }
-      if (why === "stop" || why === "hypercall") {
+      if (why === "stop" || why === "hypercall" || why === "unsupported") {
         if (this.halted !== null) reason = "halt";
         else if (this.#stopRequested) reason = "stopped";
         else if (this.prom.waitingForInput) reason = "input";

@@ -422,7 +422,7 @@ export function fuzz(options: FuzzOptions): FuzzResult {
       if (after[27] !== 0) report("violation", `call ${n} returned with k1 = ${after[27]}`);
       if (after[26] >>> 0 !== cpu.pc) report("violation", `call ${n} returned with k0 not the pc`);
       const outputs = new Set([2]);
-      if (n === SYS.GETID) outputs.add(3);
+      if (n === SYS.GETID || n === SYS.GETID_STACK) outputs.add(3);
       if (n === SYS.ALLOC || n === SYS.CAP_READONLY) [6, 7].forEach((x) => outputs.add(x));
       for (let x = 1; x < 32; x++) {
         if (x === 26 || x === 27 || outputs.has(x)) continue;

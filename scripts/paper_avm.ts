@@ -32,7 +32,6 @@
  */
 
 import { asm, type AsmSource } from "../machine/asm/mod.ts";
-import { CP0 } from "../machine/cp0.ts";
 import { formatTable } from "../machine/table.ts";
 import { Lab } from "../shell/lab.ts";
 import { AddressSpace, PAGE_SIZE, type PageTableKind, type Routines } from "../exos/mod.ts";
@@ -212,7 +211,7 @@ export function measureAvm(): AvmRow[] {
 /** The eight rows for one page-table structure, on a fresh machine. */
 function measureStructure(structure: PageTableKind): AvmRow[] {
   const m = new Lab();
-  m.cpu.writeCp0(CP0.Status, m.cpu.cp0[CP0.Status] & ~(1 << 11)); // mask the slice clock
+  m.aegis.sliceClock(false); // runs bounded by instructions only
   const env = m.aegis.createEnv(`avm-${structure}`);
   const vm = new AddressSpace(env, { structure });
   const R = vm.mmap(PAGES * PAGE_SIZE);

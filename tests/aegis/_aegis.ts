@@ -16,7 +16,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CP0, TLB } from "../../machine/cp0.ts";
+import { TLB } from "../../machine/cp0.ts";
 import { DECstation } from "../../machine/decstation.ts";
 import { Aegis } from "../../aegis/kernel.ts";
 import type { Environment } from "../../aegis/env.ts";
@@ -35,7 +35,7 @@ export interface Lab {
 export function boot(options: { clock?: boolean; memoryMB?: number } = {}): Lab {
   const m = new DECstation({ memoryMB: options.memoryMB });
   const aegis = new Aegis(m);
-  if (!options.clock) m.cpu.writeCp0(CP0.Status, m.cpu.cp0[CP0.Status] & ~(1 << 11));
+  if (!options.clock) aegis.sliceClock(false);
   return { m, aegis };
 }
 

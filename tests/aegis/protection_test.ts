@@ -627,6 +627,10 @@ const TABLE: Record<number, (w: World) => Row[]> = {
     ["another's position", [w.bSlice, 0], ERR.NOSLOT],
     ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [w.freeSlice, id], e]),
   ],
+  [SYS.FPU_MOD]: (w) => [
+    ...[-1, 2, 0x100].map((on): Row => [`usable ${on}`, [on, 0], ERR.INVAL]),
+    ...badTargets(w).map(([n, id, e]): Row => [`for ${n}`, [1, id], e]),
+  ],
   [SYS.SLICE_FREE]: (w) => [
     ...[-1, w.lab.aegis.sliceCount, 1000].map(
       (p): Row => [`position ${p}`, [p, 0], ERR.INVAL],
@@ -711,7 +715,7 @@ Deno.test("Aegis unknown system-call numbers get NOSYS and change nothing", () =
 });
 
 Deno.test("Aegis table covers every system call an env makes with arguments", () => {
-  const noArgs = [SYS.NULL, SYS.GETID, SYS.UNHANDLED];
+  const noArgs = [SYS.NULL, SYS.GETID, SYS.GETID_STACK, SYS.UNHANDLED];
   for (let n = 0; n < SYSCALL_COUNT; n++) {
     if (noArgs.includes(n as typeof noArgs[number])) continue;
     assert.ok(TABLE[n] !== undefined, `no rows for ${SYS_NAMES[n]}`);

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CP0, TLB } from "../../machine/cp0.ts";
+import { TLB } from "../../machine/cp0.ts";
 import type { Environment } from "../../aegis/env.ts";
 import { K, STLB } from "../../aegis/layout.ts";
 import { Lab } from "../../shell/lab.ts";
@@ -19,7 +19,7 @@ export const STRUCTURES = ["linear", "clustered"] as const;
 /** Boots a lab with the slice clock masked. */
 export function boot(): Lab {
   const m = new Lab();
-  m.cpu.writeCp0(CP0.Status, m.cpu.cp0[CP0.Status] & ~(1 << 11));
+  m.aegis.sliceClock(false);
   return m;
 }
 
