@@ -397,6 +397,7 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     if (n === SYS.SCALL || n === SYS.ACALL || n === SYS.YIELD) args[0] = anyWord(f);
     if (n === SYS.YIELD && args[0] === 0) return; // the host waiting for itself: not a test
     settle(aegis.mem); // a kernel path the last run stopped in finishes before the snapshot
+    if (!f.env.alive) return; // (and may have ended the environment)
     if (aegis.field(f.env.id, E.ASID) === 0) f.env.call(SYS.NULL);
     const before = kernelWords(aegis, snapshot), tlb = userBindings(aegis);
     const r = f.env.call(n, ...args);
