@@ -35,7 +35,7 @@ import { CP0 } from "../machine/cp0.ts";
 import { capabilityOfPage, ownerOf } from "./pages.ts";
 import { isUnrevocable, repossess, revocations, revoke } from "./revocation.ts";
 import { type AegisState, restoreSnapshot, takeSnapshot } from "./snapshot.ts";
-import { type EnvExit, KernelState } from "./state.ts";
+import { type ExitLog, KernelState } from "./state.ts";
 import { aegisSummary, envTable, pageLine, stlbTable, tlbTable, View } from "./views.ts";
 
 export type { AegisState } from "./snapshot.ts";
@@ -130,8 +130,8 @@ export class Aegis {
     return this.mem.symbols;
   }
 
-  /** Why environments ended, oldest first (the host's log). */
-  get exits(): readonly EnvExit[] {
+  /** Why environments ended, oldest first (the host's log; prints with ids in hex). */
+  get exits(): ExitLog {
     return this.mem.host.exits;
   }
 
@@ -320,8 +320,9 @@ export class Aegis {
     return new View(() => envTable(this));
   }
 
-  /** Who owns physical page `p`, and how. */
-  page(p: number): View {
+  /** Who owns physical page `p` (a number, or a Page), and how. */
+  page(page: number | { number: number }): View {
+    const p = typeof page === "object" && page !== null ? page.number : page;
     if (!Number.isInteger(p) || p < 0 || p >= this.pages) {
       throw new RangeError(
         `Page ${String(p)} is not a page of this machine: give 0 to ${this.pages - 1}`,

@@ -47,6 +47,26 @@ export interface EnvExit {
   badVAddr?: number;
 }
 
+/** The log of exits: an array that prints as lines with ids and addresses in hex. */
+export class ExitLog extends Array<EnvExit> {
+  /** One line per exit: id, name, reason, and where. */
+  override toString(): string {
+    const hex = (v: number, w = 8) => "0x" + (v >>> 0).toString(16).padStart(w, "0");
+    if (this.length === 0) return "No environment has ended";
+    return this.map((x) =>
+      `${hex(x.id, 4)} ${x.name}: ${x.reason}` +
+      (x.pc === undefined ? "" : ` (pc ${hex(x.pc)}`) +
+      (x.badVAddr === undefined ? "" : `, address ${hex(x.badVAddr)}`) +
+      (x.pc === undefined ? "" : ")")
+    ).join("\n");
+  }
+
+  /** Prints as `toString` in the REPL. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+}
+
 /** A TypeScript protected-entry function: runs when a protected call lands (v0 = the caller). */
 export type TsEntry = (caller: number) => void;
 
@@ -57,7 +77,7 @@ export interface HostTables {
   /** TypeScript protected-entry functions, by environment id. */
   readonly entries: Map<number, TsEntry>;
   /** Why environments ended, oldest first. */
-  readonly exits: EnvExit[];
+  readonly exits: ExitLog;
   /**
    * Environments the host has put aside while it acts for another (aegis/host.ts `call`): their
    * ASIDs are never taken, since the CPU goes back to them.
@@ -87,7 +107,7 @@ export class KernelState {
   readonly host: HostTables = {
     handlers: new Map(),
     entries: new Map(),
-    exits: [],
+    exits: new ExitLog(),
     paused: [],
     acting: [],
   };

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
 import { Lab } from "../../shell/lab.ts";
+import { checkInvariants } from "../../aegis/invariants.ts";
 
 Deno.test("Environment TypeScript handler may make system calls and resume the guest past the trap", () => {
   const m = new Lab();
@@ -32,7 +33,7 @@ Deno.test("Environment TypeScript handler may make system calls and resume the g
   assert.equal(r.reason, "instructions", "the run goes on after the handler's own system call");
   assert.equal(m.aegis.ownerOf(page), e.id);
   assert.equal(m.cpu.regs[16], 6);
-  assert.deepEqual(m.aegis.exits, []);
+  assert.equal(m.aegis.exits.length, 0, String(m.aegis.exits));
 });
 
 Deno.test("Environment TypeScript handler that says kill ends the environment with a reason", () => {
@@ -91,4 +92,52 @@ Deno.test("Environment TypeScript handler sees the registers as the trap found t
   assert.deepEqual(seen, [1234, 10, 11, 12, 77]);
   assert.equal(m.cpu.regs[16], 154);
   assert.equal(m.cpu.regs[17], 10, "t0 is the program's again");
+});
+
+Deno.test("Environment TypeScript handler that throws ends its environment, and the next run works", () => {
+  const m = new Lab();
+  const e = m.aegis.createEnv("thrower");
+  const p = e.load(asm`
+        .set noreorder
+        li      $t0, 0x7fffffff
+        addi    $t0, $t0, 1
+1:      b       1b
+        nop
+`);
+  e.onException("Ov", () => {
+    throw new Error("boom in my handler");
+  });
+  e.enter(p.origin);
+  assert.throws(
+    () => m.run(100),
+    /boom in my handler/,
+    "the error reaches whoever ran the machine",
+  );
+  assert.equal(e.alive, false);
+  const exit = m.aegis.exits.at(-1)!;
+  assert.match(exit.reason, /its TypeScript handler for Ov threw: boom in my handler/);
+  assert.equal(exit.pc, p.origin + 8);
+  assert.match(String(m.aegis.exits), /^0x0081 thrower: its TypeScript handler/);
+  assert.deepEqual(checkInvariants(m.aegis), [], "the kernel is consistent");
+  const next = m.aegis.createEnv("next");
+  assert.equal(next.sys.null(), 0);
+  assert.equal(m.run(100).reason, "instructions", "and the machine runs on");
+});
+
+Deno.test("Environment TypeScript handler that returns nothing ends its environment, saying what to return", () => {
+  const m = new Lab();
+  const e = m.aegis.createEnv("silent");
+  const p = e.load(asm`
+        .set noreorder
+        li      $t0, 0x7fffffff
+        addi    $t0, $t0, 1
+1:      b       1b
+        nop
+`);
+  // deno-lint-ignore no-explicit-any
+  e.onException("Ov", (() => {}) as any);
+  e.enter(p.origin);
+  assert.throws(() => m.run(100), /returned undefined: return "resume", a word-aligned user pc/);
+  assert.equal(e.alive, false);
+  assert.match(m.aegis.exits.at(-1)!.reason, /returned undefined/);
 });
