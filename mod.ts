@@ -83,12 +83,14 @@ export {
   exceptionCode,
   type ExceptionName,
   Page,
+  type PageRef,
   Syscalls,
 } from "./aegis/mod.ts";
 export { type AegisState, type EnvExit } from "./aegis/kernel.ts";
-export { KernelState } from "./aegis/state.ts";
+export { ExitLog, type HostTables, KernelState, type TsEntry } from "./aegis/state.ts";
 export { View } from "./aegis/views.ts";
 export {
+  type Capability,
   type ExceptionInfo,
   SYS,
   SYS_NAMES,

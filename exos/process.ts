@@ -157,7 +157,7 @@ export class Process {
   /** Once it has ended: (exit status & 0xff) << 8, or the number of the signal that ended it. */
   waitStatus: number | undefined;
   /** The slice position it holds, or -1 (ExOS's). */
-  slice = -1;
+  slice: number = -1;
   /** Whether its environment still exists. */
   alive = true;
   /** Whether it has exited but keeps its environment for pages others share (ExOS's). */
