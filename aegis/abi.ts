@@ -41,6 +41,8 @@
  * @module
  */
 
+import { EXC } from "../machine/cp0.ts";
+
 /** System-call numbers; each one's documentation lists its arguments, results and errors. */
 export const SYS = {
   /** Does nothing; returns 0. Errors: none. */
@@ -293,35 +295,8 @@ export const NOTICE_SAVE = 12;
 /** Bytes of a save area. */
 export const SAVE_AREA_BYTES = 24;
 
-/** The R3000's exception codes (Cause.ExcCode), as handlers are set for them. */
-export const EXC = {
-  /** Interrupt (the kernel's own). */
-  Int: 0,
-  /** TLB modification: a store to a page bound read-only. */
-  Mod: 1,
-  /** TLB miss or invalid entry on a load or fetch. */
-  TLBL: 2,
-  /** TLB miss or invalid entry on a store. */
-  TLBS: 3,
-  /** Address error on a load or fetch (misaligned, or a kernel address). */
-  AdEL: 4,
-  /** Address error on a store. */
-  AdES: 5,
-  /** Bus error on a fetch. */
-  IBE: 6,
-  /** Bus error on a load or store. */
-  DBE: 7,
-  /** System call (the kernel's own). */
-  Sys: 8,
-  /** Breakpoint. */
-  Bp: 9,
-  /** Reserved instruction. */
-  RI: 10,
-  /** Coprocessor unusable. */
-  CpU: 11,
-  /** Arithmetic overflow. */
-  Ov: 12,
-} as const;
+/** The R3000's exception codes (Cause.ExcCode), as handlers are set for them: the machine's. */
+export { EXC };
 
 /** Handler codes beyond the hardware's exception codes. */
 export const HANDLER = {

@@ -24,18 +24,31 @@ export const CP0 = {
 
 /** Exception codes, as found in Cause bits 6:2. */
 export const EXC = {
+  /** Interrupt. */
   Int: 0,
+  /** TLB modification: a store to a page mapped without D. */
   Mod: 1,
+  /** TLB miss or invalid entry on a load or fetch. */
   TLBL: 2,
+  /** TLB miss or invalid entry on a store. */
   TLBS: 3,
+  /** Address error on a load or fetch (misaligned, or a kernel address from user mode). */
   AdEL: 4,
+  /** Address error on a store. */
   AdES: 5,
+  /** Bus error on a fetch. */
   IBE: 6,
+  /** Bus error on a load or store. */
   DBE: 7,
+  /** System call. */
   Sys: 8,
+  /** Breakpoint. */
   Bp: 9,
+  /** Reserved instruction. */
   RI: 10,
+  /** Coprocessor unusable. */
   CpU: 11,
+  /** Arithmetic overflow. */
   Ov: 12,
 } as const;
 
