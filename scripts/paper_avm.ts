@@ -64,7 +64,7 @@ export const AVM_NAMES = [
 ] as const;
 
 /** The paper's figures (us), per structure; the (un)Prot1 column applies to both. */
-export const AVM_PAPER: Record<PageTableKind, Record<string, number>> = {
+export const AVM_PAPER: Partial<Record<PageTableKind, Record<string, number>>> = {
   linear: { Dirty: 9.8, Prot1: 16.9, Unprot1: 16.9, Prot100: 109, Appel1: 34, Appel2: 22 },
   clustered: { Prot1: 13, Unprot1: 13, Prot100: 238, Appel1: 25, Appel2: 15 },
 };
@@ -295,7 +295,7 @@ function measureStructure(structure: PageTableKind): AvmRow[] {
       structure,
       name,
       ...r,
-      paper: AVM_PAPER[structure][name] ?? null,
+      paper: AVM_PAPER[structure]?.[name] ?? null,
       ...(note ? { note } : {}),
     };
   });

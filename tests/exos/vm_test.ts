@@ -8,11 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { asm } from "../../machine/asm/mod.ts";
+import { asm, disassemble } from "../../machine/asm/mod.ts";
 import { capabilityWords, ERR, SYS, TLBWR } from "../../aegis/abi.ts";
-import { EXC } from "../../machine/cp0.ts";
+import { CP0, EXC } from "../../machine/cp0.ts";
 import { DATA, FAULT, LIB, PAGE_SIZE, PTE, USER } from "../../exos/mod.ts";
-import { E, stlbOffset } from "../../aegis/layout.ts";
+import { DEADLINE_INTERRUPT, E, stlbOffset } from "../../aegis/layout.ts";
 import {
   boot,
   exceptionsDuring,
@@ -24,6 +24,7 @@ import {
   wipeTranslations,
 } from "./_exos.ts";
 import { fromFileUrl } from "../_paths.ts";
+import { lab, unixElf, unixExpected } from "./_unix.ts";
 import { dirname, join, relative, resolve } from "node:path";
 
 /** A handler that records (a0, a1, a2, a3) at `record` and unprotects the faulting page. */
@@ -266,6 +267,71 @@ seen:   b       seen
     assert.equal(vm.dirty(page), false);
   });
 }
+
+Deno.test("AddressSpace returns from faults intact when an interrupt lands in the way back", () => {
+  // The way back to EPC (vm_asm.ts) ends with lw k0; lw t2; jr k0; lw k0. An interrupt may come
+  // before any of them: software interrupt 0 is raised there (Aegis takes it, finds no deadline
+  // due and returns, k0 = where it returned), and the program must go on as if nothing happened.
+  const probe = boot();
+  const code = proc(probe, "probe").vm.code;
+  const jumps = [...code.text.keys()].filter((i) =>
+    /^jr \$(?!ra)/.test(disassemble(code.text[i], 0))
+  );
+  const spots = jumps.flatMap((i) => [-2, -1, 0, 1].map((d) => code.origin + 4 * (i + d)));
+  let hit = 0;
+  for (const at of spots) {
+    const m = boot();
+    const p = proc(m, "interrupted");
+    const { vm } = p;
+    const a = vm.mmap(PAGE_SIZE), b = vm.mmap(PAGE_SIZE), record = vm.mmap(PAGE_SIZE);
+    const set = [...Array(26).keys()].filter((r) => r >= 1 && ![16, 17].includes(r));
+    const value = (r: number) => 0x7000 + r * 0x131;
+    const prog = vm.load(asm`
+        .set    noreorder
+        .set    noat
+main:   li      $s0, ${a}
+        li      $s1, ${b}
+${set.map((r) => `        li      $${r}, ${value(r)}`).join("\n")}
+        lw      $zero, 0($s0)                # a miss: the fast way back
+        sw      $zero, 4($s1)                # protected: the upcall's way back
+done:   b       done
+        nop
+${recordingHandler(record, vm.routines.unprot)}
+`);
+    vm.setFaultHandler(prog.symbols.handler);
+    vm.prot(b);
+    p.env.enter(vm.entry(prog.symbols.main));
+    const there = m.run({ until: at, maxInstructions: 100_000 });
+    if (there.reason === "breakpoint") {
+      hit++;
+      const taken = m.cpu.exceptionCounts[EXC.Int];
+      m.cpu.writeCp0(CP0.Cause, m.cpu.cp0[CP0.Cause] | DEADLINE_INTERRUPT);
+      resume(m, prog.symbols.done, 100_000);
+      const where = `interrupted at 0x${at.toString(16)}`;
+      assert.equal(m.cpu.exceptionCounts[EXC.Int], taken + 1, `${where}: one interrupt taken`);
+      assert.deepEqual(set.map((r) => m.cpu.regs[r]), set.map(value), where);
+      assert.equal(vm.read32(record + 16), 1, `${where}: the handler ran once`);
+    } else assert.equal(there.reason, "instructions"); // a way back this program never takes
+  }
+  assert.ok(hit >= 8, `the fast and the upcall way back were both interrupted (${hit} spots)`);
+});
+
+Deno.test("AddressSpace's resume stub starts a process intact when an interrupt lands in it", () => {
+  const code = proc(boot(), "probe").vm.code;
+  const jr = code.symbols.resume +
+    4 *
+      code.text.slice((code.symbols.resume - code.origin) / 4).findIndex((w) =>
+        /^jr /.test(disassemble(w, 0))
+      );
+  for (const at of [jr - 8, jr - 4, jr, jr + 4]) {
+    const m = lab();
+    m.exos.exec(unixElf("hello"), ["hello"]);
+    assert.equal(m.run({ until: at, maxInstructions: 10_000_000 }).reason, "breakpoint");
+    m.cpu.writeCp0(CP0.Cause, m.cpu.cp0[CP0.Cause] | DEADLINE_INTERRUPT);
+    assert.equal(m.exos.run(10_000_000).reason, "exited");
+    assert.equal(m.console.text, unixExpected("hello"), `interrupted at 0x${at.toString(16)}`);
+  }
+});
 
 Deno.test("AddressSpace ends the process on a fault with no handler, or inside the handler", () => {
   const m = boot();
