@@ -268,6 +268,51 @@ seen:   b       seen
   });
 }
 
+/** How many times each structure's guest code searches the table for a 100-page range at 8 MB. */
+const SEARCHES = { linear: 1, clustered: 100, "clustered-walk": 7, inverted: 100 } as const;
+
+for (const structure of STRUCTURES) {
+  Deno.test(`AddressSpace (${structure}) walks a range as its table's algorithm says`, () => {
+    const m = boot();
+    const p = proc(m, "ranges", { structure });
+    const { vm } = p;
+    const R = vm.mmap(100 * PAGE_SIZE);
+    assert.equal(R, 0x00800000); // 16-page aligned: the walk meets 7 clustered blocks
+    const r = vm.routines;
+    const prog = vm.load(asm`
+        .set    noreorder
+prot:   li      $a0, ${R}
+        jal     ${r.prot}
+        li      $a1, 100
+protected:
+        li      $a0, ${R}
+        jal     ${r.unprot}
+        li      $a1, 100
+done:   b       done
+        nop
+`);
+    const lookup = vm.code.symbols.pt_lookup, s = prog.symbols;
+    /** Runs to `until`, counting the entries into pt_lookup and the system calls on the way. */
+    const count = (until: number) => {
+      let searches = 0;
+      const seen = exceptionsDuring(m, () => {
+        for (;;) {
+          const at = m.run({ until, maxInstructions: 100_000 });
+          assert.equal(at.reason, "breakpoint");
+          if (m.cpu.pc === until) return;
+          searches++;
+        }
+      });
+      return { searches, syscalls: seen[EXC.Sys] };
+    };
+    m.break(lookup);
+    p.env.enter(vm.entry(s.prot));
+    assert.deepEqual(count(s.protected), { searches: SEARCHES[structure], syscalls: 1 });
+    assert.deepEqual(count(s.done), { searches: SEARCHES[structure], syscalls: 0 }); // lazy
+    assert.ok(vm.entries().every((e) => (e.flags & PTE.P) === 0));
+  });
+}
+
 Deno.test("AddressSpace returns from faults intact when an interrupt lands in the way back", () => {
   // The way back to EPC (vm_asm.ts) ends with lw k0; lw t2; jr k0; lw k0. An interrupt may come
   // before any of them: software interrupt 0 is raised there (Aegis takes it, finds no deadline
