@@ -58,7 +58,7 @@
  *
  * Process stubs (exos/process.ts), each a few instructions a process runs in its own context:
  * - resume: loads registers 1-31 (not k0, k1) and the pc from the start frame (DATA.START) and
- *   jumps there, t9 restored in the delay slot; a forked child starts here (ENV_ALLOC's entry).
+ *   jumps there the way back does (through k0); a forked child starts here (ENV_ALLOC's entry).
  * - boot: clears the start-of-slice entry, then resume: a process made by createEnv, whose first
  *   slice starts wherever that entry says, starts here.
  * - block: keeps v0, a0-a2 and t0 (the trap's address) in DATA.BLOCK, yields, and jumps back to
@@ -126,7 +126,7 @@ export const LIB_TRAP = {
   PARK: 0x000d000d,
 } as const;
 
-/** The registers `resume` loads: all but zero, t9 (loaded last, in a delay slot), k0 and k1. */
+/** The registers `resume` loads first: all but zero, t9 (the way back loads it), k0 and k1. */
 const RESUMED = [...Array(32).keys()].filter((r) => r !== 0 && r !== 25 && r !== 26 && r !== 27);
 
 /** Saves the program's registers in the frame at `base`, with EPC (t0) and the address (t1). */
