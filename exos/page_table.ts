@@ -130,6 +130,18 @@ export function readEntry(mem: Memory, a: number, vpn: number): Mapping {
   return unpackEntry(vpn, mem.read32(a), mem.read32(a + 4), mem.read32(a + 8));
 }
 
+/** The mapping of `vpn` whose entry is at handle `a`, or undefined when `a` is 0 (no entry). */
+export function mappingAt(mem: Memory, a: number, vpn: number): Mapping | undefined {
+  return a === 0 ? undefined : readEntry(mem, a, vpn >>> 0);
+}
+
+/** Sets the flags of the entry at handle `a` (V kept); false when `a` is 0 (no entry). */
+export function setFlagsAt(mem: Memory, a: number, flags: number): boolean {
+  if (a === 0) return false;
+  mem.write32(a, (mem.read32(a) & ~0xfff) | (flags & 0xfff) | PTE.V);
+  return true;
+}
+
 /**
  * Checks that `bytes` of table header at `address` are reachable by a `$zero`-relative load (the
  * guest code's way to its tables); returns `address`, or throws RangeError.

@@ -26,10 +26,12 @@ import { asm, type AsmSource } from "../machine/asm/mod.ts";
 import {
   lowAddress,
   type Mapping,
+  mappingAt,
   type Memory,
   type PageTable,
   PTE,
   readEntry,
+  setFlagsAt,
   writeEntry,
 } from "./page_table.ts";
 
@@ -129,17 +131,12 @@ export class ClusteredPageTable implements PageTable {
 
   /** The mapping of `vpn`, or undefined. */
   lookup(vpn: number): Mapping | undefined {
-    const a = this.handle(vpn);
-    return a === 0 ? undefined : readEntry(this.mem, a, vpn >>> 0);
+    return mappingAt(this.mem, this.handle(vpn), vpn);
   }
 
   /** Sets `vpn`'s flags; false when it is not mapped. */
   update(vpn: number, flags: number): boolean {
-    const a = this.handle(vpn);
-    if (a === 0) return false;
-    const w = this.mem.read32(a);
-    this.mem.write32(a, (w & ~0xfff) | (flags & 0xfff) | PTE.V);
-    return true;
+    return setFlagsAt(this.mem, this.handle(vpn), flags);
   }
 
   /** Removes `vpn`'s mapping, and its node once empty; false when there is none. */

@@ -11,7 +11,16 @@ import assert from "node:assert/strict";
 import { asm, disassemble } from "../../machine/asm/mod.ts";
 import { capabilityWords, ERR, SYS, TLBWR } from "../../aegis/abi.ts";
 import { CP0, EXC } from "../../machine/cp0.ts";
-import { DATA, FAULT, LIB, PAGE_SIZE, PTE, USER } from "../../exos/mod.ts";
+import {
+  type AddressSpaceOptions,
+  DATA,
+  FAULT,
+  LIB,
+  PAGE_SIZE,
+  PTE,
+  USER,
+} from "../../exos/mod.ts";
+import type { Lab } from "../../shell/lab.ts";
 import { DEADLINE_INTERRUPT, E, stlbOffset } from "../../aegis/layout.ts";
 import {
   boot,
@@ -47,6 +56,46 @@ handler:
         addiu   $sp, $sp, 8
         jr      $ra
         nop`;
+}
+
+/**
+ * A process whose program sets every register it may (hi and lo too) to a known value, then
+ * misses on one page (the fast path) and stores to a protected one (an upcall to
+ * recordingHandler), stopping at `done`; with what it set, to check afterwards.
+ */
+function everyRegister(m: Lab, name: string, options: AddressSpaceOptions = {}) {
+  const p = proc(m, name, options);
+  const { vm } = p;
+  const a = vm.mmap(PAGE_SIZE), b = vm.mmap(PAGE_SIZE), record = vm.mmap(PAGE_SIZE);
+  const set = [...Array(29).keys()].filter((r) => r >= 1 && ![16, 17, 26, 27].includes(r));
+  const value = (r: number) => 0x5000 + r * 0x111;
+  const prog = vm.load(asm`
+        .set    noreorder
+        .set    noat
+main:   li      $s0, ${a}
+        li      $s1, ${b}
+        li      $t0, 0x1234
+        mthi    $t0
+        li      $t0, 0x5678
+        mtlo    $t0
+${set.map((r) => `        li      $${r}, ${value(r)}`).join("\n")}
+        lw      $zero, 0($s0)                # a miss: the page is not bound
+        sw      $zero, 4($s1)                # an upcall: the page is protected
+done:   b       done
+        nop
+${recordingHandler(record, vm.routines.unprot)}
+`);
+  vm.setFaultHandler(prog.symbols.handler);
+  vm.prot(b);
+  /** Asserts that every register is what the program set, and the handler ran once. */
+  const check = (where: string) => {
+    assert.equal(vm.read32(record + 16), 1, `${where}: the handler ran once`);
+    assert.deepEqual(set.map((r) => m.cpu.regs[r]), set.map(value), where);
+    assert.deepEqual([m.cpu.regs[16], m.cpu.regs[17]], [a, b], where);
+    assert.deepEqual([m.cpu.hi, m.cpu.lo], [0x1234, 0x5678], where);
+    assert.equal(m.cpu.regs[29], USER.STACK_TOP, `${where}: sp, as the start stub set it`);
+  };
+  return { p, prog, check };
 }
 
 for (const structure of STRUCTURES) {
@@ -208,36 +257,10 @@ stored: b       stored
 
   Deno.test(`AddressSpace (${structure}) keeps every register across a miss and an upcall`, () => {
     const m = boot();
-    const p = proc(m, "regs", { structure });
-    const { vm } = p;
-    const a = vm.mmap(PAGE_SIZE), b = vm.mmap(PAGE_SIZE), record = vm.mmap(PAGE_SIZE);
-    const set = [...Array(29).keys()].filter((r) => r >= 1 && ![16, 17, 26, 27].includes(r));
-    const value = (r: number) => 0x5000 + r * 0x111;
-    const prog = vm.load(asm`
-        .set    noreorder
-        .set    noat
-main:   li      $s0, ${a}
-        li      $s1, ${b}
-        li      $t0, 0x1234
-        mthi    $t0
-        li      $t0, 0x5678
-        mtlo    $t0
-${set.map((r) => `        li      $${r}, ${value(r)}`).join("\n")}
-        lw      $zero, 0($s0)                # a miss: the page is not bound
-        sw      $zero, 4($s1)                # an upcall: the page is protected
-done:   b       done
-        nop
-${recordingHandler(record, vm.routines.unprot)}
-`);
-    vm.setFaultHandler(prog.symbols.handler);
-    vm.prot(b);
+    const { p, prog, check } = everyRegister(m, "regs", { structure });
     const seen = exceptionsDuring(m, () => runTo(m, p, prog.symbols.main, prog.symbols.done));
     assert.ok(seen[EXC.TLBL] >= 1 && seen[EXC.TLBS] >= 1);
-    assert.equal(vm.read32(record + 16), 1); // the handler ran once
-    assert.deepEqual(set.map((r) => m.cpu.regs[r]), set.map(value));
-    assert.deepEqual([m.cpu.regs[16], m.cpu.regs[17]], [a, b]);
-    assert.deepEqual([m.cpu.hi, m.cpu.lo], [0x1234, 0x5678]);
-    assert.equal(m.cpu.regs[29], USER.STACK_TOP); // sp, as the start stub set it
+    check("a miss and an upcall");
   });
 
   Deno.test(`AddressSpace (${structure}) calls the COW handler for a write to a COW page`, () => {
@@ -326,26 +349,8 @@ Deno.test("AddressSpace returns from faults intact when an interrupt lands in th
   let hit = 0;
   for (const at of spots) {
     const m = boot();
-    const p = proc(m, "interrupted");
-    const { vm } = p;
-    const a = vm.mmap(PAGE_SIZE), b = vm.mmap(PAGE_SIZE), record = vm.mmap(PAGE_SIZE);
-    const set = [...Array(26).keys()].filter((r) => r >= 1 && ![16, 17].includes(r));
-    const value = (r: number) => 0x7000 + r * 0x131;
-    const prog = vm.load(asm`
-        .set    noreorder
-        .set    noat
-main:   li      $s0, ${a}
-        li      $s1, ${b}
-${set.map((r) => `        li      $${r}, ${value(r)}`).join("\n")}
-        lw      $zero, 0($s0)                # a miss: the fast way back
-        sw      $zero, 4($s1)                # protected: the upcall's way back
-done:   b       done
-        nop
-${recordingHandler(record, vm.routines.unprot)}
-`);
-    vm.setFaultHandler(prog.symbols.handler);
-    vm.prot(b);
-    p.env.enter(vm.entry(prog.symbols.main));
+    const { p, prog, check } = everyRegister(m, "interrupted");
+    p.env.enter(p.vm.entry(prog.symbols.main));
     const there = m.run({ until: at, maxInstructions: 100_000 });
     if (there.reason === "breakpoint") {
       hit++;
@@ -354,8 +359,7 @@ ${recordingHandler(record, vm.routines.unprot)}
       resume(m, prog.symbols.done, 100_000);
       const where = `interrupted at 0x${at.toString(16)}`;
       assert.equal(m.cpu.exceptionCounts[EXC.Int], taken + 1, `${where}: one interrupt taken`);
-      assert.deepEqual(set.map((r) => m.cpu.regs[r]), set.map(value), where);
-      assert.equal(vm.read32(record + 16), 1, `${where}: the handler ran once`);
+      check(where);
     } else assert.equal(there.reason, "instructions"); // a way back this program never takes
   }
   assert.ok(hit >= 8, `the fast and the upcall way back were both interrupted (${hit} spots)`);
