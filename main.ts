@@ -404,13 +404,14 @@ const paper: Command = {
 Measures the exokernel paper's tables on the emulated machine and prints them beside the
 paper's figures (shared/PAPER.md). aegis: the kernel's primitives (system call, exception
 dispatch, protected control transfer, STLB refill, TLBwr). avm: ExOS's application-level
-virtual memory (prot, unprot, dirty, trap, Appel1, Appel2) on linear and clustered page
-tables. all (the default): both. Several may be named (exo paper aegis avm); each table is
-measured once, aegis first.
+virtual memory (dirty, prot, unprot, trap, Appel1, Appel2) on the linear (Table 10),
+clustered (the slides) and inverted (Table 13) page tables, and Table 9's matrix multiply as
+an ExOS process and bare. all (the default): both. Several may be named (exo paper aegis
+avm); each table is measured once, aegis first.
 
 Options:
   --json       one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper
-               (and structure, for the avm rows)
+               (and structure, ultrix, ratio, table and paperMachine, for the avm rows)
   --help, -h   this text`,
   run(args) {
     const { values, positionals } = parse(args, {

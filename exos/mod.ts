@@ -1,9 +1,10 @@
 /**
  * ExOS, the library operating system: public face for scripts, tests and the layers above.
  *
- * Application-level virtual memory: an AddressSpace owns a page table (linear or clustered) in
- * the process's memory, handles the process's TLB misses and write faults in guest code, and offers
- * sbrk, mmap, shared pages and the prot/unprot/dirty primitives, from TypeScript and guest code.
+ * Application-level virtual memory: an AddressSpace owns a page table (linear, clustered or
+ * inverted) in the process's memory, handles the process's TLB misses and write faults in guest
+ * code, and offers sbrk, mmap, shared pages and the prot/unprot/dirty primitives, from TypeScript
+ * and guest code.
  * Processes: ExOS runs ELF programs as processes (exec, fork with copy-on-write, exit, wait) and
  * answers their UNIX calls (unix.ts); a Lab offers one as `m.exos`.
  *
@@ -24,6 +25,7 @@ export {
   type Mapping,
   type Memory,
   packEntry,
+  PAGE_TABLE_KINDS,
   type PageTable,
   type PageTableKind,
   PTE,
@@ -31,12 +33,14 @@ export {
 } from "./page_table.ts";
 export { LinearPageTable } from "./pt_linear.ts";
 export { BUCKETS, CLUSTER, ClusteredPageTable } from "./pt_clustered.ts";
+export { anchorOf, ANCHORS, InvertedPageTable } from "./pt_inverted.ts";
 export { FRAME, LIB_TRAP, vmSource } from "./vm_asm.ts";
 export {
   AddressSpace,
   type AddressSpaceOptions,
   bindsWritable,
   type Grant,
+  newPageTable,
   readBytes,
   type Routines,
   type Segment,

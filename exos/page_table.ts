@@ -1,5 +1,6 @@
 /**
- * Page tables owned by the library, in the process's own memory: one interface, two structures.
+ * Page tables owned by the library, in the process's own memory: one interface, three structures
+ * (the paper's linear table, the slides' clustered one and Table 13's inverted one).
  *
  * The table lives in pages the library mapped for itself, and every access to it goes through
  * the environment's own bindings (`Memory`, which a SyscallPath is), so the TypeScript side and
@@ -10,14 +11,17 @@
  * - `pt_lookup`: a0 = a virtual address; returns v0 = the entry's handle, or 0 when the page is
  *   not mapped. Uses only v1 and t3-t7 (the fault handlers keep state in t0-t2, t8, t9).
  * - `pt_next`: the same for a0 when v0 holds the handle of the page just below a0 (or 0), so a
- *   loop over a range steps to the next entry without searching again.
+ *   loop over a range may step to the next entry without searching again. The linear table
+ *   steps; the hashed ones search again (pt_next is pt_lookup), as the paper's ExOS did.
  *
- * A handle points at three words, the same in both structures: `page << 12 | flags`, then the
+ * A handle points at three words, the same in every structure: `page << 12 | flags`, then the
  * 64-bit capability, low word then high word (as TLBWR takes it in a2:a3). The flags are PTE
  * below; bits 6-11 are free for the layers above (a process layer's own marks).
  *
  * - linear (pt_linear.ts): a sorted vector of 16-byte entries searched by binary search.
- * - clustered (pt_clustered.ts): a hash table whose nodes each map 16 consecutive pages.
+ * - clustered (pt_clustered.ts): a hash table whose nodes each map 16 consecutive pages;
+ *   clustered-walk is the same table with exolab's own range walk (pt_next steps in a node).
+ * - inverted (pt_inverted.ts): a hash anchor table and one entry per mapped frame, chained.
  *
  * @module
  */
@@ -63,8 +67,16 @@ export interface Memory {
   write32(va: number, value: number): void;
 }
 
-/** The two structures. */
-export type PageTableKind = "linear" | "clustered";
+/** The structures: the paper's three, and exolab's range-walking clustered variant. */
+export type PageTableKind = "linear" | "clustered" | "clustered-walk" | "inverted";
+
+/** Every structure, in the order the tables print them. */
+export const PAGE_TABLE_KINDS: readonly PageTableKind[] = [
+  "linear",
+  "clustered",
+  "clustered-walk",
+  "inverted",
+];
 
 /** A page table in the process's memory. */
 export interface PageTable {
@@ -116,6 +128,18 @@ export function writeEntry(mem: Memory, a: number, m: Mapping): void {
 /** The mapping of `vpn` whose entry is at handle `a`. */
 export function readEntry(mem: Memory, a: number, vpn: number): Mapping {
   return unpackEntry(vpn, mem.read32(a), mem.read32(a + 4), mem.read32(a + 8));
+}
+
+/** The mapping of `vpn` whose entry is at handle `a`, or undefined when `a` is 0 (no entry). */
+export function mappingAt(mem: Memory, a: number, vpn: number): Mapping | undefined {
+  return a === 0 ? undefined : readEntry(mem, a, vpn >>> 0);
+}
+
+/** Sets the flags of the entry at handle `a` (V kept); false when `a` is 0 (no entry). */
+export function setFlagsAt(mem: Memory, a: number, flags: number): boolean {
+  if (a === 0) return false;
+  mem.write32(a, (mem.read32(a) & ~0xfff) | (flags & 0xfff) | PTE.V);
+  return true;
 }
 
 /**

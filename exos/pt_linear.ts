@@ -16,10 +16,11 @@ import { asm, type AsmSource } from "../machine/asm/mod.ts";
 import {
   lowAddress,
   type Mapping,
+  mappingAt,
   type Memory,
   type PageTable,
-  PTE,
   readEntry,
+  setFlagsAt,
   writeEntry,
 } from "./page_table.ts";
 
@@ -100,9 +101,7 @@ export class LinearPageTable implements PageTable {
 
   /** The mapping of `vpn`, or undefined. */
   lookup(vpn: number): Mapping | undefined {
-    const i = this.#search(vpn >>> 0);
-    if (i < 0) return undefined;
-    return readEntry(this.mem, this.#at(i), vpn >>> 0);
+    return mappingAt(this.mem, this.handle(vpn), vpn);
   }
 
   /** The address of `vpn`'s entry, or 0. */
@@ -113,11 +112,7 @@ export class LinearPageTable implements PageTable {
 
   /** Sets `vpn`'s flags; false when it is not mapped. */
   update(vpn: number, flags: number): boolean {
-    const a = this.handle(vpn);
-    if (a === 0) return false;
-    const w = this.mem.read32(a);
-    this.mem.write32(a, (w & ~0xfff) | (flags & 0xfff) | PTE.V);
-    return true;
+    return setFlagsAt(this.mem, this.handle(vpn), flags);
   }
 
   /** Removes `vpn`'s mapping; false when there is none. */

@@ -6,8 +6,9 @@
  *
  * Creating an AddressSpace lays out the library's pages (layout.ts): it allocates the library's
  * pages and binds them as guaranteed mappings (GUARANTEE, so Aegis refills them after any loss,
- * ASID recycling included), writes an empty page table (linear or clustered) and enters them in
- * it, assembles the guest code (vm_asm.ts) into the code page and binds it read-only, names the
+ * ASID recycling included), writes an empty page table (linear, clustered or inverted:
+ * page_table.ts) and enters them in it, assembles the guest code (vm_asm.ts) into the code page
+ * and binds it read-only, names the
  * data page as Aegis's save area and installs the TLBL, TLBS and Mod handlers, and maps a stack.
  * The TypeScript side reads and writes the library's words through the same bindings; when the
  * kernel has lost one (a recycled ASID), it asks for the guaranteed mapping again.
@@ -18,7 +19,8 @@
  * mapShared (another environment's page, given its capability). Pages are allocated at once and
  * bound lazily, clean: a page is bound writable only once it is dirty (PTE.D), so the first store
  * to it faults into the library, which records the write. prot, unprot, dirty and clean work from
- * TypeScript here and from guest code through `routines` (same table, same effect).
+ * TypeScript here and from guest code through `routines` (same table, same effect): prot drops
+ * the pages' bindings, unprot only edits the table and leaves the rebinding to the next miss.
  *
  * Hooks for a process layer: `setFaultHandler` installs a guest routine per FAULT kind (a COW
  * handler for FAULT.COW, say), `setFlags` marks pages (PTE.C for copy-on-write, PTE.SOFT bits for
@@ -52,12 +54,14 @@ import { DATA, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
 import {
   type Mapping,
   type Memory,
+  PAGE_TABLE_KINDS,
   type PageTable,
   type PageTableKind,
   PTE,
 } from "./page_table.ts";
 import { LinearPageTable } from "./pt_linear.ts";
 import { ClusteredPageTable } from "./pt_clustered.ts";
+import { InvertedPageTable } from "./pt_inverted.ts";
 import { vmSource } from "./vm_asm.ts";
 
 /** How to build an address space. */
@@ -131,6 +135,30 @@ export interface Routines {
   faultTrap: number;
 }
 
+/**
+ * A page table of structure `kind` in `bytes` of `mem` at `base` (not yet initialised); throws
+ * RangeError for an unknown structure.
+ */
+export function newPageTable(
+  kind: PageTableKind,
+  mem: Memory,
+  base: number,
+  bytes: number,
+): PageTable {
+  switch (kind) {
+    case "linear":
+      return new LinearPageTable(mem, base, bytes);
+    case "clustered":
+    case "clustered-walk":
+      return new ClusteredPageTable(mem, base, bytes, kind === "clustered-walk");
+    case "inverted":
+      return new InvertedPageTable(mem, base, bytes);
+  }
+  throw new RangeError(
+    `Unknown page-table structure ${JSON.stringify(kind)}: use ${PAGE_TABLE_KINDS.join(", ")}`,
+  );
+}
+
 /** Every FAULT kind. */
 const ALL_FAULTS = Object.values(FAULT);
 
@@ -194,9 +222,7 @@ export class AddressSpace {
   constructor(readonly path: SyscallPath, options: AddressSpaceOptions = {}) {
     this.#release = options.release;
     const bytes = LIB.TABLE_PAGES * PAGE_SIZE;
-    this.table = options.structure === "clustered"
-      ? new ClusteredPageTable(this, LIB.TABLE, bytes)
-      : new LinearPageTable(this, LIB.TABLE, bytes);
+    this.table = newPageTable(options.structure ?? "linear", this, LIB.TABLE, bytes);
     const code = vmSource(this.table.guest()).at(LIB.CODE);
     if (code.text.length * 4 > LIB.DATA - LIB.CODE || code.data.length > 0) {
       throw new RangeError(`The library's code takes ${code.text.length * 4} bytes: one page fits`);
@@ -552,12 +578,13 @@ export class AddressSpace {
     });
   }
 
-  /** Unprotects `pages` pages at `va` and binds them again; returns pages not mapped. */
+  /**
+   * Unprotects `pages` pages at `va` in the table only: each is bound again by the miss of its
+   * next access, as the guest routine does (vm_asm.ts); returns pages not mapped.
+   */
   unprot(va: number, pages = 1): number {
     return this.#each(va, pages, "unprot", (m) => {
-      const flags = m.flags & ~PTE.P;
-      this.table.update(m.vpn, flags);
-      this.#bind(m.vpn << PAGE_SHIFT, m.page, m.capability, bindsWritable(flags));
+      this.table.update(m.vpn, m.flags & ~PTE.P);
     });
   }
 

@@ -23,27 +23,42 @@
  * which Aegis's STLB always holds (layout.ts). An upcall can: the application's handler may touch
  * pages not in the TLB. So the upcall keeps the program's registers, and its t0-t2 copied out of
  * the save area, in frame A and points DATA.XF at frame B for faults taken meanwhile; it returns
- * through frame A. The handlers reach their data with `$zero`-relative addresses, which is why
- * the return works at all: `lw t0, SAVE; lw t1, SAVE+4; lw t2, EPC; lw t2, SAVE+8; jr t2; nop`
- * (every address an immediate) jumps to EPC and arrives with t2 restored. It uses the R3000A's
- * load delay on purpose: the jump, in the delay slot of the second load of t2, still reads the
- * first one's value (EPC), and the user's t2 lands before the faulting instruction runs again.
- * (Restoring t2 in the jump's own delay slot would not do: the instruction at EPC would see t2
- * still holding EPC.) The code is scheduled for that load delay everywhere (machine/cpu.ts).
+ * through frame A. The handlers reach their data with `$zero`-relative addresses, so they need no
+ * register to find them.
+ *
+ * The way back. Every register must be the program's again when the faulting instruction runs,
+ * so the jump to EPC needs a register that is not the program's: k0, the kernel's, which no
+ * compiled code uses. The last lines of every return are
+ *
+ *   lw k0, EPC; lw t2, <the program's t2>; jr k0; lw k0, EPC      (EPC: a $zero-relative word)
+ *
+ * An interrupt (or a refill of a library page) can come between any two of them, and the
+ * kernel returns to user mode with k0 = the pc it returned to (aegis/abi.ts). So a `jr k0` after
+ * an interrupt jumps to an instruction of these lines instead of EPC; the load in its delay slot
+ * puts EPC back in k0, and at most two rounds later the jump goes to EPC, every register restored.
+ * (The R3000A's load delay means the `jr` right after that reload still sees the old k0: hence the
+ * second round.) The trick of jumping through t2 itself (`lw t2, EPC; lw t2, T2; jr t2`, the jump
+ * seeing the first load in the second's delay) is not safe: an interrupt between the second load
+ * and the jump lets that load land, and the jump goes to the program's t2. The `resume` stub
+ * returns the same way. Nothing re-enters the library inside these lines (they touch only
+ * library pages, and ExOS sets no slice-end or notice entry), so the word they reload is theirs.
  *
  * Routines (C calling convention; they keep s0-s7, gp, sp; ra and s0-s3 go to DATA.RSAVE, so they
  * do not nest, and they never fault):
  * - prot(a0 = va, a1 = pages) -> v0 = pages that were not mapped (-1 below USER.MIN): sets PTE.P
  *   on each, then removes the range's bindings with TLBVADELETE (one call per TLBVADELETE_MAX
  *   pages).
- * - unprot(a0 = va, a1 = pages) -> v0 = the same count (plus refused TLBWRs): clears PTE.P and
- *   binds each page again with TLBWR, so the retried access does not miss.
+ * - unprot(a0 = va, a1 = pages) -> v0 = the same count: clears PTE.P on each, and that is all.
+ *   Rebinding is lazy: prot took the pages' bindings away, so the next access to each misses,
+ *   and the TLBL/TLBS handler above binds it (one TLBWR then, for the pages touched, none for
+ *   the rest). That is how the paper's unprot100 stays below one rebinding system call per page
+ *   (143 us, where 100 TLBwr calls alone would take longer): a range costs its table walk.
  * - dirty(a0 = va) -> v0 = 1 if written since mapped or cleaned, 0 if not, -1 if not mapped.
  * - start: sp = DATA.STACK, then jumps to DATA.ENTRY.
  *
  * Process stubs (exos/process.ts), each a few instructions a process runs in its own context:
  * - resume: loads registers 1-31 (not k0, k1) and the pc from the start frame (DATA.START) and
- *   jumps there, t9 restored in the delay slot; a forked child starts here (ENV_ALLOC's entry).
+ *   jumps there the way back does (through k0); a forked child starts here (ENV_ALLOC's entry).
  * - boot: clears the start-of-slice entry, then resume: a process made by createEnv, whose first
  *   slice starts wherever that entry says, starts here.
  * - block: keeps v0, a0-a2 and t0 (the trap's address) in DATA.BLOCK, yields, and jumps back to
@@ -111,7 +126,7 @@ export const LIB_TRAP = {
   PARK: 0x000d000d,
 } as const;
 
-/** The registers `resume` loads: all but zero, t9 (loaded last, in a delay slot), k0 and k1. */
+/** The registers `resume` loads first: all but zero, t9 (the way back loads it), k0 and k1. */
 const RESUMED = [...Array(32).keys()].filter((r) => r !== 0 && r !== 25 && r !== 26 && r !== 27);
 
 /** Saves the program's registers in the frame at `base`, with EPC (t0) and the address (t1). */
@@ -139,6 +154,17 @@ function restore(base: string, first = true): string {
     `        mtlo    $t4`,
     ...SAVED.map((r, i) => `        lw      $${r}, ${4 * i}(${base})`),
   ].join("\n");
+}
+
+/**
+ * The way back (see the module comment): jumps through k0 to the word at `epc`, restoring `reg`
+ * (t2 by default) from the word at `saved` on the way; both are `$zero`-relative addresses.
+ */
+function back(epc: number, saved: number, reg = "$t2"): string {
+  return `        lw      $k0, ${epc}($zero)
+        lw      ${reg}, ${saved}($zero)
+        jr      $k0                          # back (k0: the kernel's, as no compiled code uses it)
+        lw      $k0, ${epc}($zero)           # (EPC again, if an interrupt took k0 meanwhile)`;
 }
 
 /** A handler's first lines: frame in t2, registers saved, the page looked up (v0, a1 = word 0). */
@@ -219,10 +245,7 @@ boot:   li      $v0, ${SYS.SET_ENTRY}        # the first slice of a process made
         syscall
 resume:
 ${RESUMED.map((r) => `        lw      $${r}, ${S + 4 * r}($zero)`).join("\n")}
-        lw      $t9, ${S + 128}($zero)
-        lw      $t9, ${S + 4 * 25}($zero)    # (lands after the jump, which still sees the pc)
-        jr      $t9
-        nop
+${back(S + 128, S + 4 * 25, "$t9")}
 block:  sw      $v0, ${B}($zero)             # the call, and t0 = the trap's address
         sw      $a0, ${B + 4}($zero)
         sw      $a1, ${B + 8}($zero)
@@ -291,11 +314,12 @@ ${writableTest("$a1", "$t4", "$t3")}
         lw      $t3, ${FRAME.HI}($t2)        # (restoring begins in the delay slot)
 ${restore("$t2", false)}
         lw      $t0, ${D}($zero)
+        li      $t1, ${A}
+        beq     $t2, $t1, 1f                 # frame A or frame B: whose EPC
         lw      $t1, ${D + 4}($zero)
-        lw      $t2, ${FRAME.EPC}($t2)
-        lw      $t2, ${D + 8}($zero)         # (lands after the jump, which still sees EPC)
-        jr      $t2                          # back to the faulting instruction
-        nop
+${back(D + DATA.FRAME_B + FRAME.EPC, D + 8)}
+1:
+${back(A + FRAME.EPC, D + 8)}
 lost:                                        # TLBWR refused: the page was taken away
         lw      $t8, ${FRAME.CODE}($t2)
         lw      $t0, ${FRAME.EPC}($t2)
@@ -338,10 +362,7 @@ upcall: li      $t3, ${A}
 ${restore("$t2")}
         lw      $t0, ${A + FRAME.T0}($zero)
         lw      $t1, ${A + FRAME.T1}($zero)
-        lw      $t2, ${A + FRAME.EPC}($zero)
-        lw      $t2, ${A + FRAME.T2}($zero)  # (lands after the jump, which still sees EPC)
-        jr      $t2                          # retry the access
-        nop
+${back(A + FRAME.EPC, A + FRAME.T2)}
 
 fatal:                                       # t0 = EPC, t1 = va, t8 = code: Aegis ends us
         sll     $t2, $t8, 2
@@ -382,17 +403,9 @@ ${
     rangeRoutine(
       "unprot",
       `        lw      $t3, 0($v0)
-        lw      $a2, 4($v0)
-        lw      $a3, 8($v0)
-        ori     $t3, $t3, ${PTE.P}
-        xori    $t3, $t3, ${PTE.P}
-        sw      $t3, 0($v0)
-${writableTest("$t3", "$t5", "$t4")}
-        srl     $a1, $t3, 12
-        or      $a0, $s0, $t5
-        move    $t0, $zero
-        li      $v0, ${SYS.TLBWR}
-        syscall`,
+        li      $t4, ${~PTE.P}
+        and     $t3, $t3, $t4
+        sw      $t3, 0($v0)                  # no TLBWR: the next access's miss binds it`,
     )
   }
 routine_done:                                # (no load in the return's delay slot: the

@@ -544,7 +544,7 @@ export class Cpu implements Interrupts {
                   break;
                 case 0x10: { // MFHI
                   const now = this.cycles + n;
-                  if (now < this.#hiloReady) this.cycles += this.#hiloReady - now;
+                  if (now < this.#hiloReady) this.#stall(this.#hiloReady - now);
                   regs[rd] = this.hi;
                   break;
                 }
@@ -553,7 +553,7 @@ export class Cpu implements Interrupts {
                   break;
                 case 0x12: { // MFLO
                   const now = this.cycles + n;
-                  if (now < this.#hiloReady) this.cycles += this.#hiloReady - now;
+                  if (now < this.#hiloReady) this.#stall(this.#hiloReady - now);
                   regs[rd] = this.lo;
                   break;
                 }
@@ -1089,6 +1089,17 @@ export class Cpu implements Interrupts {
       if (e === TRAP || e instanceof BusError) return -1;
       throw e;
     }
+  }
+
+  /**
+   * Charges `k` interlock cycles and takes them off the loop's limit too, which the run loop
+   * sized in cycles (to the next device event): a multiply-bound loop would otherwise run far
+   * past the clock's tick before the interrupt could be taken.
+   */
+  #stall(k: number): void {
+    this.cycles += k;
+    if (this.#pendEnd !== 0) this.#pendLimit = this.#pendLimit > k ? this.#pendLimit - k : 0;
+    else this.#limit = this.#limit > k ? this.#limit - k : 0;
   }
 
   /** Adds `k` executed instructions to the counters and takes them off the loop's limit. */

@@ -15,7 +15,11 @@ import { assemble, decode, disassemble, type Program } from "../machine/asm/mod.
 import { DECstation } from "../machine/mod.ts";
 import { Aegis, K, U } from "../aegis/mod.ts";
 import { kernelText, trampolineText } from "../aegis/boot.ts";
-import { ClusteredPageTable, LIB, LinearPageTable, PAGE_SIZE, vmSource } from "../exos/mod.ts";
+import { LIB, newPageTable, PAGE_SIZE, PAGE_TABLE_KINDS, vmSource } from "../exos/mod.ts";
+
+/** Why the library's way back may load in a jr's delay slot (exos/vm_asm.ts, "The way back"). */
+const K0_RELOAD =
+  "it reloads k0, the kernel's register, which the program at the target never reads";
 
 /** A page-table memory that holds nothing: only the table's guest code is wanted. */
 const NO_MEMORY = { read32: () => 0, write32: () => {} };
@@ -43,13 +47,16 @@ const SOURCES: Checked[] = [
     name: "Aegis trampoline",
     program: () => assemble(trampolineText(), { origin: U.TRAMPOLINE }),
   },
-  ...(["linear", "clustered"] as const).map((structure): Checked => ({
+  ...PAGE_TABLE_KINDS.map((structure): Checked => ({
     name: `ExOS library code (${structure} page table)`,
-    program: () => {
-      const Table = structure === "linear" ? LinearPageTable : ClusteredPageTable;
-      return vmSource(new Table(NO_MEMORY, LIB.TABLE, TABLE_BYTES).guest()).at(LIB.CODE);
+    program: () =>
+      vmSource(newPageTable(structure, NO_MEMORY, LIB.TABLE, TABLE_BYTES).guest()).at(LIB.CODE),
+    slotLoads: {
+      block: "it jumps back to a trap, which takes its exception after the load",
+      ...Object.fromEntries(
+        ["resume", "map", "upcall"].map((label) => [label, K0_RELOAD]),
+      ),
     },
-    slotLoads: { block: "it jumps back to a trap, which takes its exception after the load" },
   })),
 ];
 

@@ -208,7 +208,7 @@ Deno.test("exo paper avm --json prints one array: every AVM row with its keys", 
   const rows = JSON.parse(r.stdout);
   assert.deepEqual(rows, JSON.parse(JSON.stringify(measureAvm())));
   for (const row of rows) {
-    assert.deepEqual(Object.keys(row), [
+    assert.deepEqual(Object.keys(row).slice(0, 9), [
       "structure",
       "name",
       "instructions",
@@ -216,6 +216,8 @@ Deno.test("exo paper avm --json prints one array: every AVM row with its keys", 
       "modeledCycles",
       "us",
       "paper",
+      "ultrix",
+      "ratio",
     ]);
   }
 });

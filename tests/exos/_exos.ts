@@ -14,7 +14,7 @@ import { Lab } from "../../shell/lab.ts";
 import { AddressSpace, type AddressSpaceOptions, LIB, PAGE_SIZE } from "../../exos/mod.ts";
 
 /** Both page-table structures, for tests that run on each. */
-export const STRUCTURES = ["linear", "clustered"] as const;
+export const STRUCTURES = ["linear", "clustered", "clustered-walk", "inverted"] as const;
 
 /** Boots a lab with the slice clock masked. */
 export function boot(): Lab {

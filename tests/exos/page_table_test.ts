@@ -1,7 +1,8 @@
 /**
- * The two page-table structures from TypeScript, on a plain word memory: insert, lookup, update,
- * remove and iterate against a reference map, clustered blocks across their boundaries and
- * chains of colliding blocks; and the guest `pt_lookup` against the TypeScript lookup.
+ * The page-table structures from TypeScript, on a plain word memory: insert, lookup, update,
+ * remove and iterate against a reference map, clustered blocks across their boundaries, chains
+ * of colliding blocks and of colliding inverted entries; and the guest `pt_lookup` and `pt_next`
+ * against the TypeScript lookup.
  *
  * @module
  */
@@ -9,14 +10,18 @@
 import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
 import {
+  anchorOf,
+  ANCHORS,
   BUCKETS,
   CLUSTER,
-  ClusteredPageTable,
+  InvertedPageTable,
   LinearPageTable,
   type Mapping,
   type Memory,
+  newPageTable,
   PAGE_SIZE,
   type PageTable,
+  type PageTableKind,
   PTE,
   USER,
 } from "../../exos/mod.ts";
@@ -40,11 +45,8 @@ function memory(base: number, bytes: number): Memory & { words: Int32Array } {
 
 const BASE = 0x4000, BYTES = 12 * PAGE_SIZE;
 
-function table(kind: "linear" | "clustered"): PageTable {
-  const mem = memory(BASE, BYTES);
-  const t = kind === "linear"
-    ? new LinearPageTable(mem, BASE, BYTES)
-    : new ClusteredPageTable(mem, BASE, BYTES);
+function table(kind: PageTableKind): PageTable {
+  const t = newPageTable(kind, memory(BASE, BYTES), BASE, BYTES);
   t.init();
   return t;
 }
@@ -121,7 +123,7 @@ Deno.test("LinearPageTable keeps its vector sorted whatever the insertion order"
 });
 
 Deno.test("ClusteredPageTable keeps blocks apart at their boundaries", () => {
-  const t = table("clustered") as ClusteredPageTable;
+  const t = table("clustered");
   // 0x40f is the last page of block 0x40, 0x410 the first of block 0x41.
   t.insert(mapping(0x40f));
   t.insert(mapping(0x410));
@@ -148,6 +150,34 @@ Deno.test("ClusteredPageTable chains colliding blocks and unlinks any of them", 
   assert.ok(t.remove(vpns[3])); // the head
   assert.ok(t.remove(vpns[0])); // the tail
   assert.deepEqual(t.entries(), [mapping(vpns[2])]);
+});
+
+Deno.test("InvertedPageTable chains pages that hash alike and reuses freed entries", () => {
+  const t = table("inverted") as InvertedPageTable;
+  // vpn ^ vpn >> 8 agrees in its low 8 bits for these: one chain.
+  const vpns = [0x404, 0x505, 0x606, 0x707];
+  assert.equal(new Set(vpns.map(anchorOf)).size, 1);
+  for (const v of vpns) t.insert(mapping(v));
+  const h = vpns.map((v) => t.handle(v));
+  assert.equal(new Set(h).size, 4);
+  assert.ok(t.remove(vpns[2])); // the middle of the chain
+  for (const v of [vpns[0], vpns[1], vpns[3]]) assert.deepEqual(t.lookup(v), mapping(v));
+  assert.equal(t.lookup(vpns[2]), undefined);
+  t.insert(mapping(0x401)); // another chain, in the freed entry
+  assert.equal(t.handle(0x401), h[2]);
+  assert.ok(t.remove(vpns[3])); // the head (the newest)
+  assert.ok(t.remove(vpns[0])); // the tail
+  assert.deepEqual(t.entries(), [mapping(0x401), mapping(vpns[1])]);
+  assert.equal(t.size, 2);
+  assert.ok(ANCHORS >= 256);
+});
+
+Deno.test("newPageTable refuses an unknown structure by name", () => {
+  assert.throws(
+    () => newPageTable("hashed" as PageTableKind, memory(BASE, BYTES), BASE, BYTES),
+    /Unknown page-table structure "hashed": use linear, clustered, clustered-walk, inverted/,
+  );
+  assert.throws(() => new LinearPageTable(memory(BASE, 16), BASE, 16), /needs more than 16/);
 });
 
 for (const structure of STRUCTURES) {

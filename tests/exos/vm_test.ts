@@ -8,11 +8,20 @@
  */
 
 import assert from "node:assert/strict";
-import { asm } from "../../machine/asm/mod.ts";
+import { asm, disassemble } from "../../machine/asm/mod.ts";
 import { capabilityWords, ERR, SYS, TLBWR } from "../../aegis/abi.ts";
-import { EXC } from "../../machine/cp0.ts";
-import { DATA, FAULT, LIB, PAGE_SIZE, PTE, USER } from "../../exos/mod.ts";
-import { E, stlbOffset } from "../../aegis/layout.ts";
+import { CP0, EXC } from "../../machine/cp0.ts";
+import {
+  type AddressSpaceOptions,
+  DATA,
+  FAULT,
+  LIB,
+  PAGE_SIZE,
+  PTE,
+  USER,
+} from "../../exos/mod.ts";
+import type { Lab } from "../../shell/lab.ts";
+import { DEADLINE_INTERRUPT, E, stlbOffset } from "../../aegis/layout.ts";
 import {
   boot,
   exceptionsDuring,
@@ -24,6 +33,7 @@ import {
   wipeTranslations,
 } from "./_exos.ts";
 import { fromFileUrl } from "../_paths.ts";
+import { lab, unixElf, unixExpected } from "./_unix.ts";
 import { dirname, join, relative, resolve } from "node:path";
 
 /** A handler that records (a0, a1, a2, a3) at `record` and unprotects the faulting page. */
@@ -46,6 +56,46 @@ handler:
         addiu   $sp, $sp, 8
         jr      $ra
         nop`;
+}
+
+/**
+ * A process whose program sets every register it may (hi and lo too) to a known value, then
+ * misses on one page (the fast path) and stores to a protected one (an upcall to
+ * recordingHandler), stopping at `done`; with what it set, to check afterwards.
+ */
+function everyRegister(m: Lab, name: string, options: AddressSpaceOptions = {}) {
+  const p = proc(m, name, options);
+  const { vm } = p;
+  const a = vm.mmap(PAGE_SIZE), b = vm.mmap(PAGE_SIZE), record = vm.mmap(PAGE_SIZE);
+  const set = [...Array(29).keys()].filter((r) => r >= 1 && ![16, 17, 26, 27].includes(r));
+  const value = (r: number) => 0x5000 + r * 0x111;
+  const prog = vm.load(asm`
+        .set    noreorder
+        .set    noat
+main:   li      $s0, ${a}
+        li      $s1, ${b}
+        li      $t0, 0x1234
+        mthi    $t0
+        li      $t0, 0x5678
+        mtlo    $t0
+${set.map((r) => `        li      $${r}, ${value(r)}`).join("\n")}
+        lw      $zero, 0($s0)                # a miss: the page is not bound
+        sw      $zero, 4($s1)                # an upcall: the page is protected
+done:   b       done
+        nop
+${recordingHandler(record, vm.routines.unprot)}
+`);
+  vm.setFaultHandler(prog.symbols.handler);
+  vm.prot(b);
+  /** Asserts that every register is what the program set, and the handler ran once. */
+  const check = (where: string) => {
+    assert.equal(vm.read32(record + 16), 1, `${where}: the handler ran once`);
+    assert.deepEqual(set.map((r) => m.cpu.regs[r]), set.map(value), where);
+    assert.deepEqual([m.cpu.regs[16], m.cpu.regs[17]], [a, b], where);
+    assert.deepEqual([m.cpu.hi, m.cpu.lo], [0x1234, 0x5678], where);
+    assert.equal(m.cpu.regs[29], USER.STACK_TOP, `${where}: sp, as the start stub set it`);
+  };
+  return { p, prog, check };
 }
 
 for (const structure of STRUCTURES) {
@@ -207,36 +257,10 @@ stored: b       stored
 
   Deno.test(`AddressSpace (${structure}) keeps every register across a miss and an upcall`, () => {
     const m = boot();
-    const p = proc(m, "regs", { structure });
-    const { vm } = p;
-    const a = vm.mmap(PAGE_SIZE), b = vm.mmap(PAGE_SIZE), record = vm.mmap(PAGE_SIZE);
-    const set = [...Array(29).keys()].filter((r) => r >= 1 && ![16, 17, 26, 27].includes(r));
-    const value = (r: number) => 0x5000 + r * 0x111;
-    const prog = vm.load(asm`
-        .set    noreorder
-        .set    noat
-main:   li      $s0, ${a}
-        li      $s1, ${b}
-        li      $t0, 0x1234
-        mthi    $t0
-        li      $t0, 0x5678
-        mtlo    $t0
-${set.map((r) => `        li      $${r}, ${value(r)}`).join("\n")}
-        lw      $zero, 0($s0)                # a miss: the page is not bound
-        sw      $zero, 4($s1)                # an upcall: the page is protected
-done:   b       done
-        nop
-${recordingHandler(record, vm.routines.unprot)}
-`);
-    vm.setFaultHandler(prog.symbols.handler);
-    vm.prot(b);
+    const { p, prog, check } = everyRegister(m, "regs", { structure });
     const seen = exceptionsDuring(m, () => runTo(m, p, prog.symbols.main, prog.symbols.done));
     assert.ok(seen[EXC.TLBL] >= 1 && seen[EXC.TLBS] >= 1);
-    assert.equal(vm.read32(record + 16), 1); // the handler ran once
-    assert.deepEqual(set.map((r) => m.cpu.regs[r]), set.map(value));
-    assert.deepEqual([m.cpu.regs[16], m.cpu.regs[17]], [a, b]);
-    assert.deepEqual([m.cpu.hi, m.cpu.lo], [0x1234, 0x5678]);
-    assert.equal(m.cpu.regs[29], USER.STACK_TOP); // sp, as the start stub set it
+    check("a miss and an upcall");
   });
 
   Deno.test(`AddressSpace (${structure}) calls the COW handler for a write to a COW page`, () => {
@@ -266,6 +290,97 @@ seen:   b       seen
     assert.equal(vm.dirty(page), false);
   });
 }
+
+/** How many times each structure's guest code searches the table for a 100-page range at 8 MB. */
+const SEARCHES = { linear: 1, clustered: 100, "clustered-walk": 7, inverted: 100 } as const;
+
+for (const structure of STRUCTURES) {
+  Deno.test(`AddressSpace (${structure}) walks a range as its table's algorithm says`, () => {
+    const m = boot();
+    const p = proc(m, "ranges", { structure });
+    const { vm } = p;
+    const R = vm.mmap(100 * PAGE_SIZE);
+    assert.equal(R, 0x00800000); // 16-page aligned: the walk meets 7 clustered blocks
+    const r = vm.routines;
+    const prog = vm.load(asm`
+        .set    noreorder
+prot:   li      $a0, ${R}
+        jal     ${r.prot}
+        li      $a1, 100
+protected:
+        li      $a0, ${R}
+        jal     ${r.unprot}
+        li      $a1, 100
+done:   b       done
+        nop
+`);
+    const lookup = vm.code.symbols.pt_lookup, s = prog.symbols;
+    /** Runs to `until`, counting the entries into pt_lookup and the system calls on the way. */
+    const count = (until: number) => {
+      let searches = 0;
+      const seen = exceptionsDuring(m, () => {
+        for (;;) {
+          const at = m.run({ until, maxInstructions: 100_000 });
+          assert.equal(at.reason, "breakpoint");
+          if (m.cpu.pc === until) return;
+          searches++;
+        }
+      });
+      return { searches, syscalls: seen[EXC.Sys] };
+    };
+    m.break(lookup);
+    p.env.enter(vm.entry(s.prot));
+    assert.deepEqual(count(s.protected), { searches: SEARCHES[structure], syscalls: 1 });
+    assert.deepEqual(count(s.done), { searches: SEARCHES[structure], syscalls: 0 }); // lazy
+    assert.ok(vm.entries().every((e) => (e.flags & PTE.P) === 0));
+  });
+}
+
+Deno.test("AddressSpace returns from faults intact when an interrupt lands in the way back", () => {
+  // The way back to EPC (vm_asm.ts) ends with lw k0; lw t2; jr k0; lw k0. An interrupt may come
+  // before any of them: software interrupt 0 is raised there (Aegis takes it, finds no deadline
+  // due and returns, k0 = where it returned), and the program must go on as if nothing happened.
+  const probe = boot();
+  const code = proc(probe, "probe").vm.code;
+  const jumps = [...code.text.keys()].filter((i) =>
+    /^jr \$(?!ra)/.test(disassemble(code.text[i], 0))
+  );
+  const spots = jumps.flatMap((i) => [-2, -1, 0, 1].map((d) => code.origin + 4 * (i + d)));
+  let hit = 0;
+  for (const at of spots) {
+    const m = boot();
+    const { p, prog, check } = everyRegister(m, "interrupted");
+    p.env.enter(p.vm.entry(prog.symbols.main));
+    const there = m.run({ until: at, maxInstructions: 100_000 });
+    if (there.reason === "breakpoint") {
+      hit++;
+      const taken = m.cpu.exceptionCounts[EXC.Int];
+      m.cpu.writeCp0(CP0.Cause, m.cpu.cp0[CP0.Cause] | DEADLINE_INTERRUPT);
+      resume(m, prog.symbols.done, 100_000);
+      const where = `interrupted at 0x${at.toString(16)}`;
+      assert.equal(m.cpu.exceptionCounts[EXC.Int], taken + 1, `${where}: one interrupt taken`);
+      check(where);
+    } else assert.equal(there.reason, "instructions"); // a way back this program never takes
+  }
+  assert.ok(hit >= 8, `the fast and the upcall way back were both interrupted (${hit} spots)`);
+});
+
+Deno.test("AddressSpace's resume stub starts a process intact when an interrupt lands in it", () => {
+  const code = proc(boot(), "probe").vm.code;
+  const jr = code.symbols.resume +
+    4 *
+      code.text.slice((code.symbols.resume - code.origin) / 4).findIndex((w) =>
+        /^jr /.test(disassemble(w, 0))
+      );
+  for (const at of [jr - 8, jr - 4, jr, jr + 4]) {
+    const m = lab();
+    m.exos.exec(unixElf("hello"), ["hello"]);
+    assert.equal(m.run({ until: at, maxInstructions: 10_000_000 }).reason, "breakpoint");
+    m.cpu.writeCp0(CP0.Cause, m.cpu.cp0[CP0.Cause] | DEADLINE_INTERRUPT);
+    assert.equal(m.exos.run(10_000_000).reason, "exited");
+    assert.equal(m.console.text, unixExpected("hello"), `interrupted at 0x${at.toString(16)}`);
+  }
+});
 
 Deno.test("AddressSpace ends the process on a fault with no handler, or inside the handler", () => {
   const m = boot();

@@ -53,6 +53,7 @@ const PROGRAMS: Record<string, { sources: string[]; gxemul: boolean; defaultLayo
   exceptions: { sources: ["exceptions.c", "traps.S"], gxemul: false },
   net: { sources: ["net.c"], gxemul: false },
   default_layout: { sources: ["hello.c"], gxemul: true, defaultLayout: true },
+  matrix: { sources: ["matrix.c", "matmul.c"], gxemul: true },
 };
 
 /** FLAGS with the default layout: the text at 0x80030000, everything else where ld puts it. */
@@ -61,8 +62,14 @@ const DEFAULT_LAYOUT_FLAGS = [
   "-Wl,-Ttext=0x80030000",
 ];
 
-/** Each UNIX program's console input and exit status (its output is in unix/expected/). */
-export const UNIX_PROGRAMS: Record<string, { input?: string; status: number }> = {
+/**
+ * Each UNIX program's console input and exit status (its output is in unix/expected/), and the
+ * sources it takes from tests/guest besides its own (relative to unix/).
+ */
+export const UNIX_PROGRAMS: Record<
+  string,
+  { input?: string; status: number; shared?: string[] }
+> = {
   hello: { status: 0 },
   forktree: { status: 0 },
   cow: { status: 0 },
@@ -70,6 +77,7 @@ export const UNIX_PROGRAMS: Record<string, { input?: string; status: number }> =
   echo: { input: "exolab\n", status: 0 },
   exitcode: { status: 42 },
   badexec: { status: 3 },
+  matrix: { status: 0, shared: ["../matmul.c"] },
 };
 
 const CC = "mipsel-linux-gnu-gcc";
@@ -138,9 +146,9 @@ async function build(dir: string) {
     await compile(CC, flags, join(dir, `${name}.elf`), ["crt0.S", "prom.c", ...sources], here);
   }
   await Deno.mkdir(join(dir, "unix"), { recursive: true });
-  for (const name of Object.keys(UNIX_PROGRAMS)) {
+  for (const [name, { shared = [] }] of Object.entries(UNIX_PROGRAMS)) {
     const out = join(dir, "unix", `${name}.elf`);
-    await compile(CC, FLAGS, out, ["crt0.S", "libc.c", `${name}.c`], unix);
+    await compile(CC, FLAGS, out, ["crt0.S", "libc.c", `${name}.c`, ...shared], unix);
   }
 }
 
@@ -178,9 +186,9 @@ async function checkOnHost() {
   const dir = await Deno.makeTempDir({ prefix: "guest_host_" });
   const bad = [];
   try {
-    for (const [name, { input, status }] of Object.entries(UNIX_PROGRAMS)) {
+    for (const [name, { input, status, shared = [] }] of Object.entries(UNIX_PROGRAMS)) {
       const exe = join(dir, name);
-      await compile("gcc", HOST_FLAGS, exe, ["host.c", "libc.c", `${name}.c`], unix);
+      await compile("gcc", HOST_FLAGS, exe, ["host.c", "libc.c", `${name}.c`, ...shared], unix);
       const r = await run(exe, [], { input: input ?? "", signal: AbortSignal.timeout(60_000) });
       const expected = await Deno.readFile(join(unix, "expected", `${name}.txt`));
       if (r!.code !== status || !same(r!.stdout, expected)) {
