@@ -26,8 +26,8 @@
  * - a load-use hazard, as above, with one exception: when the load follows a load of the same
  *   register, the instruction after the second load reads the first one's value, which has
  *   landed: `lw $t2, EPC; lw $t2, SAVED_T2; jr $t2; nop` jumps to EPC and arrives with t2
- *   restored. That is the R3000A's load delay used on purpose (ExOS returns from faults so; an
- *   interlocked MIPS would jump elsewhere), and it is not reported;
+ *   restored. That is the R3000A's load delay used on purpose (an interlocked MIPS would jump
+ *   elsewhere; tests/machine/cpu_load_delay_test.ts runs it), and it is not reported;
  * - MTC0 to Index, EntryLo or EntryHi followed at once by TLBR, TLBWI, TLBWR or TLBP: the TLB
  *   instruction may see the register's old value;
  * - MTC0 to Status followed at once by an instruction that depends on Status. The R3000 manuals
