@@ -2,8 +2,8 @@
  * `exo`, the command line: the machine's operations for scripts, CI and people at a shell.
  *
  *   exo repl
- *   exo run PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
- *   exo exec PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
+ *   exo run [--max-instructions N] [--memory MB] [--stats] [--trace] PROG.elf [ARGS...]
+ *   exo exec [--max-instructions N] [--memory MB] [--stats] [--trace] PROG [ARGS...]
  *   exo bench cpu [--json] [--seconds S]
  *   exo disasm PROG.elf [--json]
  *   exo paper [aegis|avm|all]... [--json]
@@ -37,6 +37,27 @@ interface Command {
   run(args: string[]): Promise<number> | number;
   /** The exit status for a usage mistake (default 1). */
   usageStatus?: number;
+  /** Options that take a value, for a command that runs a program with arguments of its own. */
+  programOptions?: readonly string[];
+}
+
+/**
+ * `args` of a command that runs a program, split where the program's own arguments begin: after
+ * the first word that is neither an option nor an option's value (the program). A `--` right
+ * after the program is dropped. Returns [the command's options and the program, its arguments].
+ */
+function splitProgram(args: string[], valued: readonly string[]): [string[], string[]] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return [args.slice(0, i), args.slice(i + 1)];
+    if (a.startsWith("-") && a !== "-") {
+      if (!a.includes("=") && valued.includes(a.replace(/^--?/, ""))) i++;
+      continue;
+    }
+    const rest = args.slice(i + 1);
+    return [args.slice(0, i + 1), rest[0] === "--" ? rest.slice(1) : rest];
+  }
+  return [args, []];
 }
 
 /** Thrown for a usage mistake: the message goes to stderr with exit status 1. */
@@ -107,7 +128,8 @@ function stderrTrace(): { sink: (line: string) => void; flush: () => void } {
 }
 
 const run: Command = {
-  usage: `exo run PROG.elf [options] [-- ARGS...]
+  programOptions: ["max-instructions", "memory"],
+  usage: `exo run [options] PROG.elf [ARGS...]
 
 Boots a bare DECstation ELF as the PROM would and runs it. stdout carries exactly what the
 program writes to the console; stdin feeds the console's input.
@@ -124,7 +146,8 @@ Options:
 
 Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad ELF or option,
 2 when --max-instructions is reached, 3 when the program dies on an unexpected exception.`,
-  async run(args) {
+  async run(all) {
+    const [args, argv] = splitProgram(all, run.programOptions!);
     const { values, positionals } = parse(args, {
       "max-instructions": { type: "string" },
       memory: { type: "string" },
@@ -137,7 +160,7 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
     const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
     const m = new DECstation({ memoryMB });
     try {
-      m.loadElf(bytes, [path!, ...positionals.slice(1)]);
+      m.loadElf(bytes, [path!, ...argv]);
     } catch (e) {
       if (e instanceof ElfError) {
         console.error(`exo run: ${path}: ${e.message}`);
@@ -421,12 +444,16 @@ const EXEC_STATUS = {
 } as const;
 
 const exec: Command = {
-  usage: `exo exec PROG.elf [options] [-- ARGS...]
+  programOptions: ["max-instructions", "memory"],
+  usage: `exo exec [options] PROG [ARGS...]
 
-Runs a UNIX program (tests/guest/unix/unix.h) as the first ExOS process, pid 1, on a DECstation
-running Aegis, with argv = PROG.elf ARGS. stdout carries exactly what its processes write to
-fd 1, stderr what they write to fd 2; stdin feeds fd 0. It may fork, exec /bin/NAME (the
-programs of tests/guest/out/unix), wait and exit; the command ends when every process has.
+Runs a UNIX program (guest/libc/unix.h) as the first ExOS process, pid 1, on a DECstation
+running Aegis, with argv = PROG ARGS. PROG is /bin/NAME, a program that ships with exolab
+(guest/bin: sh, echo, cat, wc, true, false, kill, sleep, ps), or the path of an ELF on this
+host. Everything after PROG is its own (exo exec /bin/sh -c "echo hello world | wc -w").
+stdout carries exactly what its processes write to fd 1, stderr what they write to fd 2; stdin
+feeds fd 0. It may fork, exec /bin/NAME, make pipes, signal, wait and exit; the command ends
+when every process has.
 
 Options:
   --max-instructions N   stop after N instructions (exit status 124)
@@ -447,7 +474,8 @@ Exit status, so the guest's status and exo's own outcomes never mix:
           at which pc and which address
 A guest status of 124 or more reads like one of exo's, as with a shell.`,
   usageStatus: EXEC_STATUS.ERROR,
-  async run(args) {
+  async run(all) {
+    const [args, argv] = splitProgram(all, exec.programOptions!);
     const { values, positionals } = parse(args, {
       "max-instructions": { type: "string" },
       memory: { type: "string" },
@@ -455,15 +483,17 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
       trace: { type: "boolean" },
     });
     const path = positionals[0];
-    const bytes = readProgram("exec", path);
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
     const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
     const m = new Lab({ memoryMB });
+    const bytes = path !== undefined && m.exos.files.has(path)
+      ? m.exos.files.get(path)!
+      : readProgram("exec", path);
     let p;
     try {
       // By its path, so the process and its environment are named after the file.
       m.exos.files.set(path!, bytes);
-      p = m.exos.exec(path!, [path!, ...positionals.slice(1)]);
+      p = m.exos.exec(path!, [path!, ...argv]);
     } catch (e) {
       if (e instanceof ElfError) {
         console.error(`exo exec: ${path}: ${e.message}`);
@@ -550,7 +580,7 @@ const usage = `exo: the exolab command line (a DECstation 5000/200 with the Aegi
 Commands:
   repl              the REPL, with the machine in scope (as deno task start)
   run PROG.elf      run a bare DECstation program
-  exec PROG.elf     run a UNIX program as an ExOS process (fork, exec, wait, exit)
+  exec PROG         run a UNIX program as an ExOS process (/bin/sh, /bin/echo, an ELF)
   bench cpu         emulated instructions per host second
   disasm PROG.elf   disassemble a program
   paper [TABLE]     the paper's tables, measured (aegis, avm, all)
@@ -584,7 +614,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`exo: unknown command ${name}\n\n${usage}`);
     return 1;
   }
-  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  const options = command.programOptions
+    ? splitProgram(rest, command.programOptions)[0]
+    : rest.includes("--")
+    ? rest.slice(0, rest.indexOf("--"))
+    : rest;
   if (options.includes("--help") || options.includes("-h")) {
     console.log(command.usage);
     return 0;

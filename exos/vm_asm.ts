@@ -105,6 +105,10 @@ export const LIB_TRAP = {
   FAULT: 0x000e000d,
   /** park: an exited process asks whether its environment may go (`break 0xd`). */
   PARK: 0x000d000d,
+  /** sigtramp, sigsave: a signal to deliver (signal.ts, `break 0xc`). */
+  SIGNAL: 0x000c000d,
+  /** sigreturn: a signal handler returned (signal.ts, `break 0xb`). */
+  SIGRETURN: 0x000b000d,
 } as const;
 
 /** The registers `resume` loads: all but zero, t9 (loaded last, in a delay slot), k0 and k1. */

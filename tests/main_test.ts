@@ -173,10 +173,10 @@ Deno.test("exo exec prints a UNIX program's output and exits with its status", a
 });
 
 Deno.test("exo exec feeds stdin to fd 0", async () => {
-  const r = await exo(["exec", unix("echo")], "exolab\n");
+  const r = await exo(["exec", unix("readline")], "exolab\n");
   assert.equal(r.stdout, "exolab\n");
   assert.equal(r.code, 0);
-  const closed = await exo(["exec", unix("echo")], "no newline");
+  const closed = await exo(["exec", unix("readline")], "no newline");
   assert.equal(closed.stdout, "no newline", "what it read before the input ended");
   assert.equal(closed.code, 1);
 });
@@ -305,7 +305,7 @@ Deno.test("exo -h and --version answer, and exo exec with no file names exec", a
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^exo \(exolab\) \d+\.\d+\.\d+ · deno \d+\.\d+\.\d+\n$/);
   const runH = await exo(["run", "-h"]);
-  assert.match(runH.stdout, /^exo run PROG\.elf/);
+  assert.match(runH.stdout, /^exo run \[options\] PROG\.elf/);
   const none = await exo(["exec"]);
   assert.equal(none.code, 125);
   assert.equal(none.stderr, "exo exec: Give the program: exo exec PROG.elf\n");

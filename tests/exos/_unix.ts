@@ -1,7 +1,7 @@
 /**
  * Fixtures for the ExOS process tests: a lab with the slice clock running (processes start at its
  * first tick), small UNIX programs written in assembly and wrapped as ELF files, and the UNIX
- * programs of tests/guest/out/unix with their expected output.
+ * test programs of tests/guest/out/unix with their expected output.
  *
  * @module
  */
@@ -10,9 +10,14 @@ import { type AsmSource } from "../../machine/asm/mod.ts";
 import { Lab } from "../../shell/lab.ts";
 import { type PageTableKind, UNIX, UNIX_TRAP } from "../../exos/mod.ts";
 
-/** A lab with its processes on `pageTable`; the slice clock runs, as ExOS needs. */
+/**
+ * A lab with its processes on `pageTable`; the slice clock runs, as ExOS needs. Besides /bin,
+ * the test programs of tests/guest/out/unix may be exec'd as /test/NAME.
+ */
 export function lab(pageTable: PageTableKind = "linear"): Lab {
-  return new Lab({ pageTable });
+  const m = new Lab({ pageTable });
+  for (const name of programs()) m.exos.files.set(`/test/${name}`, unixElf(name));
+  return m;
 }
 
 /** Assembly for UNIX call `name` (arguments already in a0..a2): v0 = the result. */
