@@ -70,6 +70,9 @@ export const UNIX_PROGRAMS: Record<string, { input?: string; status: number; hos
   readline: { input: "exolab\n", status: 0 },
   exitcode: { status: 42 },
   badexec: { status: 3 },
+  pipes: { status: 0, host: false },
+  signals: { status: 0, host: false },
+  shm: { status: 0, host: false },
 };
 
 const unix = join(here, "unix");
