@@ -6,7 +6,7 @@
  *   exo exec [--max-instructions N] [--memory MB] [--stats] [--trace] PROG [ARGS...]
  *   exo bench cpu [--json] [--seconds S]
  *   exo disasm PROG.elf [--json]
- *   exo paper [aegis|avm|all]... [--json]
+ *   exo paper [aegis|avm|ipc|sched|all]... [--json] [--svg PATH]
  *
  * Each command has --help (or -h), and --json wherever a program reads the output. stdout
  * carries only the result; a long run shows a progress line on stderr when stderr is a terminal
@@ -24,6 +24,8 @@ import { disassemble } from "./machine/asm/mod.ts";
 import { benchCpu } from "./machine/bench.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
+import { formatIpc, measureIpc } from "./scripts/paper_ipc.ts";
+import { formatSched, measureSched, writeSchedSvg } from "./scripts/paper_sched.ts";
 import { type DiedEnvironment, Lab } from "./shell/lab.ts";
 import { Debugger } from "./shell/debugger.ts";
 import { SymbolTable } from "./shell/symbols.ts";
@@ -355,30 +357,45 @@ Options:
 };
 
 const paper: Command = {
-  usage: `exo paper [aegis|avm|all]... [--json]
+  usage: `exo paper [aegis|avm|ipc|sched|all]... [--json] [--svg PATH]
 
 Measures the exokernel paper's tables on the emulated machine and prints them beside the
 paper's figures (shared/PAPER.md). aegis: the kernel's primitives (system call, exception
 dispatch, protected control transfer, STLB refill, TLBwr). avm: ExOS's application-level
 virtual memory (prot, unprot, dirty, trap, Appel1, Appel2) on linear and clustered page
-tables. all (the default): both. Several may be named (exo paper aegis avm); each table is
-measured once, aegis first.
+tables. ipc: ExOS's pipes, inlined pipes, shared memory, LRPC and trusted LRPC (Tables 8 and
+12), each beside the same exchange through the UNIX personality. sched: Figure 3, a stride
+scheduler giving three processes 3:2:1 of its slices, drawn in the terminal (and as an SVG file
+with --svg). all (the default): aegis, avm and ipc. Several may be named (exo paper aegis ipc);
+each is measured once, in that order.
 
 Options:
-  --json       one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper
-               (and structure, for the avm rows)
+  --json       aegis, avm, ipc: one JSON array of rows: name, instructions, cycles,
+               modeledCycles, us, paper (and structure, for the avm rows; per, ultrix, ratio and
+               unix, the same exchange through the UNIX personality, for the ipc rows).
+               sched: one JSON object: slices, sliceCycles, clients (name, tickets, slices,
+               count, sliceShare, countShare, ideal) and counts (per slice, per client)
+  --svg PATH   sched: also write Figure 3 as an SVG file at PATH
   --help, -h   this text`,
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
+      svg: { type: "string" },
     });
     const tables = positionals.length === 0 ? ["all"] : positionals;
+    const known = ["aegis", "avm", "ipc", "sched", "all"];
     for (const t of tables) {
-      if (t !== "aegis" && t !== "avm" && t !== "all") {
-        throw new UsageError(`Unknown table ${t}: give aegis, avm or all`);
+      if (!known.includes(t)) {
+        throw new UsageError(`Unknown table ${t}: give aegis, avm, ipc, sched or all`);
       }
     }
-    const wants = (t: string) => tables.includes(t) || tables.includes("all");
+    const wants = (t: string) => tables.includes(t) || (tables.includes("all") && t !== "sched");
+    if (values.json && wants("sched") && tables.some((t) => t !== "sched")) {
+      throw new UsageError("--json prints sched alone: exo paper sched --json");
+    }
+    if (values.svg !== undefined && !wants("sched")) {
+      throw new UsageError("--svg draws Figure 3: exo paper sched --svg PATH");
+    }
     const progress = Progress.forStderr();
     const rows: unknown[] = [], texts: string[] = [];
     if (wants("aegis")) {
@@ -393,8 +410,24 @@ Options:
       rows.push(...avm);
       texts.push(formatAvm(avm));
     }
+    if (wants("ipc")) {
+      progress?.show("exo paper: measuring ExOS's IPC (ipc)");
+      const ipc = measureIpc();
+      rows.push(...ipc);
+      texts.push(formatIpc(ipc));
+    }
+    let sched;
+    if (wants("sched")) {
+      progress?.show("exo paper: running the stride scheduler (sched)");
+      sched = measureSched();
+      texts.push(formatSched(sched));
+      if (values.svg !== undefined) {
+        texts.push(`Figure 3 as SVG: ${writeSchedSvg(sched, values.svg)}`);
+      }
+    }
     progress?.clear();
-    console.log(values.json ? JSON.stringify(rows) : texts.join("\n\n"));
+    if (values.json) console.log(JSON.stringify(sched ?? rows));
+    else console.log(texts.join("\n\n"));
     return 0;
   },
 };
@@ -583,7 +616,7 @@ Commands:
   exec PROG         run a UNIX program as an ExOS process (/bin/sh, /bin/echo, an ELF)
   bench cpu         emulated instructions per host second
   disasm PROG.elf   disassemble a program
-  paper [TABLE]     the paper's tables, measured (aegis, avm, all)
+  paper [TABLE]     the paper's tables, measured (aegis, avm, ipc, sched, all)
 
 Run \`exo COMMAND --help\` for a command's options. --json, where a command has it, prints one
 JSON value on stdout; progress, when stderr is a terminal, goes to stderr.

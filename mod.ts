@@ -10,7 +10,7 @@
  * const p = e.sys.allocPage();               // e.sys: the environment's system calls
  * console.log(String(time(m, "null syscall", () => e.sys.null())));
  * m.break({ syscall: "TLBWR" });             // the bench: breakpoints, m.step(), m.stats ...
- * m.exos.exec("/bin/hello"); m.exos.run();   // an ExOS process
+ * m.exos.exec("/bin/sh", ["sh", "-c", "echo hi | wc -c"]); m.exos.run();   // ExOS processes
  * console.log(m.console.text);
  * ```
  *
@@ -99,10 +99,13 @@ export {
 export {
   AddressSpace,
   type AddressSpaceOptions,
+  type End,
+  ERRNO,
   ExOS,
   type ExosHost,
   type ExosOptions,
   type ExosRunResult,
+  type FaultSite,
   type ForkStats,
   type Grant,
   type Mapping,
@@ -114,6 +117,7 @@ export {
   type ProcessState,
   type Routines,
   type Segment,
+  SIGNAL,
   SIGNAL_NAMES,
+  UNIX,
 } from "./exos/mod.ts";
-export { type End } from "./exos/process.ts";
