@@ -86,6 +86,8 @@ export interface ExosHost {
   readFile?(path: string): Uint8Array | undefined;
   /** Emulated cycles since the machine started: the clock `sleep` counts in. */
   cycles(): number;
+  /** Whether environment `id` still exists (Aegis may have ended it behind the library). */
+  alive(id: number): boolean;
 }
 
 /** Options for an ExOS instance. */
@@ -507,6 +509,29 @@ export class ProcessTable {
     p.holding = this.owns(p);
     if (p.holding) return p.vm.routines.park;
     return this.end(p);
+  }
+
+  /**
+   * Takes note that `p`'s environment is gone although the library did not end it (Aegis ended
+   * it: a fault inside its fault handler, say): it is as if SIGKILL had ended it.
+   */
+  lost(p: Process): void {
+    p.failure = "its environment ended outside the library (Aegis ended it: see m.aegis.exits)";
+    p.alive = false;
+    if (p.waitStatus !== undefined) return;
+    p.waitStatus = SIGNAL.SIGKILL;
+    p.state = p.parent === undefined ? "exited" : "zombie";
+    p.slice = -1;
+    this.sched.unschedule(p);
+    closeAll(this, p);
+    detachAll(this, p);
+    for (const c of p.children) {
+      c.parent = undefined;
+      if (c.state === "zombie") c.state = "exited";
+    }
+    p.children.length = 0;
+    const parent = p.parent;
+    if (parent?.state === "waiting") this.sched.resume(parent);
   }
 
   /** Marks `p` gone and says why, for Aegis's record of ended environments. */

@@ -152,6 +152,7 @@ export class Scheduler {
     this.#driving = true;
     try {
       for (;;) {
+        for (const p of t.procs) if (p.alive && !t.host.alive(p.path.id)) t.lost(p);
         const next = this.expire();
         if (!t.procs.some((p) => p.alive)) return { reason: "exited", instructions };
         const stuck = !t.procs.some((p) => this.wants(p));

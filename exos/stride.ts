@@ -49,7 +49,11 @@ export const STRIDE_MAX = 64;
 /** Where a client's program goes by default: apart from the scheduler's, at USER.PROGRAM. */
 export const CLIENT_ORIGIN = 0x00440000;
 
-/** The scheduler's program over the table at `table`; its loop starts at label `stride`. */
+/**
+ * The scheduler's program over the table at `table`: it starts at label `stride`, chooses at
+ * `pick` and gives the slice away at `give` (a `syscall`, which never runs twice for one slice:
+ * the place to stop at once a slice).
+ */
 export function strideAsm(table: number): AsmSource {
   const T = STRIDE_TABLE;
   return asm`
@@ -76,7 +80,7 @@ pick:   lw      $t0, ${T.COUNT}($s0)         # how many clients
         sw      $t5, ${T.SLICES}($t2)
         lw      $a0, ${T.ID}($t2)
         li      $v0, ${SYS.YIELD}
-        syscall                              # the rest of the slice to it; back at the next
+give:   syscall                              # the rest of the slice to it; back at the next
         b       pick
         nop
 `;
@@ -98,7 +102,7 @@ export interface StrideClient {
 export class StrideScheduler {
   /** The scheduler's address space. */
   readonly vm: AddressSpace;
-  /** Its program (label `pick` is where each slice's choice begins). */
+  /** Its program (labels `pick`, where each slice's choice begins, and `give`, its yield). */
   readonly program: Program;
   /** Where the table is, in the scheduler's memory. */
   readonly table: number;

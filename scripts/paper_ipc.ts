@@ -233,11 +233,11 @@ function rawPipe(inline: boolean): Measurement {
 a_go:   li      $s0, ${abA}
         li      $s1, ${baA}
         move    $s2, $zero
-lap:
+again:
 ${pipeWriteWord("$s0", "$s2", "fail", "a1")}
 ${pipeReadWord("$s1", "$s2", "fail", "a2")}
         addiu   $s2, $s2, 1
-        b       lap
+lap:    b       again                        # (a branch: it never runs twice for one lap)
         nop
 fail:   b       fail
         nop
@@ -310,7 +310,8 @@ ${label}_yield:
         move    $a0, $s1
         li      $v0, ${SYS.YIELD}
         syscall
-        b       ${label}
+${label}_back:
+        b       ${label}                     # once a lap, after the other side's turn
         nop`;
   const a = x.va.load(asm`
         .set    noreorder
@@ -324,7 +325,7 @@ ${side("b_lap", atB, 1, x.a.id)}
     SECOND,
   );
   start(x, x.va, a.symbols.lap_go, x.vb, b.symbols.b_lap_go);
-  return per(laps(m, a.symbols.lap, "shm", () => x.va.read32(atA), 2), 2);
+  return per(laps(m, a.symbols.lap_back, "shm", () => x.va.read32(atA), 2), 2);
 }
 
 /** lrpc and tlrpc: a's lrpc_call into b, whose procedure increments and returns a counter. */
@@ -461,11 +462,11 @@ child:  ${call("GETPPID")}
         move    $a0, $zero
         ${call("SIGSUSPEND")}                # the parent goes first
 lap:                                         # both sides: count, signal the other, wait
-turn:   lw      $t0, 0($s0)
+turn:   move    $a0, $s1                     # (no load or store: it never runs twice a lap)
+        lw      $t0, 0($s0)
         nop
         addiu   $t0, $t0, 1
         sw      $t0, 0($s0)
-        move    $a0, $s1
         li      $a1, ${SIGNAL.SIGUSR1}
         ${call("KILL")}
         move    $a0, $zero

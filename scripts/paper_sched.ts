@@ -82,21 +82,26 @@ start:  li      $s0, ${USER.MMAP}            # the counters, where each client m
     c.vm.mapShared(grant, { at: USER.MMAP });
   });
   s.start();
-  const pick = s.program.symbols.pick;
+  const give = s.program.symbols.give;
   const run = () => {
-    const r = m.run({ until: pick, maxInstructions: SLICE_LIMIT });
+    const r = m.run({ until: give, maxInstructions: SLICE_LIMIT });
     if (r.reason !== "breakpoint") {
       throw new Error(`The stride scheduler did not come round: ${r.reason}`);
     }
   };
-  run(); // the first slice starts: nothing has run yet
+  // At each stop the scheduler has just chosen who runs the slice that starts; the counters show
+  // what ran in the slices before. A slice ran a client if that client's counter moved in it.
+  run();
   const read = () => CLIENTS.map((_, i) => s.vm.read32(counters + 4 * i) >>> 0);
   const counts = [read()];
   for (let k = 0; k < slices; k++) {
     run();
     counts.push(read());
   }
-  const given = s.slices, last = counts[counts.length - 1];
+  const last = counts[counts.length - 1], given = CLIENTS.map(() => 0);
+  for (let k = 1; k < counts.length; k++) {
+    counts[k].forEach((c, i) => c !== counts[k - 1][i] && given[i]++);
+  }
   const total = last.reduce((a, b) => a + b, 0);
   const tickets = CLIENTS.reduce((n, c) => n + c.tickets, 0);
   return {

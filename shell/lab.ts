@@ -587,6 +587,7 @@ export class Lab {
         else this.console.write(bytes);
       },
       cycles: () => this.#machine.cpu.cycles,
+      alive: (id) => aegis.slotOf(id) >= 0,
       read: () => this.#machine.dz.takeConsoleInput(),
       readFile: (path) => {
         try {

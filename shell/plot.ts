@@ -234,7 +234,7 @@ export function lineChart(
   );
   lines.push(`${" ".repeat(pad)} └${"─".repeat(width)}`);
   const xEnd = formatValue(xMax, 0), room = width - 1 - xEnd.length;
-  const name = options.xLabel.length < room - 2 ? options.xLabel : "";
+  const name = options.xLabel.length <= room - 2 ? options.xLabel : "";
   const before = Math.floor((room - name.length) / 2);
   lines.push(`${" ".repeat(pad + 2)}0${" ".repeat(before)}${name.padEnd(room - before)}${xEnd}`);
   const legend = series.map((s) => {
