@@ -73,7 +73,14 @@ export {
   timer,
 } from "./shell/time.ts";
 export { less, measure, same } from "./shell/measure.ts";
-export { type Bar, Text } from "./shell/plot.ts";
+export {
+  type Bar,
+  lineChart,
+  type LineChartOptions,
+  type Series,
+  svgLineChart,
+  Text,
+} from "./shell/plot.ts";
 
 export {
   Aegis,
@@ -86,9 +93,11 @@ export {
   Syscalls,
 } from "./aegis/mod.ts";
 export { type AegisState, type EnvExit } from "./aegis/kernel.ts";
-export { KernelState } from "./aegis/state.ts";
+export { type HostTables, KernelState, type TsEntry } from "./aegis/state.ts";
+export { type PageRef } from "./aegis/env.ts";
 export { View } from "./aegis/views.ts";
 export {
+  type Capability,
   type ExceptionInfo,
   SYS,
   SYS_NAMES,
@@ -99,6 +108,7 @@ export {
 export {
   AddressSpace,
   type AddressSpaceOptions,
+  type ConsoleFile,
   type End,
   ERRNO,
   ExOS,
@@ -110,14 +120,18 @@ export {
   type Grant,
   type Mapping,
   type Memory,
+  type OpenFile,
   type Outcome,
   type PageTable,
   type PageTableKind,
+  Pipe,
+  type PipeEnd,
   Process,
   type ProcessState,
   type Routines,
   type Segment,
   SIGNAL,
   SIGNAL_NAMES,
+  Signals,
   UNIX,
 } from "./exos/mod.ts";

@@ -27,6 +27,7 @@ import type { Process, ProcessTable } from "./process.ts";
 
 /** The console: what fds 0, 1 and 2 start on; output goes to `stream`. */
 export interface ConsoleFile {
+  /** What it is. */
   readonly kind: "console";
   /** Where writes go: 1 the console's output, 2 its error stream. */
   readonly stream: 1 | 2;
@@ -34,8 +35,11 @@ export interface ConsoleFile {
 
 /** One end of a pipe. */
 export interface PipeEnd {
+  /** What it is. */
   readonly kind: "pipe";
+  /** Its pipe. */
   readonly pipe: Pipe;
+  /** Which end. */
   readonly end: "read" | "write";
 }
 
@@ -50,8 +54,9 @@ export class Pipe {
   writers = 0;
   /** Where each process with an fd on the pipe maps its ring. */
   readonly at: Map<Process, number> = new Map();
-  /** The ends, as fds refer to them. */
+  /** The read end, as fds refer to it. */
   readonly readEnd: PipeEnd;
+  /** The write end. */
   readonly writeEnd: PipeEnd;
 
   /** The pipe whose ring is page `page` (with `capability`), allocated by `owner`. */

@@ -58,7 +58,17 @@ export {
   processTable,
 } from "./process.ts";
 export { ERRNO, NOFILE, UNIX, UNIX_TRAP } from "./unix.ts";
-export { EXC_SIGNAL, NSIG, SIG_DFL, SIG_IGN, SIGFRAME, SIGNAL, SIGNAL_NAMES } from "./signal.ts";
+export {
+  EXC_SIGNAL,
+  NSIG,
+  SIG_DFL,
+  SIG_IGN,
+  SIGFRAME,
+  SIGNAL,
+  SIGNAL_NAMES,
+  Signals,
+} from "./signal.ts";
+export { type ConsoleFile, type OpenFile, Pipe, type PipeEnd } from "./fd.ts";
 export {
   connectRing,
   initRing,

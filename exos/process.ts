@@ -175,11 +175,11 @@ export class Process {
   /** Where the fault that ended it was, if a fault did. */
   fault: FaultSite | undefined;
   /** The slice position it holds, or -1 (ExOS's). */
-  slice = -1;
+  slice: number = -1;
   /** Whether its environment still exists. */
-  alive = true;
+  alive: boolean = true;
   /** Whether it has exited but keeps its environment for pages others share (ExOS's). */
-  holding = false;
+  holding: boolean = false;
   /** Why the library ended it, when its own work for it failed (SIGKILL). */
   failure: string | undefined;
   /** Its open files, by fd (fd.ts). */
