@@ -1,6 +1,6 @@
 /*
  * ps: prints ExOS's process table, oldest first: pid, parent, state, how it ended (an exit
- * status, or the signal that killed it) and its program.
+ * status, or the signal that killed it), its program, and where a fault that ended it was.
  */
 #include "unix.h"
 
@@ -40,7 +40,9 @@ int main(void) {
       while (*s && k < 15) status[k++] = *s++;
       status[k] = 0;
     }
-    printf("%5d %5d %c %-8s %s\n", p->pid, p->ppid, p->state, status, p->name);
+    printf("%5d %5d %c %-8s %s", p->pid, p->ppid, p->state, status, p->name);
+    if (p->pc != 0) printf(" (pc 0x%08x, address 0x%08x)", p->pc, p->address);
+    printf("\n");
   }
   return 0;
 }

@@ -8,8 +8,11 @@
  */
 
 import assert from "node:assert/strict";
+import { asm } from "../../machine/asm/mod.ts";
+import { writeElf } from "../../machine/elf_writer.ts";
 import { Lab } from "../../shell/lab.ts";
 import type { Process } from "../../exos/mod.ts";
+import { call } from "./_unix.ts";
 
 const LIMIT = { maxInstructions: 100_000_000 };
 
@@ -136,4 +139,50 @@ Deno.test("ps prints the process table: pids, parents, states and how each ended
       "    3     1 X 1        /bin/false\n" +
       "    4     1 R -        /bin/ps\n",
   );
+});
+
+Deno.test("ps says where a fault ended a process: its pc and the address it touched", () => {
+  const m = new Lab();
+  const bad = writeElf(asm`
+        .set    noreorder
+__start:
+        li      $t0, 0x00abc000
+        sw      $zero, 0($t0)
+        nop
+`.at(0x00400000));
+  m.exos.files.set("/test/bad", bad);
+  const p = m.exos.exec("/bin/sh", ["sh", "-c", "/test/bad; echo $?; ps"]);
+  assert.equal(m.exos.run(LIMIT).reason, "exited");
+  assert.equal(p.exitStatus, 0);
+  assert.match(
+    m.console.text,
+    /^139\n[^]*\n    2     1 X SIGSEGV  \/test\/bad \(pc 0x00400008, address 0x00abc000\)\n/,
+  );
+});
+
+Deno.test("getppid names the parent, and 0 for the first process", () => {
+  const m = new Lab();
+  const p = m.exos.exec(writeElf(asm`
+        .set    noreorder
+__start:
+        addiu   $sp, $sp, -16
+        ${call("GETPPID")}
+        move    $s0, $v0                     # the first process: 0
+        ${call("FORK")}
+        bnez    $v0, parent
+        nop
+        ${call("GETPPID")}
+        move    $a0, $v0                     # the child: its parent's pid, 1
+        ${call("EXIT")}
+parent: move    $a0, $sp
+        ${call("WAIT")}
+        lw      $t0, 0($sp)
+        nop
+        srl     $t0, $t0, 8
+        sll     $a0, $s0, 4
+        or      $a0, $a0, $t0                # first's << 4 | the child's status
+        ${call("EXIT")}
+`.at(0x00400000)));
+  assert.equal(m.exos.run(LIMIT).reason, "exited");
+  assert.equal(p.exitStatus, 0x01);
 });
