@@ -564,12 +564,17 @@ export function formatIpc(rows: readonly IpcRow[]): string {
     "Executed (raw rows): the guest programs, ExOS's pipe and LRPC routines and Aegis's directed",
     "yield and protected control transfer, all MIPS code run by the emulated CPU; modeled: " +
     `${modeled === 0 ? "none" : `${modeled} cycles`}.`,
-    "UNIX rows: " +
-    (["pipe", "shm", "lrpc"] as const)
-      .map((k) => `${k}, ${rows.find((r) => r.name === k)?.unix.what}`).join("; ") +
-    ".",
-    "They trap into ExOS's TypeScript for every call; its work is charged as aegis/costs.ts",
-    "declares (the UNIX modeled column), the rest is executed.",
+    `Ultrix/us: Ultrix's figure over the measured one (the paper's own Ultrix/ExOS: ${
+      rows.filter((r) => r.ultrix !== null).map((r) =>
+        `${r.name} ${(r.ultrix! / r.paper).toFixed(1)}`
+      )
+        .join(", ")
+    }).`,
+    ...(["pipe", "shm", "lrpc"] as const).map((k) =>
+      `UNIX ${k}: ${rows.find((r) => r.name === k)?.unix.what}.`
+    ),
+    "The UNIX rows trap into ExOS's TypeScript for every call; its work is charged as",
+    "aegis/costs.ts declares (the UNIX modeled column), the rest is executed.",
     ...notes,
   ].join("\n");
 }
