@@ -109,7 +109,7 @@ export function makePipe(t: ProcessTable, p: Process, r: number, w: number): Pip
   const va = p.vm.mmap(PAGE_SIZE);
   const m = p.vm.lookup(va)!;
   p.vm.table.update(m.vpn, m.flags | SHARED);
-  t.shareable(p, m.page);
+  t.shareable(p, m.page, m.capability);
   initRing(p.vm, va);
   const pipe = new Pipe(p, m.page, m.capability);
   pipe.at.set(p, va);
@@ -179,7 +179,7 @@ export function keepRings(t: ProcessTable, p: Process): { after(): void } {
   const pipes = [...new Set(p.fds.flatMap((f) => f?.kind === "pipe" ? [f.pipe] : []))];
   for (const pipe of pipes) {
     const m = p.vm.lookup(pipe.at.get(p)!);
-    if (m !== undefined) t.share(pipe.owner, m); // the hold that outlives the reset
+    if (m !== undefined) t.share(pipe.owner, m, p); // the hold that outlives the reset
   }
   return {
     after: () => {
@@ -206,12 +206,14 @@ export function syncRing(pipe: Pipe): void {
   const [p, va] = [...pipe.at].find(([q]) => q.alive) ?? [];
   if (p === undefined || va === undefined) return;
   const id = (q: Process | undefined) => q?.path.id ?? 0;
-  connectRing(p.vm, va, {
-    reader: id(pipe.holders("read")[0]),
-    writer: id(pipe.holders("write")[0]),
-    readers: pipe.readers,
-    writers: pipe.writers,
-  });
+  try {
+    connectRing(p.vm, va, {
+      reader: id(pipe.holders("read")[0]),
+      writer: id(pipe.holders("write")[0]),
+      readers: pipe.readers,
+      writers: pipe.writers,
+    });
+  } catch { /* that environment is gone (Aegis ended it): the library notices on its next look */ }
 }
 
 /** The virtual page of `va`. */

@@ -58,7 +58,7 @@ export function fork(t: ProcessTable, parent: Process, regs: Int32Array, pc: num
     let flags = m.flags;
     const va = m.vpn << PAGE_SHIFT;
     if ((flags & SHARED) !== 0) { // shared on purpose: the child maps it too, as it is
-      t.share(parent, m);
+      t.share(parent, m, child);
       child.vm.table.insert({ ...m, flags: flags | PTE.FOREIGN });
       continue;
     }
@@ -71,7 +71,7 @@ export function fork(t: ProcessTable, parent: Process, regs: Int32Array, pc: num
           unbound++;
         }
       }
-      t.share(parent, m);
+      t.share(parent, m, child);
       shared++;
     }
     child.vm.table.insert({ ...m, flags });

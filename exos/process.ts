@@ -39,6 +39,7 @@
  */
 
 import {
+  type Capability,
   capabilityWords,
   ENTRY,
   EXC,
@@ -151,10 +152,15 @@ export interface FaultSite {
   address?: number;
 }
 
-/** A page more than one table maps: its owner and how many tables map it. */
+/**
+ * A page more than one table maps: its owner and its read-write capability (to free it with),
+ * how many tables map it, and how many of those are each process's.
+ */
 interface Shared {
   owner: Process;
+  capability: Capability;
   users: number;
+  by: Map<Process, number>;
 }
 
 const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
@@ -399,16 +405,27 @@ export class ProcessTable {
 
   // ---- shared pages ----------------------------------------------------------------------------
 
-  /** Counts one more table mapping `m`'s page; a page not counted yet belongs to `p`. */
-  share(p: Process, m: Mapping): void {
-    const s = this.#shared.get(m.page);
-    if (s === undefined) this.#shared.set(m.page, { owner: p, users: 2 });
-    else s.users++;
+  /**
+   * Counts `user`'s table mapping `m`'s page too; a page not counted yet is `owner`'s, mapped in
+   * its table (`m` is its mapping, with the read-write capability).
+   */
+  share(owner: Process, m: Mapping, user: Process): void {
+    let s = this.#shared.get(m.page);
+    if (s === undefined) {
+      s = { owner, capability: m.capability, users: 1, by: new Map([[owner, 1]]) };
+      this.#shared.set(m.page, s);
+    }
+    s.users++;
+    s.by.set(user, (s.by.get(user) ?? 0) + 1);
   }
 
-  /** Records page `page` of `owner`, mapped in its own table only, as one others may map. */
-  shareable(owner: Process, page: number): void {
-    if (!this.#shared.has(page)) this.#shared.set(page, { owner, users: 1 });
+  /**
+   * Records page `page` of `owner` (read-write `capability`), held once by `owner` (its table, or
+   * a segment's own hold), as one others may map.
+   */
+  shareable(owner: Process, page: number, capability: Capability): void {
+    if (this.#shared.has(page)) return;
+    this.#shared.set(page, { owner, capability, users: 1, by: new Map([[owner, 1]]) });
   }
 
   /** Whether the page `m` maps is mapped by other tables than `p`'s, or is not `p`'s own. */
@@ -431,12 +448,18 @@ export class ProcessTable {
   release(p: Process, m: Mapping, exiting: boolean): void {
     if ((m.flags & PTE.FOREIGN) !== 0 && (m.flags & SHARED) === 0) return;
     const s = this.#shared.get(m.page);
-    if (s !== undefined && --s.users > 0) return;
+    if (s !== undefined) {
+      const mine = s.by.get(p) ?? 0;
+      if (mine > 1) s.by.set(p, mine - 1);
+      else s.by.delete(p);
+      if (--s.users > 0) return;
+    }
     this.#shared.delete(m.page);
     const owner = s?.owner ?? p;
     if (owner === p && exiting) return;
-    if (!owner.alive) return;
-    owner.path.call(SYS.DEALLOC, m.page, 0, ...capabilityWords(m.capability));
+    if (!owner.alive || !this.host.alive(owner.path.id)) return;
+    const capability = s?.capability ?? m.capability;
+    owner.path.call(SYS.DEALLOC, m.page, 0, ...capabilityWords(capability));
     if (owner.holding && !this.owns(owner)) {
       owner.holding = false;
       this.sched.wake(owner); // it runs its park stub once more, and ends
@@ -525,6 +548,12 @@ export class ProcessTable {
     this.sched.unschedule(p);
     closeAll(this, p);
     detachAll(this, p);
+    // Its page table went with its environment: drop the counts it held from the table's side.
+    for (const [page, s] of [...this.#shared]) {
+      for (let n = s.by.get(p) ?? 0; n > 0; n--) {
+        this.release(p, { vpn: 0, page, capability: s.capability, flags: SHARED }, true);
+      }
+    }
     for (const c of p.children) {
       c.parent = undefined;
       if (c.state === "zombie") c.state = "exited";

@@ -74,9 +74,13 @@ export class Scheduler {
     return p.alive && (p.state === "runnable" || (p.waitStatus !== undefined && !p.holding));
   }
 
-  /** Gives `p` a slice position, or queues it for the next one free. */
+  /**
+   * Gives `p` a slice position, or queues it for the next one free. A process whose environment
+   * Aegis ended behind the library's back is taken for dead instead (ProcessTable.lost).
+   */
   wake(p: Process): void {
     if (!p.alive || p.slice >= 0 || this.#queue.includes(p)) return;
+    if (!this.t.host.alive(p.path.id)) return this.t.lost(p);
     const r = p.path.call(SYS.SLICE_ALLOC, -1, 0);
     if (r.v0 >= 0) p.slice = r.v0;
     else this.#queue.push(p);
@@ -87,7 +91,7 @@ export class Scheduler {
     const i = this.#queue.indexOf(p);
     if (i >= 0) this.#queue.splice(i, 1);
     if (p.slice < 0) return;
-    if (p.alive) p.path.call(SYS.SLICE_FREE, p.slice, 0);
+    if (p.alive && this.t.host.alive(p.path.id)) p.path.call(SYS.SLICE_FREE, p.slice, 0);
     p.slice = -1;
     for (let q = this.#queue.shift(); q !== undefined; q = this.#queue.shift()) {
       if (!this.wants(q)) continue;

@@ -115,7 +115,7 @@ export function shmget(t: ProcessTable, p: Process, key: number, size: number, f
     }
     pages.push({ page: r.v0, capability: capabilityOf(r.a2, r.a3) });
   }
-  for (const g of pages) t.shareable(p, g.page); // the segment's own hold on each page
+  for (const g of pages) t.shareable(p, g.page, g.capability); // the segment's own hold
   const s = t.segments.add((id) => new Segment(id, key, size, flags & 0o777, p, pages));
   return s.id;
 }
@@ -138,7 +138,7 @@ export function shmat(t: ProcessTable, p: Process, id: number, flags: number): n
       const va = p.vm.mapShared({ page: g.page, capability, writable: !readonly });
       const m = p.vm.lookup(va)!;
       p.vm.table.update(m.vpn, m.flags | SHARED);
-      t.share(s.owner, m);
+      t.share(s.owner, m, p);
       mapped.push(va);
     }
   } catch { // the mmap area is full

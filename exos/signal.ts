@@ -193,6 +193,7 @@ export function post(t: ProcessTable, p: Process, sig: number): void {
 /** Makes `p` look at its signals when it next runs (see the module comment). */
 export function nudge(t: ProcessTable, p: Process): void {
   if (t.current === p) return;
+  if (!t.host.alive(p.path.id)) return t.lost(p);
   const st = p.state;
   if (st === "waiting" || st === "reading" || st === "writing" || st === "sleeping") {
     return t.sched.resume(p);

@@ -276,3 +276,28 @@ parent: move    $a0, $zero
   assert.deepEqual(m.aegis.envIds, [], "both environments ended");
   assert.equal(pagesOwned(m, p.path.id, child.path.id), 0, "no page left behind");
 });
+
+Deno.test("a process whose environment Aegis ends behind the library counts as killed", () => {
+  const m = lab();
+  const p = m.exos.exec(elf(asm`
+        .set    noreorder
+__start:
+        addiu   $sp, $sp, -16
+        ${call("FORK")}
+        bnez    $v0, parent
+        nop
+1:      b       1b                           # the child spins
+        nop
+parent: move    $a0, $sp
+        ${call("WAIT")}
+        lw      $a0, 0($sp)
+        ${call("EXIT")}
+`));
+  m.exos.run({ maxInstructions: 300_000 });
+  const child = m.exos.process(2)!;
+  m.aegis.destroyEnvironment(child.path.id, "ended by the host");
+  assert.equal(m.exos.run(LIMIT).reason, "exited");
+  assert.equal(child.signal, SIGNAL.SIGKILL);
+  assert.match(child.failure!, /ended outside the library/);
+  assert.equal(p.exitStatus, SIGNAL.SIGKILL, "its parent's wait saw it");
+});
