@@ -2,12 +2,12 @@
  * `exo`, the command line: the machine's operations for scripts, CI and people at a shell.
  *
  *   exo repl
- *   exo run PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
- *   exo exec PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
+ *   exo run [--max-instructions N] [--memory MB] [--stats] [--trace] PROG.elf [ARGS...]
+ *   exo exec [--max-instructions N] [--memory MB] [--stats] [--trace] PROG [ARGS...]
  *   exo bench cpu|fairness [--json] [--seconds S] [--slices N]
  *   exo fuzz [--calls N] [--seed S] [--envs K] [--json]
  *   exo disasm PROG.elf [--json]
- *   exo paper [aegis|avm|all]... [--json]
+ *   exo paper [aegis|avm|ipc|sched|all]... [--json] [--svg PATH]
  *
  * Each command has --help (or -h), and --json wherever a program reads the output. stdout
  * carries only the result; a long run shows a progress line on stderr when stderr is a terminal
@@ -27,6 +27,8 @@ import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
 import { fuzz } from "./scripts/fuzz.ts";
 import { formatFairness, measureFairness, TRICKS } from "./scripts/fairness.ts";
+import { formatIpc, measureIpc } from "./scripts/paper_ipc.ts";
+import { formatSched, measureSched, writeSchedSvg } from "./scripts/paper_sched.ts";
 import { type DiedEnvironment, Lab } from "./shell/lab.ts";
 import { Debugger } from "./shell/debugger.ts";
 import { SymbolTable } from "./shell/symbols.ts";
@@ -40,6 +42,27 @@ interface Command {
   run(args: string[]): Promise<number> | number;
   /** The exit status for a usage mistake (default 1). */
   usageStatus?: number;
+  /** Options that take a value, for a command that runs a program with arguments of its own. */
+  programOptions?: readonly string[];
+}
+
+/**
+ * `args` of a command that runs a program, split where the program's own arguments begin: after
+ * the first word that is neither an option nor an option's value (the program). A `--` right
+ * after the program is dropped. Returns [the command's options and the program, its arguments].
+ */
+function splitProgram(args: string[], valued: readonly string[]): [string[], string[]] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return [args.slice(0, i), args.slice(i + 1)];
+    if (a.startsWith("-") && a !== "-") {
+      if (!a.includes("=") && valued.includes(a.replace(/^--?/, ""))) i++;
+      continue;
+    }
+    const rest = args.slice(i + 1);
+    return [args.slice(0, i + 1), rest[0] === "--" ? rest.slice(1) : rest];
+  }
+  return [args, []];
 }
 
 /** Thrown for a usage mistake: the message goes to stderr with exit status 1. */
@@ -110,7 +133,8 @@ function stderrTrace(): { sink: (line: string) => void; flush: () => void } {
 }
 
 const run: Command = {
-  usage: `exo run PROG.elf [options] [-- ARGS...]
+  programOptions: ["max-instructions", "memory"],
+  usage: `exo run [options] PROG.elf [ARGS...]
 
 Boots a bare DECstation ELF as the PROM would and runs it. stdout carries exactly what the
 program writes to the console; stdin feeds the console's input.
@@ -127,7 +151,8 @@ Options:
 
 Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad ELF or option,
 2 when --max-instructions is reached, 3 when the program dies on an unexpected exception.`,
-  async run(args) {
+  async run(all) {
+    const [args, argv] = splitProgram(all, run.programOptions!);
     const { values, positionals } = parse(args, {
       "max-instructions": { type: "string" },
       memory: { type: "string" },
@@ -140,7 +165,7 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
     const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
     const m = new DECstation({ memoryMB });
     try {
-      m.loadElf(bytes, [path!, ...positionals.slice(1)]);
+      m.loadElf(bytes, [path!, ...argv]);
     } catch (e) {
       if (e instanceof ElfError) {
         console.error(`exo run: ${path}: ${e.message}`);
@@ -399,31 +424,47 @@ Options:
 };
 
 const paper: Command = {
-  usage: `exo paper [aegis|avm|all]... [--json]
+  usage: `exo paper [aegis|avm|ipc|sched|all]... [--json] [--svg PATH]
 
 Measures the exokernel paper's tables on the emulated machine and prints them beside the
 paper's figures (shared/PAPER.md). aegis: the kernel's primitives (system call, exception
 dispatch, protected control transfer, STLB refill, TLBwr). avm: ExOS's application-level
 virtual memory (dirty, prot, unprot, trap, Appel1, Appel2) on the linear (Table 10),
 clustered (the slides) and inverted (Table 13) page tables, and Table 9's matrix multiply as
-an ExOS process and bare. all (the default): both. Several may be named (exo paper aegis
-avm); each table is measured once, aegis first.
+an ExOS process and bare. ipc: ExOS's pipes, inlined pipes, shared memory, LRPC and trusted
+LRPC (Tables 8 and 12), each beside the same exchange through the UNIX personality. sched:
+Figure 3, a stride scheduler giving three processes 3:2:1 of its slices, drawn in the
+terminal (and as an SVG file with --svg). all (the default): aegis, avm and ipc. Several may
+be named (exo paper aegis ipc); each is measured once, in that order.
 
 Options:
-  --json       one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper
-               (and structure, ultrix, ratio, table and paperMachine, for the avm rows)
+  --json       aegis, avm, ipc: one JSON array of rows: name, instructions, cycles,
+               modeledCycles, us, paper (and structure, ultrix, ratio, table and paperMachine,
+               for the avm rows; ultrix, ratio and table for the aegis rows; per, ultrix, ratio and
+               unix, the same exchange through the UNIX personality, for the ipc rows).
+               sched: one JSON object: slices, sliceCycles, clients (name, tickets, slices,
+               count, sliceShare, countShare, ideal) and counts (per slice, per client)
+  --svg PATH   sched: also write Figure 3 as an SVG file at PATH
   --help, -h   this text`,
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
+      svg: { type: "string" },
     });
     const tables = positionals.length === 0 ? ["all"] : positionals;
+    const known = ["aegis", "avm", "ipc", "sched", "all"];
     for (const t of tables) {
-      if (t !== "aegis" && t !== "avm" && t !== "all") {
-        throw new UsageError(`Unknown table ${t}: give aegis, avm or all`);
+      if (!known.includes(t)) {
+        throw new UsageError(`Unknown table ${t}: give aegis, avm, ipc, sched or all`);
       }
     }
-    const wants = (t: string) => tables.includes(t) || tables.includes("all");
+    const wants = (t: string) => tables.includes(t) || (tables.includes("all") && t !== "sched");
+    if (values.json && wants("sched") && tables.some((t) => t !== "sched")) {
+      throw new UsageError("--json prints sched alone: exo paper sched --json");
+    }
+    if (values.svg !== undefined && !wants("sched")) {
+      throw new UsageError("--svg draws Figure 3: exo paper sched --svg PATH");
+    }
     const progress = Progress.forStderr();
     const rows: unknown[] = [], texts: string[] = [];
     if (wants("aegis")) {
@@ -438,8 +479,24 @@ Options:
       rows.push(...avm);
       texts.push(formatAvm(avm));
     }
+    if (wants("ipc")) {
+      progress?.show("exo paper: measuring ExOS's IPC (ipc)");
+      const ipc = measureIpc();
+      rows.push(...ipc);
+      texts.push(formatIpc(ipc));
+    }
+    let sched;
+    if (wants("sched")) {
+      progress?.show("exo paper: running the stride scheduler (sched)");
+      sched = measureSched();
+      texts.push(formatSched(sched));
+      if (values.svg !== undefined) {
+        texts.push(`Figure 3 as SVG: ${writeSchedSvg(sched, values.svg)}`);
+      }
+    }
     progress?.clear();
-    console.log(values.json ? JSON.stringify(rows) : texts.join("\n\n"));
+    if (values.json) console.log(JSON.stringify(sched ?? rows));
+    else console.log(texts.join("\n\n"));
     return 0;
   },
 };
@@ -489,12 +546,16 @@ const EXEC_STATUS = {
 } as const;
 
 const exec: Command = {
-  usage: `exo exec PROG.elf [options] [-- ARGS...]
+  programOptions: ["max-instructions", "memory"],
+  usage: `exo exec [options] PROG [ARGS...]
 
-Runs a UNIX program (tests/guest/unix/unix.h) as the first ExOS process, pid 1, on a DECstation
-running Aegis, with argv = PROG.elf ARGS. stdout carries exactly what its processes write to
-fd 1, stderr what they write to fd 2; stdin feeds fd 0. It may fork, exec /bin/NAME (the
-programs of tests/guest/out/unix), wait and exit; the command ends when every process has.
+Runs a UNIX program (guest/libc/unix.h) as the first ExOS process, pid 1, on a DECstation
+running Aegis, with argv = PROG ARGS. PROG is /bin/NAME, a program that ships with exolab
+(guest/bin: sh, echo, cat, wc, true, false, kill, sleep, ps), or the path of an ELF on this
+host. Everything after PROG is its own (exo exec /bin/sh -c "echo hello world | wc -w").
+stdout carries exactly what its processes write to fd 1, stderr what they write to fd 2; stdin
+feeds fd 0. It may fork, exec /bin/NAME, make pipes, signal, wait and exit; the command ends
+when every process has.
 
 Options:
   --max-instructions N   stop after N instructions (exit status 124)
@@ -515,7 +576,8 @@ Exit status, so the guest's status and exo's own outcomes never mix:
           at which pc and which address
 A guest status of 124 or more reads like one of exo's, as with a shell.`,
   usageStatus: EXEC_STATUS.ERROR,
-  async run(args) {
+  async run(all) {
+    const [args, argv] = splitProgram(all, exec.programOptions!);
     const { values, positionals } = parse(args, {
       "max-instructions": { type: "string" },
       memory: { type: "string" },
@@ -523,15 +585,17 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
       trace: { type: "boolean" },
     });
     const path = positionals[0];
-    const bytes = readProgram("exec", path);
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
     const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
     const m = new Lab({ memoryMB });
+    const bytes = path !== undefined && m.exos.files.has(path)
+      ? m.exos.files.get(path)!
+      : readProgram("exec", path);
     let p;
     try {
       // By its path, so the process and its environment are named after the file.
       m.exos.files.set(path!, bytes);
-      p = m.exos.exec(path!, [path!, ...positionals.slice(1)]);
+      p = m.exos.exec(path!, [path!, ...argv]);
     } catch (e) {
       if (e instanceof ElfError) {
         console.error(`exo exec: ${path}: ${e.message}`);
@@ -626,10 +690,10 @@ const usage = `exo: the exolab command line (a DECstation 5000/200 with the Aegi
 Commands:
   repl              the REPL, with the machine in scope (as deno task start)
   run PROG.elf      run a bare DECstation program
-  exec PROG.elf     run a UNIX program as an ExOS process (fork, exec, wait, exit)
+  exec PROG         run a UNIX program as an ExOS process (/bin/sh, /bin/echo, an ELF)
   bench cpu         emulated instructions per host second
   disasm PROG.elf   disassemble a program
-  paper [TABLE]     the paper's tables, measured (aegis, avm, all)
+  paper [TABLE]     the paper's tables, measured (aegis, avm, ipc, sched, all)
 
 Run \`exo COMMAND --help\` for a command's options. --json, where a command has it, prints one
 JSON value on stdout; progress, when stderr is a terminal, goes to stderr.
@@ -660,7 +724,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`exo: unknown command ${name}\n\n${usage}`);
     return 1;
   }
-  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  const options = command.programOptions
+    ? splitProgram(rest, command.programOptions)[0]
+    : rest.includes("--")
+    ? rest.slice(0, rest.indexOf("--"))
+    : rest;
   if (options.includes("--help") || options.includes("-h")) {
     console.log(command.usage);
     return 0;

@@ -10,7 +10,7 @@
  * const p = e.sys.allocPage();               // e.sys: the environment's system calls
  * console.log(String(time(m, "null syscall", () => e.sys.null())));
  * m.break({ syscall: "TLBWR" });             // the bench: breakpoints, m.step(), m.stats ...
- * m.exos.exec("/bin/hello"); m.exos.run();   // an ExOS process
+ * m.exos.exec("/bin/sh", ["sh", "-c", "echo hi | wc -c"]); m.exos.run();   // ExOS processes
  * console.log(m.console.text);
  * ```
  *
@@ -73,7 +73,14 @@ export {
   timer,
 } from "./shell/time.ts";
 export { less, measure, same } from "./shell/measure.ts";
-export { type Bar, Text } from "./shell/plot.ts";
+export {
+  type Bar,
+  lineChart,
+  type LineChartOptions,
+  type Series,
+  svgLineChart,
+  Text,
+} from "./shell/plot.ts";
 
 export {
   Aegis,
@@ -101,21 +108,30 @@ export {
 export {
   AddressSpace,
   type AddressSpaceOptions,
+  type ConsoleFile,
+  type End,
+  ERRNO,
   ExOS,
   type ExosHost,
   type ExosOptions,
   type ExosRunResult,
+  type FaultSite,
   type ForkStats,
   type Grant,
   type Mapping,
   type Memory,
+  type OpenFile,
   type Outcome,
   type PageTable,
   type PageTableKind,
+  Pipe,
+  type PipeEnd,
   Process,
   type ProcessState,
   type Routines,
   type Segment,
+  SIGNAL,
   SIGNAL_NAMES,
+  Signals,
+  UNIX,
 } from "./exos/mod.ts";
-export { type End } from "./exos/process.ts";

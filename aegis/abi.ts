@@ -335,6 +335,18 @@ export const ENTRY = {
   SLICE_END: 3,
 } as const;
 
+/**
+ * Words a library may read in its own exported environment record (EXPORT.ENV), by offset. The
+ * start- and end-of-slice entries need RESUME_PC: it is the only way such an entry learns where
+ * the environment was when its slice ended or was taken.
+ */
+export const ENV_RECORD = {
+  /** The environment's id. */
+  ID: 0x000,
+  /** Where the environment was: the pc its start- or end-of-slice entry is to go back to. */
+  RESUME_PC: 0x020,
+} as const;
+
 /** Exported structures (EXPORT a0), mapped read-only at the top of kuseg. */
 export const EXPORT = {
   /** The STLB: 4096 entries of (EntryHi, EntryLo). */

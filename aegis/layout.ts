@@ -28,6 +28,8 @@
  * @module
  */
 
+import { ENV_RECORD } from "./abi.ts";
+
 /** Bytes in a page. */
 export const PAGE_SIZE = 4096;
 /** log2(PAGE_SIZE). */
@@ -117,7 +119,7 @@ export const ENV = {
 /** Offsets of the fields of an environment record. */
 export const E = {
   /** The environment's id (generation << 7 | slot); 0 when the slot is free. */
-  ID: 0x000,
+  ID: ENV_RECORD.ID,
   /** Its address-space id, 1..63, or 0 when it has none at the moment. */
   ASID: 0x004,
   /** kseg0 address of its save area (six words: see abi.ts SAVE_AREA_BYTES). */
@@ -136,7 +138,7 @@ export const E = {
    */
   EXCESS: 0x01c,
   /** The pc the environment was interrupted at, for its start- or end-of-slice handler. */
-  RESUME_PC: 0x020,
+  RESUME_PC: ENV_RECORD.RESUME_PC,
   /** Number of entries in the repossession vector. */
   REPOSSESSED_COUNT: 0x024,
   /** The environment it donated its slices to by a synchronous call (id, or 0). */

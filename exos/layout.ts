@@ -99,6 +99,15 @@ export const DATA = {
   START: 0x200,
   /** What the `block` stub keeps across its yield: v0, a0, a1, a2, the trap's address. */
   BLOCK: 0x290,
+  /**
+   * The signal stubs' words (signal.ts): the program's t0, hi and lo and the pc its slice would
+   * have resumed at, then the address of the environment's exported record.
+   */
+  SIGNAL: 0x2c0,
+  /** What the pipe routines keep across a yield (pipe.ts): a0, a1, a2, the count so far. */
+  PIPE: 0x2e0,
+  /** LRPC's words (lrpc.ts): the client's, then the server's, then the registers lrpc keeps. */
+  LRPC: 0x300,
 } as const;
 
 /** Why the library calls the application's fault handler (a1 of the call). */

@@ -6,7 +6,9 @@
  * code, and offers sbrk, mmap, shared pages and the prot/unprot/dirty primitives, from TypeScript
  * and guest code.
  * Processes: ExOS runs ELF programs as processes (exec, fork with copy-on-write, exit, wait) and
- * answers their UNIX calls (unix.ts); a Lab offers one as `m.exos`.
+ * answers their UNIX calls (unix.ts); a Lab offers one as `m.exos`. IPC at application level:
+ * pipes (pipe.ts), shared memory (shm.ts), signals (signal.ts), LRPC and trusted LRPC (lrpc.ts);
+ * and a stride scheduler as a library policy (stride.ts).
  *
  * ```ts
  * // m: a Lab (shell/lab.ts), the DECstation with Aegis booted
@@ -46,15 +48,40 @@ export {
   type Segment,
   writeBytes,
 } from "./vm.ts";
+export { ExOS } from "./exos.ts";
 export {
-  ExOS,
+  type End,
   type ExosHost,
   type ExosOptions,
   type ExosRunResult,
+  type FaultSite,
   type ForkStats,
   type Outcome,
   Process,
   type ProcessState,
   processTable,
 } from "./process.ts";
-export { ERRNO, EXC_SIGNAL, SIGNAL, SIGNAL_NAMES, UNIX, UNIX_TRAP, unixCall } from "./unix.ts";
+export { ERRNO, NOFILE, UNIX, UNIX_TRAP } from "./unix.ts";
+export {
+  EXC_SIGNAL,
+  NSIG,
+  SIG_DFL,
+  SIG_IGN,
+  SIGFRAME,
+  SIGNAL,
+  SIGNAL_NAMES,
+  Signals,
+} from "./signal.ts";
+export { type ConsoleFile, type OpenFile, Pipe, type PipeEnd } from "./fd.ts";
+export {
+  connectRing,
+  initRing,
+  pipeReadWord,
+  pipeWriteWord,
+  RING,
+  ringRead,
+  ringWaiting,
+  ringWrite,
+} from "./pipe.ts";
+export { SHM } from "./shm.ts";
+export { client as lrpcClient, LRPC, serve as lrpcServe } from "./lrpc.ts";

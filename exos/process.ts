@@ -1,96 +1,94 @@
 /**
- * ExOS processes: the process table, fork with copy-on-write, exec, exit and wait, and the slice
- * scheduling that lets processes block. One ExOS instance serves the processes of a lab; it acts
- * for each process through that process's own call path (its SyscallPath), so every kernel request
- * is the process's own system call, executed by the CPU in its environment.
+ * ExOS processes: the process table and a process's life from its first instruction to the
+ * status its parent collects. One table serves the processes of a lab; the library acts for each
+ * process through that process's own call path (its SyscallPath), so every kernel request is the
+ * process's own system call, executed by the CPU in its environment. The rest of the library is
+ * one file per part: fork.ts (fork and copy-on-write), sched.ts (slices, blocking, sleeping),
+ * unix.ts (the UNIX calls), fd.ts (open files), pipe.ts, shm.ts, signal.ts, and exos.ts, the face
+ * a lab offers as `m.exos`.
  *
  * A process is an environment, its AddressSpace (exos/vm.ts) and its UNIX state: pid, parent,
- * children, state, exit status, break. Its exceptions come to the library: TLB misses and write
- * faults to the guest handlers of vm.ts; a `break` to a TypeScript handler here, which runs UNIX
- * calls (exos/unix.ts) and the library's own traps (vm_asm.ts LIB_TRAP); the other exceptions end
- * it with a signal.
+ * children, state, exit status, open files, signals. Its exceptions come to the library: TLB
+ * misses and write faults to the guest handlers of vm.ts; a `break` to the TypeScript handler
+ * here, which runs UNIX calls (unix.ts) and the library's own traps (vm_asm.ts LIB_TRAP: a fault
+ * upcall, park, signal delivery and return); the other exceptions become signals (signal.ts).
  *
  * Starting. `exec` makes an environment (the host's createEnv), builds the address space, loads
  * the ELF's PT_LOAD segments, puts argv on the stack and writes the start frame (DATA.START: sp,
  * a0 = argc, a1 = argv, a2 = 0, pc = the entry). The environment's first slice starts at its
  * start-of-slice entry, set to the library's `boot` stub, which clears that entry and loads the
- * frame (`resume`). A forked child is made with ENV_ALLOC by its parent with `resume` as its entry.
- *
- * Fork, copy-on-write. The parent's library scans its page table: every writable page becomes COW
- * (PTE.C) in both tables and the child's table gets the same pages; only pages that may be bound
- * writable (dirty ones) lose their binding, one TLBVADELETE each, since a clean page is never bound
- * writable. The stack page fork itself is using is copied for the child at once. The child's
- * library pages are its own (8 ALLOC, 9 GUARANTEE: vm.ts), and so are its handlers. A write to a
- * COW page faults into the library (Mod, then its `fault_trap`): if other processes still share
- * the page it is copied (privatize), else it is claimed writable where it is. `lastFork` says what
- * a fork cost in system calls.
+ * frame (`resume`). A forked child (fork.ts) is made with ENV_ALLOC by its parent, with `resume`
+ * as its entry.
  *
  * Who frees a shared page. A page belongs to the environment that allocated it, and Aegis frees
- * every page of an environment that ends. So ExOS counts, for each shared page, the tables that
- * map it and its owner; a page leaves memory when its last user lets go, through its owner's
- * path. A process that exits while others still use pages it owns keeps its environment (it
- * "holds"), parked with no slice, and is ended once the last of those pages is freed.
+ * every page of an environment that ends. So the table counts, for each page more than one table
+ * maps (copy-on-write pages, pipe rings, shared-memory segments), the tables that map it and its
+ * owner; a page leaves memory when its last user lets go, through its owner's path. A process
+ * that exits while others still use pages it owns keeps its environment (it "holds"), parked
+ * with no slice, and is ended once the last of those pages is freed.
  *
- * Blocking and slices. A process runs only in a time slice it holds. Aegis has few positions (16
- * by default), so ExOS gives one to each runnable process while there are free ones and queues the
- * rest; a process that blocks (wait, read) or exits gives its position to the next in the queue.
- * A blocked call returns to the library's `block` stub with no slice: it yields, and runs the
- * call again when ExOS gives it a slice back (a child exited, input arrived). Nothing polls.
- * Processes that never block keep their slices: with more runnable processes than positions, the
- * queued ones wait for a position to come free.
- *
- * Exit. The process's pages are released (counts dropped), its children orphaned (they are
- * reaped when they exit), its slice handed on and its parent woken; the TypeScript handler then
- * ends the environment (Aegis destroys it at once, recording the exit) unless it holds shared
- * pages.
- *
- * `run` drives the machine until every process has exited, all are blocked (waiting for input,
- * say), or an instruction limit; the host stops the machine at the instruction where that became
- * so. Failures: `exec` throws ElfError for a bad program and Error when Aegis refuses something;
- * a UNIX call that fails returns a negative errno to the process.
+ * Exit. `terminate` closes the process's files, detaches its segments, releases its pages
+ * (counts dropped), orphans its children, hands its slice on, wakes its parent and sends it
+ * SIGCHLD; the TypeScript handler then ends the environment (Aegis destroys it at once, recording
+ * the exit) unless it holds shared pages. Failures: `exec` throws ElfError for a bad program and
+ * Error when Aegis refuses something; a UNIX call that fails returns a negative errno to the
+ * process; when the library's own work for a process fails, the process ends with SIGKILL and
+ * `failure` says why.
  *
  * @module
  */
 
 import {
+  type Capability,
   capabilityWords,
   ENTRY,
   EXC,
   type ExceptionInfo,
   SYS,
   type SyscallPath,
-  type TsHandler,
 } from "../aegis/abi.ts";
 import { ElfError, type ElfImage, parseElf } from "../machine/elf.ts";
+import { closeAll, installConsole, type OpenFile } from "./fd.ts";
+import { copyOnWrite, SHARED } from "./fork.ts";
 import { DATA, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
 import { type Mapping, type PageTableKind, PTE } from "./page_table.ts";
-import { AddressSpace, writeBytes } from "./vm.ts";
-import { LIB_TRAP } from "./vm_asm.ts";
+import { Scheduler } from "./sched.ts";
+import { detachAll, Segments } from "./shm.ts";
 import {
-  argvBytes,
-  BadAddress,
-  ERRNO,
   EXC_SIGNAL,
+  fault,
+  post,
   SIGNAL,
   SIGNAL_NAMES,
-  UNIX_TRAP,
-  unixCall,
-} from "./unix.ts";
+  Signals,
+  sigreturn,
+  sliceStartSignal,
+} from "./signal.ts";
+import { argvBytes, BadAddress, NOFILE, UNIX_TRAP, unixCall } from "./unix.ts";
+import { AddressSpace, writeBytes } from "./vm.ts";
+import { LIB_TRAP } from "./vm_asm.ts";
 
 /** What ExOS needs from the lab it runs on. */
 export interface ExosHost {
   /** Creates a fresh environment for a program's first process. */
   createEnv(name: string): SyscallPath;
-  /** Runs the machine for up to `maxInstructions`; `stopped` when `stop` ended the run. */
-  run(maxInstructions: number): { instructions: number; stopped: boolean };
+  /**
+   * Runs the machine for up to `maxInstructions` (and `maxCycles`, when given); `stopped` when
+   * `stop` ended the run.
+   */
+  run(maxInstructions: number, maxCycles?: number): { instructions: number; stopped: boolean };
   /** Ends the current run after the instruction executing now. */
   stop(): void;
-  /** Writes process output (fd 1 and 2) to the console. */
-  write(bytes: Uint8Array): void;
+  /** Writes process output to the console: `stream` 1 is its output, 2 its error stream. */
+  write(bytes: Uint8Array, stream: 1 | 2): void;
   /** Takes the next byte typed at the console, or undefined when none waits. */
   read(): number | undefined;
   /** The bytes of the file at host path `path`, or undefined when there is none. */
   readFile?(path: string): Uint8Array | undefined;
+  /** Emulated cycles since the machine started: the clock `sleep` counts in. */
+  cycles(): number;
+  /** Whether environment `id` still exists (Aegis may have ended it behind the library). */
+  alive(id: number): boolean;
 }
 
 /** Options for an ExOS instance. */
@@ -101,8 +99,19 @@ export interface ExosOptions {
   files?: Iterable<[string, Uint8Array]>;
 }
 
-/** Where a process is in its life. */
-export type ProcessState = "runnable" | "waiting" | "reading" | "zombie" | "exited";
+/**
+ * Where a process is in its life: runnable; blocked waiting for a child, reading (the console or
+ * an empty pipe), writing (a full pipe) or sleeping (sleep, sigsuspend); a zombie (ended, not
+ * yet collected by its parent); exited.
+ */
+export type ProcessState =
+  | "runnable"
+  | "waiting"
+  | "reading"
+  | "writing"
+  | "sleeping"
+  | "zombie"
+  | "exited";
 
 /** How a UNIX call goes on: v0 for a plain return, or where the process continues. */
 export type Outcome = number | { to: number | End };
@@ -135,15 +144,28 @@ export interface ForkStats {
   copied: number;
 }
 
-/** A page more than one table maps: its owner and how many tables map it. */
+/** Where a fault that ended a process was. */
+export interface FaultSite {
+  /** The pc of the faulting instruction. */
+  pc: number;
+  /** The address it touched, when the fault had one. */
+  address?: number;
+}
+
+/**
+ * A page more than one table maps: its owner and its read-write capability (to free it with),
+ * how many tables map it, and how many of those are each process's.
+ */
 interface Shared {
   owner: Process;
+  capability: Capability;
   users: number;
+  by: Map<Process, number>;
 }
 
 const hex = (v: number) => "0x" + (v >>> 0).toString(16).padStart(8, "0");
 
-/** Exceptions that end a process with a signal (the library handles TLBL, TLBS, Mod, Bp). */
+/** Exceptions that become signals (the library handles TLBL, TLBS, Mod and Bp itself). */
 const SIGNAL_CODES = [EXC.AdEL, EXC.AdES, EXC.IBE, EXC.DBE, EXC.RI, EXC.CpU, EXC.Ov];
 
 /** One process: an environment, its address space, its UNIX state. */
@@ -156,14 +178,24 @@ export class Process {
   state: ProcessState = "runnable";
   /** Once it has ended: (exit status & 0xff) << 8, or the number of the signal that ended it. */
   waitStatus: number | undefined;
+  /** Where the fault that ended it was, if a fault did. */
+  fault: FaultSite | undefined;
   /** The slice position it holds, or -1 (ExOS's). */
   slice: number = -1;
   /** Whether its environment still exists. */
-  alive = true;
+  alive: boolean = true;
   /** Whether it has exited but keeps its environment for pages others share (ExOS's). */
-  holding = false;
+  holding: boolean = false;
   /** Why the library ended it, when its own work for it failed (SIGKILL). */
   failure: string | undefined;
+  /** Its open files, by fd (fd.ts). */
+  readonly fds: (OpenFile | undefined)[] = new Array(NOFILE).fill(undefined);
+  /** Its signal actions, pending and blocked signals (signal.ts). */
+  readonly signals: Signals = new Signals();
+  /** While it sleeps: the cycle count it wakes at (undefined: until a signal). */
+  wakeAt: number | undefined;
+  /** While it is blocked on a pipe: that pipe's ring (fd.ts). */
+  blockedOn: object | undefined;
 
   /** Process `pid` running `program` in the environment behind `path`, with address space `vm`. */
   constructor(
@@ -185,13 +217,10 @@ export class Process {
     return s !== undefined && (s & 0x7f) !== 0 ? s & 0x7f : undefined;
   }
 
-  /** How it ended, in words: "exited 0", "SIGSEGV", or its state. */
+  /** How it ended, in words: "exited (exit 0)", "exited (SIGSEGV at pc 0x...)", or its state. */
   get how(): string {
     if (this.waitStatus === undefined) return this.state;
-    const end = this.signal === undefined
-      ? `exit ${this.exitStatus}`
-      : SIGNAL_NAMES[this.signal] ?? `signal ${this.signal}`;
-    return `${this.state} (${end})`;
+    return `${this.state} (${endOf(this)})`;
   }
 
   /** Mappings in its page table, or undefined once its environment is gone. */
@@ -211,6 +240,16 @@ export class Process {
   }
 }
 
+/** How `p` ended: "exit 3", "SIGTERM", "SIGSEGV at pc 0x... address 0x...". */
+function endOf(p: Process): string {
+  if (p.signal === undefined) return `exit ${p.exitStatus}`;
+  const name = SIGNAL_NAMES[p.signal] ?? `signal ${p.signal}`;
+  const f = p.fault;
+  if (f === undefined) return name;
+  return `${name} at pc ${hex(f.pc)}` +
+    (f.address === undefined ? "" : `, address ${hex(f.address)}`);
+}
+
 /** `path` with every system call (and handler installation) counted by `count`. */
 function counted(path: SyscallPath, count: () => void): SyscallPath {
   return {
@@ -223,8 +262,12 @@ function counted(path: SyscallPath, count: () => void): SyscallPath {
   };
 }
 
-/** The library operating system's process layer, for the processes of one machine. */
-export class ExOS {
+/**
+ * The process table and what every part of the library shares: the host, the programs exec may
+ * name, the counts of shared pages, console input, the scheduler and the segments. ExOS's own
+ * (exos.ts wraps it for the REPL); its methods report failure as the module comment says.
+ */
+export class ProcessTable {
   /** Programs exec may name, by path (a guest's exec looks only here). */
   readonly files: Map<string, Uint8Array>;
   /** System calls made for processes so far. */
@@ -233,45 +276,35 @@ export class ExOS {
   lastFork: ForkStats | undefined;
   /** Copy-on-write faults: pages copied, pages claimed without a copy. */
   readonly cow = { copied: 0, claimed: 0 };
-  readonly #structure: PageTableKind;
-  readonly #procs: Process[] = [];
-  readonly #queue: Process[] = [];
+  /** Every process so far, oldest first (pid - 1 is the index). */
+  readonly procs: Process[] = [];
+  /** Console bytes typed and not read yet. */
+  readonly input: number[] = [];
+  /** Whether console input has ended (a read with nothing left returns 0). */
+  inputEnded = false;
+  /** Slices, blocking and sleeping. */
+  readonly sched: Scheduler;
+  /** Shared-memory segments. */
+  readonly segments: Segments = new Segments();
+  /** The process whose trap the library is handling now, if any. */
+  current: Process | undefined;
+  readonly structure: PageTableKind;
   readonly #shared = new Map<number, Shared>();
-  readonly #input: number[] = [];
-  #inputEnded = false;
-  #driving = false;
 
-  /** ExOS on `host`, with `options`. */
+  /** The table for the processes of `host`, with `options`. */
   constructor(readonly host: ExosHost, options: ExosOptions = {}) {
-    this.#structure = options.structure ?? "linear";
+    this.structure = options.structure ?? "linear";
     this.files = new Map(options.files ?? []);
-  }
-
-  /** Every process so far, oldest first; prints as a table. */
-  get processes(): readonly Process[] {
-    const list = [...this.#procs];
-    Object.defineProperty(list, Symbol.for("Deno.customInspect"), {
-      value: () => processTable(list),
-    });
-    return list;
-  }
-
-  /** Process `pid`, if there is one. */
-  process(pid: number): Process | undefined {
-    return this.#procs[pid - 1];
-  }
-
-  /** Says that console input has ended: a read with nothing left returns 0. */
-  endInput(): void {
-    this.#inputEnded = true;
+    this.sched = new Scheduler(this);
   }
 
   // ---- starting programs ---------------------------------------------------------------------
 
   /**
    * Starts `program` (ELF bytes, or a path in `files` or on the host) as a new process with
-   * `argv` (default: its name), in a fresh environment; it runs from the next `run`. Throws
-   * ElfError for a bad program or one outside the user layout, Error for a missing file.
+   * `argv` (default: its name), in a fresh environment, its fds 0-2 on the console; it runs from
+   * the next `run`. Throws ElfError for a bad program or one outside the user layout, Error for a
+   * missing file.
    */
   exec(program: string | Uint8Array, argv?: string[]): Process {
     const name = typeof program === "string" ? program : "program";
@@ -285,12 +318,13 @@ export class ExOS {
       throw new RangeError(`argv takes ${argvBytes(argv ?? [name])} bytes of stack: 4096 fit`);
     }
     const env = counted(this.host.createEnv(name.split("/").pop()!), () => this.syscalls++);
-    const p = this.#process(env, undefined, name);
+    const p = this.create(env, undefined, name);
+    installConsole(p);
     const regs = new Int32Array(32);
-    const pc = this.#image(p, image, argv ?? [name], regs);
-    this.#writeFrame(p, regs, pc);
+    const pc = this.image(p, image, argv ?? [name], regs);
+    this.writeFrame(p, regs, pc);
     p.path.call(SYS.SET_ENTRY, ENTRY.SLICE_START, p.vm.routines.boot, 0);
-    this.#wake(p);
+    this.sched.wake(p);
     return p;
   }
 
@@ -308,21 +342,24 @@ export class ExOS {
     return image;
   }
 
-  /** A new process in the environment behind `path`: address space, handlers, table entry. */
-  #process(path: SyscallPath, parent: Process | undefined, program: string): Process {
-    const pid = this.#procs.length + 1;
+  /**
+   * A new process in the environment behind `path`: address space, handlers, table entry, the
+   * address of its exported record for the signal stubs. Throws when Aegis refuses its library.
+   */
+  create(path: SyscallPath, parent: Process | undefined, program: string): Process {
+    const pid = this.procs.length + 1;
     const vm = new AddressSpace(path, {
-      structure: this.#structure,
+      structure: this.structure,
       stackPages: parent === undefined ? 2 : 0,
-      release: (m) => this.#release(p, m, false),
+      release: (m) => this.release(p, m, false),
     });
     const p = new Process(pid, path, vm, program);
-    this.#procs.push(p);
+    this.procs.push(p);
     vm.setFaultHandler(vm.routines.faultTrap);
     path.onException(EXC.Bp, (x) => this.#handle(p, () => this.#onBreak(p, x)));
-    const onSignal: TsHandler = (x) =>
-      this.#handle(p, () => this.terminate(p, EXC_SIGNAL[x.code] ?? SIGNAL.SIGSEGV));
-    for (const code of SIGNAL_CODES) path.onException(code, onSignal);
+    for (const code of SIGNAL_CODES) {
+      path.onException(code, (x) => this.#handle(p, () => this.#onSignal(p, x)));
+    }
     if (parent !== undefined) {
       p.parent = parent;
       parent.children.push(p);
@@ -331,7 +368,7 @@ export class ExOS {
   }
 
   /** Loads `image` into `p` with `argv` on its stack; sets sp, a0-a2 in `regs`, returns the pc. */
-  #image(p: Process, image: ElfImage, argv: string[], regs: Int32Array): number {
+  image(p: Process, image: ElfImage, argv: string[], regs: Int32Array): number {
     p.vm.loadSegments(image.segments.map((s) => ({ ...s, writable: (s.flags & 2) !== 0 })));
     const strings = argv.map((a) => new TextEncoder().encode(a + "\0"));
     let at = USER.STACK_TOP - strings.reduce((n, s) => n + s.length, 0);
@@ -352,227 +389,188 @@ export class ExOS {
   }
 
   /** Writes `regs` and `pc` as `p`'s start frame, where `resume` loads them from. */
-  #writeFrame(p: Process, regs: Int32Array, pc: number): void {
+  writeFrame(p: Process, regs: Int32Array, pc: number): void {
     const at = LIB.DATA + DATA.START;
     for (let r = 1; r < 32; r++) p.vm.write32(at + 4 * r, regs[r]);
     p.vm.write32(at + 128, pc);
   }
 
-  /** EXEC: `image` replaces `p`'s program (same pid, same environment); returns the entry pc. */
+  /** `image` replaces `p`'s program (same pid, same environment); returns the entry pc. */
   replace(p: Process, image: ElfImage, argv: string[], name: string, regs: Int32Array): number {
     p.vm.reset();
     p.vm.stack(2);
     p.program = name;
-    return this.#image(p, image, argv, regs);
+    return this.image(p, image, argv, regs);
   }
 
-  // ---- fork and copy-on-write ------------------------------------------------------------------
+  // ---- shared pages ----------------------------------------------------------------------------
 
   /**
-   * FORK: a child of `parent` that resumes at `pc` with the parent's registers `regs` and v0 = 0,
-   * sharing its pages copy-on-write; returns the child's pid, or -EAGAIN when Aegis has no
-   * environment for it, -ENOMEM when it has no pages for the child's library.
+   * Counts `user`'s table mapping `m`'s page too; a page not counted yet is `owner`'s, mapped in
+   * its table (`m` is its mapping, with the read-write capability).
    */
-  fork(parent: Process, regs: Int32Array, pc: number): number {
-    const before = this.syscalls;
-    const r = parent.path.call(SYS.ENV_ALLOC, parent.vm.routines.resume);
-    if (r.v0 < 0) return -ERRNO.EAGAIN;
-    let child: Process;
-    try {
-      child = this.#process(parent.path.child(r.v0), parent, parent.program);
-    } catch { // no memory for its library: the environment goes, with what it got
-      parent.path.call(SYS.ENV_FREE, r.v0);
-      return -ERRNO.ENOMEM;
+  share(owner: Process, m: Mapping, user: Process): void {
+    let s = this.#shared.get(m.page);
+    if (s === undefined) {
+      s = { owner, capability: m.capability, users: 1, by: new Map([[owner, 1]]) };
+      this.#shared.set(m.page, s);
     }
-    child.vm.inherit(parent.vm);
-    const sp = (regs[29] >>> PAGE_SHIFT) << PAGE_SHIFT;
-    let shared = 0, unbound = 0, copied = 0;
-    for (const m of parent.vm.entries()) {
-      if (m.vpn < USER.MIN >>> PAGE_SHIFT) continue; // the library's own pages
-      let flags = m.flags;
-      const va = m.vpn << PAGE_SHIFT;
-      if ((flags & PTE.FOREIGN) === 0 && va !== sp) {
-        if ((flags & (PTE.W | PTE.C)) === PTE.W) {
-          flags |= PTE.C;
-          parent.vm.table.update(m.vpn, flags);
-          if ((flags & PTE.D) !== 0) { // it may be bound writable: drop the binding
-            parent.path.call(SYS.TLBVADELETE, va, 1, 0);
-            unbound++;
-          }
-        }
-        this.#share(parent, m);
-        shared++;
-      }
-      child.vm.table.insert({ ...m, flags });
-    }
-    if (child.vm.lookup(sp) !== undefined) { // the stack page fork uses: the child's own copy
-      child.vm.privatize(sp, (a) => parent.vm.read32(a));
-      copied++;
-    }
-    const frame = regs.slice();
-    frame[2] = frame[3] = 0;
-    this.#writeFrame(child, frame, pc);
-    this.#wake(child);
-    this.lastFork = { pid: child.pid, syscalls: this.syscalls - before, shared, unbound, copied };
-    return child.pid;
+    s.users++;
+    s.by.set(user, (s.by.get(user) ?? 0) + 1);
   }
 
-  /** Counts one more table mapping `m`'s page; a page not counted yet belongs to `p`. */
-  #share(p: Process, m: Mapping): void {
-    const s = this.#shared.get(m.page);
-    if (s === undefined) this.#shared.set(m.page, { owner: p, users: 2 });
-    else s.users++;
+  /**
+   * Records page `page` of `owner` (read-write `capability`), held once by `owner` (its table, or
+   * a segment's own hold), as one others may map.
+   */
+  shareable(owner: Process, page: number, capability: Capability): void {
+    if (this.#shared.has(page)) return;
+    this.#shared.set(page, { owner, capability, users: 1, by: new Map([[owner, 1]]) });
   }
 
-  /** A write to the COW page at `va` of `p`: copy it if others share it, else claim it. */
-  #copyOnWrite(p: Process, va: number): void {
-    const m = p.vm.lookup(va);
-    if (m === undefined || (m.flags & PTE.C) === 0) return;
+  /** Whether the page `m` maps is mapped by other tables than `p`'s, or is not `p`'s own. */
+  sharedWithOthers(p: Process, m: Mapping): boolean {
     const s = this.#shared.get(m.page);
-    if (s === undefined || (s.users === 1 && s.owner === p)) {
-      this.#shared.delete(m.page);
-      p.vm.claim(va);
-      this.cow.claimed++;
-      return;
-    }
-    p.vm.privatize(va);
-    this.cow.copied++;
-    this.#release(p, m, false);
+    return s !== undefined && !(s.users === 1 && s.owner === p);
+  }
+
+  /** Forgets the count of `page` (a COW page one process claimed as its own). */
+  unshare(page: number): void {
+    this.#shared.delete(page);
   }
 
   /**
    * `p` stops mapping `m`'s page: the count drops, and the page is freed through its owner once
    * nobody maps it (a page of an exiting process is left to Aegis, which frees it with the
-   * environment). An owner that exited and now holds nothing is let go.
+   * environment). An owner that exited and now holds nothing is let go. A foreign page that is
+   * not a shared one (a grant mapped by hand) is never counted.
    */
-  #release(p: Process, m: Mapping, exiting: boolean): void {
-    if ((m.flags & PTE.FOREIGN) !== 0) return;
+  release(p: Process, m: Mapping, exiting: boolean): void {
+    if ((m.flags & PTE.FOREIGN) !== 0 && (m.flags & SHARED) === 0) return;
     const s = this.#shared.get(m.page);
-    if (s !== undefined && --s.users > 0) return;
+    if (s !== undefined) {
+      const mine = s.by.get(p) ?? 0;
+      if (mine > 1) s.by.set(p, mine - 1);
+      else s.by.delete(p);
+      if (--s.users > 0) return;
+    }
     this.#shared.delete(m.page);
     const owner = s?.owner ?? p;
     if (owner === p && exiting) return;
-    owner.path.call(SYS.DEALLOC, m.page, 0, ...capabilityWords(m.capability));
-    if (owner.holding && !this.#owns(owner)) {
+    if (!owner.alive || !this.host.alive(owner.path.id)) return;
+    const capability = s?.capability ?? m.capability;
+    owner.path.call(SYS.DEALLOC, m.page, 0, ...capabilityWords(capability));
+    if (owner.holding && !this.owns(owner)) {
       owner.holding = false;
-      this.#wake(owner); // it runs its park stub once more, and ends
+      this.sched.wake(owner); // it runs its park stub once more, and ends
     }
   }
 
   /** Whether `p` owns a page others still map. */
-  #owns(p: Process): boolean {
+  owns(p: Process): boolean {
     for (const s of this.#shared.values()) if (s.owner === p) return true;
     return false;
   }
 
-  /** Writes `bytes` to `p`'s user memory at `va`, copying COW pages first; throws BadAddress. */
-  writeUser(p: Process, va: number, bytes: Uint8Array): void {
-    if ((va >>> 0) < USER.MIN || (va >>> 0) + bytes.length > 0x80000000) throw new BadAddress();
-    for (let pg = va & ~(PAGE_SIZE - 1); pg < va + bytes.length; pg += PAGE_SIZE) {
+  /** Throws BadAddress unless `p` may write the `n` bytes at `va` (mapped, writable, unprotected). */
+  checkWritable(p: Process, va: number, n: number): void {
+    if ((va >>> 0) < USER.MIN || (va >>> 0) + n > 0x80000000) throw new BadAddress();
+    for (let pg = va & ~(PAGE_SIZE - 1); pg < va + n; pg += PAGE_SIZE) {
       const m = p.vm.lookup(pg);
       if (m === undefined || (m.flags & PTE.W) === 0 || (m.flags & PTE.P) !== 0) {
         throw new BadAddress();
       }
-      if ((m.flags & PTE.C) !== 0) this.#copyOnWrite(p, pg);
+    }
+  }
+
+  /** Writes `bytes` to `p`'s user memory at `va`, copying COW pages first; throws BadAddress. */
+  writeUser(p: Process, va: number, bytes: Uint8Array): void {
+    this.checkWritable(p, va, bytes.length);
+    for (let pg = va & ~(PAGE_SIZE - 1); pg < va + bytes.length; pg += PAGE_SIZE) {
+      if ((p.vm.lookup(pg)!.flags & PTE.C) !== 0) copyOnWrite(this, p, pg);
     }
     writeBytes(p.vm, va, bytes);
   }
 
-  // ---- exit, wait, read, sbrk -----------------------------------------------------------------
+  // ---- console input -------------------------------------------------------------------------
+
+  /** Takes what was typed at the console into the input buffer. */
+  pollInput(): void {
+    for (let b = this.host.read(); b !== undefined; b = this.host.read()) this.input.push(b);
+  }
+
+  // ---- exit ------------------------------------------------------------------------------------
 
   /**
-   * Ends `p` with `waitStatus` ((status & 0xff) << 8, or a signal number): releases its pages,
-   * orphans its children, hands its slice on and wakes its parent. Returns what its handler
-   * does next: an End (Aegis ends the environment, recording why), or the park stub while it
-   * holds pages others share.
+   * Ends `p` with `waitStatus` ((status & 0xff) << 8, or a signal number) and, for a fault,
+   * where it was: closes its files, detaches its segments, releases its pages, orphans its
+   * children, hands its slice on, wakes its parent and sends it SIGCHLD. Returns what its
+   * handler does next: an End (Aegis ends the environment, recording why), or the park stub
+   * while it holds pages others share.
    */
-  terminate(p: Process, waitStatus: number): number | End {
+  terminate(p: Process, waitStatus: number, where?: FaultSite): number | End {
+    if (p.waitStatus !== undefined) return p.holding ? p.vm.routines.park : this.end(p);
     p.waitStatus = waitStatus;
+    p.fault = where;
     p.state = p.parent === undefined ? "exited" : "zombie";
+    closeAll(this, p);
+    detachAll(this, p);
     for (const m of p.vm.entries()) {
-      if (m.vpn >= USER.MIN >>> PAGE_SHIFT) this.#release(p, m, true);
+      if (m.vpn >= USER.MIN >>> PAGE_SHIFT) this.release(p, m, true);
     }
     for (const c of p.children) {
       c.parent = undefined;
       if (c.state === "zombie") c.state = "exited";
     }
     p.children.length = 0;
-    this.#sleep(p);
+    this.sched.unschedule(p);
     const parent = p.parent;
-    if (parent?.state === "waiting") {
-      parent.state = "runnable";
-      this.#wake(parent);
+    if (parent !== undefined) {
+      if (parent.state === "waiting") this.sched.resume(parent);
+      post(this, parent, SIGNAL.SIGCHLD);
     }
-    p.holding = this.#owns(p);
+    p.holding = this.owns(p);
     if (p.holding) return p.vm.routines.park;
-    return this.#end(p);
+    return this.end(p);
+  }
+
+  /**
+   * Takes note that `p`'s environment is gone although the library did not end it (Aegis ended
+   * it: a fault inside its fault handler, say): it is as if SIGKILL had ended it.
+   */
+  lost(p: Process): void {
+    p.failure = "its environment ended outside the library (Aegis ended it: see m.aegis.exits)";
+    p.alive = false;
+    if (p.waitStatus !== undefined) return;
+    p.waitStatus = SIGNAL.SIGKILL;
+    p.state = p.parent === undefined ? "exited" : "zombie";
+    p.slice = -1;
+    this.sched.unschedule(p);
+    closeAll(this, p);
+    detachAll(this, p);
+    // Its page table went with its environment: drop the counts it held from the table's side.
+    for (const [page, s] of [...this.#shared]) {
+      for (let n = s.by.get(p) ?? 0; n > 0; n--) {
+        this.release(p, { vpn: 0, page, capability: s.capability, flags: SHARED }, true);
+      }
+    }
+    for (const c of p.children) {
+      c.parent = undefined;
+      if (c.state === "zombie") c.state = "exited";
+    }
+    p.children.length = 0;
+    const parent = p.parent;
+    if (parent?.state === "waiting") this.sched.resume(parent);
   }
 
   /** Marks `p` gone and says why, for Aegis's record of ended environments. */
-  #end(p: Process): End {
+  end(p: Process): End {
     p.alive = false;
     const s = p.waitStatus ?? SIGNAL.SIGKILL;
     const how = (s & 0x7f) === 0
       ? `exited with status ${(s >> 8) & 0xff}`
       : `killed by signal ${s & 0x7f}`;
     return { exit: `ExOS process ${p.pid} ${how}` };
-  }
-
-  /** WAIT: collects an exited child (its status to *statusVa), or blocks, or -ECHILD. */
-  wait(p: Process, statusVa: number, x: ExceptionInfo): Outcome {
-    const z = p.children.find((c) => c.state === "zombie");
-    if (z !== undefined) {
-      z.state = "exited";
-      p.children.splice(p.children.indexOf(z), 1);
-      if (statusVa !== 0) {
-        const s = new Uint8Array(4);
-        new DataView(s.buffer).setInt32(0, z.waitStatus!, true);
-        this.writeUser(p, statusVa, s);
-      }
-      return z.pid;
-    }
-    if (p.children.length === 0) return -ERRNO.ECHILD;
-    return this.#block(p, "waiting", x);
-  }
-
-  /** READ: console bytes for fd 0 into `buf`, blocking while none has been typed. */
-  read(p: Process, fd: number, buf: number, n: number, x: ExceptionInfo): Outcome {
-    if (fd !== 0) return -ERRNO.EBADF;
-    if (n === 0) return 0;
-    this.#pollInput();
-    if (this.#input.length === 0) return this.#inputEnded ? 0 : this.#block(p, "reading", x);
-    const bytes = Uint8Array.from(this.#input.slice(0, n));
-    this.writeUser(p, buf, bytes);
-    this.#input.splice(0, bytes.length);
-    return bytes.length;
-  }
-
-  /** SBRK: moves `p`'s break by `increment`; returns the old break, or -ENOMEM. */
-  sbrk(p: Process, increment: number): number {
-    const old = p.vm.break;
-    try {
-      p.vm.sbrk(increment);
-    } catch {
-      return -ERRNO.ENOMEM;
-    }
-    const next = p.vm.break, pageEnd = ((next + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) >>> 0;
-    if (increment < 0 && next < pageEnd) { // memory above the break reads as zero when regrown
-      this.writeUser(p, next, new Uint8Array(Math.min(old, pageEnd) - next));
-    }
-    return old;
-  }
-
-  /** Blocks `p` in the call it trapped with: no slice until woken, then the call again. */
-  #block(p: Process, state: "waiting" | "reading", x: ExceptionInfo): Outcome {
-    p.state = state;
-    this.#sleep(p);
-    x.regs[8] = x.epc; // t0: where `block` goes back to
-    return { to: p.vm.routines.block };
-  }
-
-  /** Takes what was typed at the console into ExOS's input buffer. */
-  #pollInput(): void {
-    for (let b = this.host.read(); b !== undefined; b = this.host.read()) this.#input.push(b);
   }
 
   // ---- traps -----------------------------------------------------------------------------------
@@ -583,121 +581,69 @@ export class ExOS {
    */
   #handle(p: Process, work: () => "resume" | End | number): "resume" | End | number {
     let verdict;
+    const before = this.current;
+    this.current = p;
     try {
       verdict = work();
     } catch (e) {
       p.failure = e instanceof Error ? e.message : String(e);
-      verdict = p.waitStatus === undefined ? this.terminate(p, SIGNAL.SIGKILL) : this.#end(p);
+      verdict = p.waitStatus === undefined ? this.terminate(p, SIGNAL.SIGKILL) : this.end(p);
+    } finally {
+      this.current = before;
     }
-    if (this.#driving && !this.#procs.some((q) => this.#wants(q))) this.host.stop();
+    this.sched.stopIfStuck();
     return verdict;
   }
 
-  /** A `break` in `p`: a UNIX call, a library trap (fault, park), or a fault (SIGTRAP). */
+  /**
+   * A `break` in `p`: a UNIX call, a library trap (fault upcall, park, signal delivery and
+   * return), or a break of the program's own (SIGTRAP).
+   */
   #onBreak(p: Process, x: ExceptionInfo): number | End {
     let word = 0;
     try {
       word = p.vm.read32(x.epc);
     } catch { /* an unreadable pc: the signal below */ }
     const r = p.vm.routines;
-    if (word === UNIX_TRAP) {
-      const out = unixCall(this, p, x);
-      if (typeof out !== "number") return out.to;
-      x.regs[2] = out;
-      return x.epc + 4;
-    }
+    if (word === UNIX_TRAP) return unixCall(this, p, x);
     if (word === LIB_TRAP.FAULT && x.epc === r.faultTrap) {
       // The upcall from a fault: a0 = address, a1 = kind (FAULT), a2 = EPC, a3 = code.
-      if (x.regs[5] !== FAULT.COW) return this.terminate(p, SIGNAL.SIGSEGV);
-      this.#copyOnWrite(p, x.regs[4]);
-      return x.epc + 4;
+      if (x.regs[5] === FAULT.COW) {
+        copyOnWrite(this, p, x.regs[4]);
+        return x.epc + 4;
+      }
+      const code = x.regs[7];
+      const sig = EXC_SIGNAL[code] ?? SIGNAL.SIGSEGV;
+      return fault(this, p, x, sig, { pc: x.regs[6] >>> 0, address: x.regs[4] >>> 0 }, true);
     }
     if (word === LIB_TRAP.PARK && x.epc === r.parkTrap) {
       if (p.holding) return r.park;
-      return this.#end(p);
+      return this.end(p);
     }
-    return this.terminate(p, SIGNAL.SIGTRAP);
+    if (word === LIB_TRAP.SIGNAL && x.epc === r.sigtrampTrap) return sliceStartSignal(this, p, x);
+    if (word === LIB_TRAP.SIGRETURN && x.epc === r.sigreturnTrap) return sigreturn(this, p, x);
+    return fault(this, p, x, SIGNAL.SIGTRAP, { pc: x.epc }, false);
   }
 
-  // ---- slices ----------------------------------------------------------------------------------
-
-  /** Whether `p` needs the CPU: runnable, or an exited holder let go that must still end. */
-  #wants(p: Process): boolean {
-    return p.alive && (p.state === "runnable" || (p.waitStatus !== undefined && !p.holding));
-  }
-
-  /** Gives `p` a slice position, or queues it for the next one free. */
-  #wake(p: Process): void {
-    if (p.slice >= 0 || this.#queue.includes(p)) return;
-    const r = p.path.call(SYS.SLICE_ALLOC, -1, 0);
-    if (r.v0 >= 0) p.slice = r.v0;
-    else this.#queue.push(p);
-  }
-
-  /** Takes `p`'s slice position away and hands it to the next queued process that wants one. */
-  #sleep(p: Process): void {
-    const i = this.#queue.indexOf(p);
-    if (i >= 0) this.#queue.splice(i, 1);
-    if (p.slice < 0) return;
-    p.path.call(SYS.SLICE_FREE, p.slice, 0);
-    p.slice = -1;
-    for (let q = this.#queue.shift(); q !== undefined; q = this.#queue.shift()) {
-      if (!this.#wants(q)) continue;
-      this.#wake(q);
-      break;
-    }
-  }
-
-  // ---- running ---------------------------------------------------------------------------------
-
-  /**
-   * Runs the machine until every process has exited, all are blocked, or `maxInstructions`;
-   * returns why it stopped. Input typed since the last run wakes the processes reading it.
-   */
-  run(options: { maxInstructions?: number } = {}): ExosRunResult {
-    const max = options.maxInstructions ?? Infinity;
-    this.#pollInput();
-    if (this.#input.length > 0 || this.#inputEnded) {
-      for (const p of this.#procs) {
-        if (p.state !== "reading") continue;
-        p.state = "runnable";
-        this.#wake(p);
-      }
-    }
-    let instructions = 0;
-    this.#driving = true;
-    try {
-      for (;;) {
-        if (!this.#procs.some((p) => p.alive)) return { reason: "exited", instructions };
-        if (!this.#procs.some((p) => this.#wants(p))) {
-          const reading = this.#procs.some((p) => p.state === "reading");
-          return { reason: reading ? "input" : "blocked", instructions };
-        }
-        if (instructions >= max) return { reason: "instructions", instructions };
-        const r = this.host.run(max - instructions);
-        instructions += r.instructions;
-        if (!r.stopped && instructions < max) return { reason: "halted", instructions };
-      }
-    } finally {
-      this.#driving = false;
-    }
-  }
-
-  /** One line: processes by state. */
-  toString(): string {
-    const count = (s: ProcessState) => this.#procs.filter((p) => p.state === s).length;
-    const states: ProcessState[] = ["runnable", "waiting", "reading", "zombie", "exited"];
-    return `ExOS · ${this.#procs.length} processes: ` +
-      states.map((s) => `${count(s)} ${s}`).join(", ");
-  }
-
-  /** Prints as `toString` in the REPL. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return this.toString();
+  /** An exception the library does not handle itself: the signal for it (signal.ts). */
+  #onSignal(p: Process, x: ExceptionInfo): number | End {
+    const sig = EXC_SIGNAL[x.code] ?? SIGNAL.SIGSEGV;
+    const address = x.code === EXC.AdEL || x.code === EXC.AdES ? x.badVAddr : undefined;
+    return fault(
+      this,
+      p,
+      x,
+      sig,
+      address === undefined ? { pc: x.epc } : { pc: x.epc, address },
+      false,
+    );
   }
 }
 
-/** The processes as a table: pid, parent, state, status, environment, pages, break, program. */
+/**
+ * The processes as a table: pid, parent, state, status (an exit status, or the signal that
+ * ended it), where a fault ended it, environment, pages, break, program.
+ */
 export function processTable(procs: readonly Process[]): string {
   const rows = procs.map((p) => [
     String(p.pid),
@@ -708,12 +654,15 @@ export function processTable(procs: readonly Process[]): string {
       : p.signal === undefined
       ? String(p.exitStatus)
       : SIGNAL_NAMES[p.signal] ?? `signal ${p.signal}`,
+    p.fault === undefined
+      ? "-"
+      : `pc ${hex(p.fault.pc)}` + (p.fault.address === undefined ? "" : ` ${hex(p.fault.address)}`),
     "0x" + p.path.id.toString(16),
     String(p.pages ?? "-"),
     hex(p.vm.break),
     p.program,
   ]);
-  const head = ["pid", "ppid", "state", "status", "env", "pages", "break", "program"];
+  const head = ["pid", "ppid", "state", "status", "fault", "env", "pages", "break", "program"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
   return [line(head), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");

@@ -7,8 +7,8 @@
  * Creating an AddressSpace lays out the library's pages (layout.ts): it allocates the library's
  * pages and binds them as guaranteed mappings (GUARANTEE, so Aegis refills them after any loss,
  * ASID recycling included), writes an empty page table (linear, clustered or inverted:
- * page_table.ts) and enters them in it, assembles the guest code (vm_asm.ts) into the code page
- * and binds it read-only, names the
+ * page_table.ts) and enters them in it, assembles the guest code (vm_asm.ts, then the IPC stubs
+ * of pipe.ts, lrpc.ts, signal.ts and sched.ts) into the code page and binds it read-only, names the
  * data page as Aegis's save area and installs the TLBL, TLBS and Mod handlers, and maps a stack.
  * The TypeScript side reads and writes the library's words through the same bindings; when the
  * kernel has lost one (a recycled ASID), it asks for the guaranteed mapping again.
@@ -37,7 +37,7 @@
  * @module
  */
 
-import type { AsmSource, Program } from "../machine/asm/mod.ts";
+import { asm, type AsmSource, type Program } from "../machine/asm/mod.ts";
 import {
   type Capability,
   capabilityOf,
@@ -63,6 +63,10 @@ import { LinearPageTable } from "./pt_linear.ts";
 import { ClusteredPageTable } from "./pt_clustered.ts";
 import { InvertedPageTable } from "./pt_inverted.ts";
 import { vmSource } from "./vm_asm.ts";
+import { lrpcAsm } from "./lrpc.ts";
+import { pipeAsm } from "./pipe.ts";
+import { blockToAsm } from "./sched.ts";
+import { signalAsm } from "./signal.ts";
 
 /** How to build an address space. */
 export interface AddressSpaceOptions {
@@ -133,6 +137,30 @@ export interface Routines {
   parkTrap: number;
   /** A fault handler that traps with LIB_TRAP.FAULT, then returns. */
   faultTrap: number;
+  /** As block, but its yield goes to the environment in t1 (sched.ts). */
+  blockTo: number;
+  /** The start-of-slice entry while a signal waits (signal.ts). */
+  sigtramp: number;
+  /** Its LIB_TRAP.SIGNAL word. */
+  sigtrampTrap: number;
+  /** Where a caught fault goes to have its signal delivered (signal.ts). */
+  sigsave: number;
+  /** Where a signal handler returns (signal.ts). */
+  sigreturn: number;
+  /** Its LIB_TRAP.SIGRETURN word. */
+  sigreturnTrap: number;
+  /** pipe_read(a0 = ring, a1 = buf, a2 = n) -> v0 (pipe.ts). */
+  pipeRead: number;
+  /** pipe_write(a0 = ring, a1 = buf, a2 = n) -> v0 (pipe.ts). */
+  pipeWrite: number;
+  /** lrpc_call(a0 = server, a1 = argument) -> v0 (lrpc.ts). */
+  lrpcCall: number;
+  /** A client's synchronous entry, where replies land (lrpc.ts). */
+  lrpcReply: number;
+  /** A server's synchronous entry that saves the callee-saved registers (lrpc.ts). */
+  lrpcEntry: number;
+  /** A server's synchronous entry that trusts the procedure with them (lrpc.ts). */
+  tlrpcEntry: number;
 }
 
 /**
@@ -223,7 +251,9 @@ export class AddressSpace {
     this.#release = options.release;
     const bytes = LIB.TABLE_PAGES * PAGE_SIZE;
     this.table = newPageTable(options.structure ?? "linear", this, LIB.TABLE, bytes);
-    const code = vmSource(this.table.guest()).at(LIB.CODE);
+    const ipc = [pipeAsm(), lrpcAsm(), signalAsm(), blockToAsm()].join("\n");
+    const code = vmSource(asm`${this.table.guest()}
+${ipc}`).at(LIB.CODE);
     if (code.text.length * 4 > LIB.DATA - LIB.CODE || code.data.length > 0) {
       throw new RangeError(`The library's code takes ${code.text.length * 4} bytes: one page fits`);
     }
@@ -257,6 +287,18 @@ export class AddressSpace {
       park: s.park,
       parkTrap: s.park_trap,
       faultTrap: s.fault_trap,
+      blockTo: s.block_to,
+      sigtramp: s.sigtramp,
+      sigtrampTrap: s.sigtramp_trap,
+      sigsave: s.sigsave,
+      sigreturn: s.sigreturn,
+      sigreturnTrap: s.sigreturn_trap,
+      pipeRead: s.pipe_read,
+      pipeWrite: s.pipe_write,
+      lrpcCall: s.lrpc_call,
+      lrpcReply: s.lrpc_reply,
+      lrpcEntry: s.lrpc_entry,
+      tlrpcEntry: s.tlrpc_entry,
     };
     const data = lib[1];
     this.#sys(SYS.SET_SAVE_AREA, data.page, DATA.SAVE, ...capabilityWords(data.capability), 0);

@@ -124,6 +124,10 @@ export const LIB_TRAP = {
   FAULT: 0x000e000d,
   /** park: an exited process asks whether its environment may go (`break 0xd`). */
   PARK: 0x000d000d,
+  /** sigtramp, sigsave: a signal to deliver (signal.ts, `break 0xc`). */
+  SIGNAL: 0x000c000d,
+  /** sigreturn: a signal handler returned (signal.ts, `break 0xb`). */
+  SIGRETURN: 0x000b000d,
 } as const;
 
 /** The registers `resume` loads first: all but zero, t9 (the way back loads it), k0 and k1. */

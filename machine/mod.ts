@@ -71,4 +71,5 @@ export {
 } from "./gateway.ts";
 export { CLOCK_HZ, CYCLES_PER_US, cyclesToUs, TIMING } from "./timing.ts";
 export { ElfError, parseElf } from "./elf.ts";
+export { writeElf } from "./elf_writer.ts";
 export { asm, AsmError, assemble, disassemble } from "./asm/mod.ts";

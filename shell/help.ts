@@ -24,7 +24,8 @@ const INTRO = `exolab: a DECstation 5000/200 (R3000A, 25 MHz) running the Aegis 
 
   m          the machine: m.cpu (the registers), m.bus.ram32, m.run(n) (n instructions)
   m.aegis    the exokernel: its environments; m.aegis.tlb(), .stlb(), .page(n), .exits
-  m.exos     ExOS's processes: m.exos.exec(prog, argv), m.exos.run(), m.exos.processes
+  m.exos     ExOS's processes: m.exos.exec(prog, argv), m.exos.run(), m.exos.processes,
+             m.exos.kill(pid, sig)
   asm\`...\`   GNU-style MIPS; asm\`...\`.at(addr) gives .text (the words) and .symbols
   time       time(fn), time("label", fn), time.compare({ a: fn, b: fn }, { repeat: n })
 
@@ -103,11 +104,14 @@ const SECTIONS: Section[] = [
   },
   {
     heading:
-      "ExOS processes: a UNIX program forks a tree of 64 (copy-on-write), each exit reaches its parent:",
+      "ExOS processes: /bin/sh forks a pipeline (copy-on-write), a pipe between, each exit reaches it:",
     examples: [
-      { code: `const proc = m.exos.exec("/bin/forktree")`, note: "pid 1 in a fresh environment" },
+      {
+        code: `const proc = m.exos.exec("/bin/sh", ["sh", "-c", "echo hello world | wc -w; ps"])`,
+        note: "pid 1 in a fresh environment",
+      },
       { code: `m.exos.run()`, note: "until every process has exited" },
-      { code: `m.console.text`, note: "what they wrote to fd 1" },
+      { code: `m.console.text`, note: "what they wrote to fd 1: 2, then the process table" },
       { code: `proc`, note: "pid, state, exit status, environment, pages, break" },
       { code: `m.exos.lastFork`, note: "what the last fork cost, in system calls" },
       { code: `m.exos.processes`, note: "the process table" },

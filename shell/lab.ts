@@ -16,8 +16,8 @@
  * creates environments with Aegis, runs the machine and stops it when ExOS asks, and lends it the
  * console, which Aegis does not multiplex yet: process output goes to `m.console` (or to
  * `processOutput`, which `exo exec` sets to keep fd 2 apart), and what `m.console.type` sends is
- * what fd 0 reads. The programs a guest may exec are the UNIX programs of tests/guest/out/unix,
- * as /bin/NAME.
+ * what fd 0 reads. The programs a guest may exec are the /bin programs that ship with exolab
+ * (guest/out/bin/NAME.elf, built from guest/bin), as /bin/NAME.
  *
  * Every public method checks its arguments and throws a TypeError naming the method, the
  * argument and what to give, before changing anything.
@@ -42,14 +42,7 @@ import { Aegis, type AegisOptions, type EnvExit } from "../aegis/kernel.ts";
 import { Environment } from "../aegis/env.ts";
 import type { ExceptionInfo, SyscallPath, TsHandler } from "../aegis/abi.ts";
 import { SYS } from "../aegis/abi.ts";
-import {
-  ExOS,
-  type ExosRunResult,
-  type PageTableKind,
-  Process,
-  UNIX,
-  UNIX_TRAP,
-} from "../exos/mod.ts";
+import { ExOS, type ExosRunResult, type PageTableKind, Process, UNIX } from "../exos/mod.ts";
 import { address, atMost, count, oneOf, options, show } from "./args.ts";
 import {
   type BreakCondition,
@@ -83,8 +76,8 @@ const LAB_OPTIONS = [
   "pageTable",
 ] as const;
 
-/** Where the UNIX programs a guest may exec live, each as /bin/NAME. */
-const UNIX_PROGRAMS = new URL("../tests/guest/out/unix/", import.meta.url);
+/** Where the programs a guest may exec live, each as /bin/NAME. */
+const BIN_PROGRAMS = new URL("../guest/out/bin/", import.meta.url);
 
 /** The ELF files in `dir`, as /bin/NAME (without .elf); none when it cannot be read. */
 function programsIn(dir: URL): [string, Uint8Array][] {
@@ -260,7 +253,6 @@ export class Lab {
   /** Symbols of each environment's program, with the program's name they belong to. */
   readonly #programs = new Map<number, { program: string; symbols: Symbols }>();
   #symbolGeneration = 0;
-  #fd = 1;
   /**
    * Where ExOS process output goes, with its fd (1 or 2); unset, both go to the console.
    * `exo exec` sets it to keep fd 2 on stderr.
@@ -582,15 +574,20 @@ export class Lab {
     const aegis = this.aegis;
     const exos = new ExOS({
       createEnv: (name) => this.#path(aegis.createEnv(name)),
-      run: (maxInstructions) => {
-        const r = this.#lastExosRun = this.#run({ maxInstructions });
+      run: (maxInstructions, maxCycles) => {
+        const limits = maxCycles === undefined
+          ? { maxInstructions }
+          : { maxInstructions, maxCycles };
+        const r = this.#lastExosRun = this.#run(limits);
         return { instructions: r.instructions, stopped: r.reason === "stopped" };
       },
       stop: () => this.#machine.stop(),
-      write: (bytes) => {
-        if (this.processOutput !== undefined) this.processOutput(this.#fd, bytes);
+      write: (bytes, stream) => {
+        if (this.processOutput !== undefined) this.processOutput(stream, bytes);
         else this.console.write(bytes);
       },
+      cycles: () => this.#machine.cpu.cycles,
+      alive: (id) => aegis.slotOf(id) >= 0,
       read: () => this.#machine.dz.takeConsoleInput(),
       readFile: (path) => {
         try {
@@ -599,7 +596,7 @@ export class Lab {
           return undefined;
         }
       },
-    }, { files: programsIn(UNIX_PROGRAMS), structure: this.#options.pageTable ?? "linear" });
+    }, { files: programsIn(BIN_PROGRAMS), structure: this.#options.pageTable ?? "linear" });
     const run = exos.run.bind(exos), exec = exos.exec.bind(exos);
     return Object.assign(exos, {
       run: (limit?: number | { maxInstructions?: number }, ...rest: unknown[]) => {
@@ -640,7 +637,7 @@ export class Lab {
 
   /**
    * `env`'s call path as ExOS gets it: its TypeScript handlers are wrapped to note the fault
-   * they saw (so a death reports its pc and address) and the fd a UNIX write names.
+   * they saw (so a death reports its pc and address).
    */
   #path(env: SyscallPath): SyscallPath {
     return {
@@ -657,18 +654,10 @@ export class Lab {
             a0: x.regs[4],
             a2: x.regs[6],
           });
-          if (x.code === EXC.Bp && x.regs[2] === UNIX.WRITE) {
-            let word = 0;
-            try {
-              word = env.read32(x.epc);
-            } catch { /* not a UNIX call */ }
-            if (word === UNIX_TRAP) this.#fd = x.regs[4] === 2 ? 2 : 1;
-          }
           const exec = x.code === EXC.Bp && (x.regs[2] === UNIX.EXEC || x.regs[2] === UNIX.FORK);
           try {
             return handler(x);
           } finally {
-            this.#fd = 1;
             if (exec) this.#symbolGeneration++; // the process may run another program now
           }
         });

@@ -10,6 +10,7 @@ import { asm } from "../machine/asm/mod.ts";
 import { call, elf } from "./exos/_unix.ts";
 import { formatAegis, measureAegis } from "../scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "../scripts/paper_avm.ts";
+import { formatIpc, measureIpc } from "../scripts/paper_ipc.ts";
 
 const mainTs = new URL("../main.ts", import.meta.url).pathname;
 const guest = (name: string) => new URL(`./guest/out/${name}.elf`, import.meta.url).pathname;
@@ -173,10 +174,10 @@ Deno.test("exo exec prints a UNIX program's output and exits with its status", a
 });
 
 Deno.test("exo exec feeds stdin to fd 0", async () => {
-  const r = await exo(["exec", unix("echo")], "exolab\n");
+  const r = await exo(["exec", unix("readline")], "exolab\n");
   assert.equal(r.stdout, "exolab\n");
   assert.equal(r.code, 0);
-  const closed = await exo(["exec", unix("echo")], "no newline");
+  const closed = await exo(["exec", unix("readline")], "no newline");
   assert.equal(closed.stdout, "no newline", "what it read before the input ended");
   assert.equal(closed.code, 1);
 });
@@ -222,12 +223,80 @@ Deno.test("exo paper avm --json prints one array: every AVM row with its keys", 
   }
 });
 
-Deno.test("exo paper all prints the Aegis table, then the AVM tables; --json both", async () => {
+Deno.test("exo paper all prints the Aegis table, the AVM tables, the IPC table; --json all", async () => {
   const r = await exo(["paper", "all"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, `${formatAegis(measureAegis())}\n\n${formatAvm(measureAvm())}\n`);
+  assert.equal(
+    r.stdout,
+    `${formatAegis(measureAegis())}\n\n${formatAvm(measureAvm())}\n\n${formatIpc(measureIpc())}\n`,
+  );
   const json = JSON.parse((await exo(["paper", "--json"])).stdout);
-  assert.equal(json.length, measureAegis().length + measureAvm().length);
+  assert.equal(json.length, measureAegis().length + measureAvm().length + measureIpc().length);
+});
+
+Deno.test("exo paper ipc --json prints the five IPC rows with their keys", async () => {
+  const r = await exo(["paper", "ipc", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout);
+  assert.deepEqual(rows.map((x: { name: string }) => x.name), [
+    "pipe",
+    "pipe'",
+    "shm",
+    "lrpc",
+    "tlrpc",
+  ]);
+  for (const row of rows) {
+    for (const key of ["instructions", "cycles", "modeledCycles", "us", "paper"]) {
+      assert.equal(typeof row[key], "number", `${row.name} ${key}`);
+    }
+    assert.ok("ultrix" in row && "ratio" in row, row.name);
+    assert.equal(typeof row.unix.us, "number");
+  }
+  assert.equal(rows[0].ultrix, 199);
+  assert.equal(rows[0].ratio, Number((199 / rows[0].us).toFixed(1)));
+});
+
+Deno.test("exo paper sched prints the shares and Figure 3; --json the series; --svg a file", async () => {
+  const r = await exo(["paper", "sched"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Stride scheduling at application level: 3:2:1 tickets/);
+  assert.match(r.stdout, /^A +3 +50\.0% +5\d +/m);
+  assert.match(r.stdout, /cumulative increments/);
+  const json = JSON.parse((await exo(["paper", "sched", "--json"])).stdout);
+  assert.equal(json.slices, 100);
+  assert.equal(json.counts.length, 101);
+  assert.deepEqual(json.clients.map((c: { tickets: number }) => c.tickets), [3, 2, 1]);
+  const svg = await Deno.makeTempFile({ suffix: ".svg" });
+  try {
+    const w = await exo(["paper", "sched", "--svg", svg]);
+    assert.match(w.stdout, new RegExp(`Figure 3 as SVG: ${svg}\n$`));
+    const text = await Deno.readTextFile(svg);
+    assert.match(text, /^<svg /);
+    assert.equal(text.match(/<polyline /g)?.length, 6, "three clients, three ideal lines");
+  } finally {
+    await Deno.remove(svg);
+  }
+  const mixed = await exo(["paper", "aegis", "sched", "--json"]);
+  assert.equal(mixed.code, 1);
+  assert.match(mixed.stderr, /--json prints sched alone/);
+  const stray = await exo(["paper", "ipc", "--svg", "x.svg"]);
+  assert.match(stray.stderr, /--svg draws Figure 3/);
+});
+
+Deno.test("exo exec /bin/sh -c runs the one-liner; what follows the program is its own", async () => {
+  const r = await exo(["exec", "/bin/sh", "-c", "echo hello world | wc -w"]);
+  assert.equal(r.stdout, "2\n");
+  assert.equal(r.stderr, "");
+  assert.equal(r.code, 0);
+  const echo = await exo(["exec", "/bin/echo", "-n", "--stats", "-h"]);
+  assert.deepEqual([echo.stdout, echo.code], ["--stats -h", 0], "the program's arguments");
+  const dashed = await exo(["exec", "/bin/echo", "--", "a"]);
+  assert.equal(dashed.stdout, "a\n", "a -- right after the program is dropped");
+  const sh = await exo(["exec", "/bin/sh"], "echo typed\nexit 5\n");
+  assert.deepEqual([sh.stdout, sh.stderr, sh.code], ["typed\n", "$ $ ", 5]);
+  const killed = await exo(["exec", "/bin/sh", "-c", "kill -KILL $$"]);
+  assert.equal(killed.code, 137);
+  assert.match(killed.stderr, /killed by SIGKILL \(signal 9\)/);
 });
 
 Deno.test("exo disasm --json gives each instruction's address, word, text and symbol", async () => {
@@ -307,7 +376,7 @@ Deno.test("exo -h and --version answer, and exo exec with no file names exec", a
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^exo \(exolab\) \d+\.\d+\.\d+ · deno \d+\.\d+\.\d+\n$/);
   const runH = await exo(["run", "-h"]);
-  assert.match(runH.stdout, /^exo run PROG\.elf/);
+  assert.match(runH.stdout, /^exo run \[options\] PROG\.elf/);
   const none = await exo(["exec"]);
   assert.equal(none.code, 125);
   assert.equal(none.stderr, "exo exec: Give the program: exo exec PROG.elf\n");

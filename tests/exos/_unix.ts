@@ -1,18 +1,24 @@
 /**
  * Fixtures for the ExOS process tests: a lab with the slice clock running (processes start at its
  * first tick), small UNIX programs written in assembly and wrapped as ELF files, and the UNIX
- * programs of tests/guest/out/unix with their expected output.
+ * test programs of tests/guest/out/unix with their expected output.
  *
  * @module
  */
 
 import { type AsmSource } from "../../machine/asm/mod.ts";
+import { writeElf } from "../../machine/elf_writer.ts";
 import { Lab } from "../../shell/lab.ts";
 import { type PageTableKind, UNIX, UNIX_TRAP } from "../../exos/mod.ts";
 
-/** A lab with its processes on `pageTable`; the slice clock runs, as ExOS needs. */
+/**
+ * A lab with its processes on `pageTable`; the slice clock runs, as ExOS needs. Besides /bin,
+ * the test programs of tests/guest/out/unix may be exec'd as /test/NAME.
+ */
 export function lab(pageTable: PageTableKind = "linear"): Lab {
-  return new Lab({ pageTable });
+  const m = new Lab({ pageTable });
+  for (const name of programs()) m.exos.files.set(`/test/${name}`, unixElf(name));
+  return m;
 }
 
 /** Assembly for UNIX call `name` (arguments already in a0..a2): v0 = the result. */
@@ -22,32 +28,7 @@ export function call(name: keyof typeof UNIX): string {
 
 /** `source` assembled at 0x00400000 as an ELF executable: one PT_LOAD (read, write, execute). */
 export function elf(source: AsmSource): Uint8Array {
-  const p = source.at(0x00400000);
-  const text = new Uint8Array(p.text.buffer, p.text.byteOffset, p.text.byteLength);
-  const end = p.data.length > 0 ? p.dataOrigin + p.data.length : p.origin + text.length;
-  const image = new Uint8Array(end - p.origin);
-  image.set(text);
-  if (p.data.length > 0) image.set(p.data, p.dataOrigin - p.origin);
-  const out = new Uint8Array(52 + 32 + image.length);
-  const v = new DataView(out.buffer);
-  out.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1]); // ELF32, little-endian, version 1
-  v.setUint16(16, 2, true); // ET_EXEC
-  v.setUint16(18, 8, true); // EM_MIPS
-  v.setUint32(20, 1, true);
-  v.setUint32(24, p.entry, true);
-  v.setUint32(28, 52, true); // program headers right after the header
-  v.setUint16(40, 52, true);
-  v.setUint16(42, 32, true);
-  v.setUint16(44, 1, true);
-  v.setUint32(52, 1, true); // PT_LOAD
-  v.setUint32(56, 84, true); // its bytes follow the program header
-  v.setUint32(60, p.origin, true);
-  v.setUint32(64, p.origin, true);
-  v.setUint32(68, image.length, true);
-  v.setUint32(72, image.length, true);
-  v.setUint32(76, 7, true); // R W X
-  out.set(image, 84);
-  return out;
+  return writeElf(source.at(0x00400000));
 }
 
 const out = new URL("../guest/out/unix/", import.meta.url);

@@ -180,7 +180,13 @@ __start:
   assert.equal(m.exos.run(LIMIT).reason, "exited");
   const child = m.exos.process(2)!;
   assert.equal(child.signal, SIGNAL.SIGSEGV);
-  assert.match(child.toString(), /^Process 2 · exited \(SIGSEGV\)/);
+  assert.match(
+    child.toString(),
+    /^Process 2 · exited \(SIGSEGV at pc 0x[0-9a-f]{8}, address 0x00000000\)/,
+  );
+  assert.equal(child.fault?.address, 0, "the faulting address is kept");
+  const pc = child.fault!.pc.toString(16).padStart(8, "0");
+  assert.match(Deno.inspect(m.exos.processes), new RegExp(`SIGSEGV +pc 0x${pc} 0x00000000`));
   assert.equal(parent.exitStatus, SIGNAL.SIGSEGV, "wait stored the signal number");
 });
 
@@ -213,14 +219,14 @@ __start:
         move    $a0, $v0
         ${call("EXIT")}
         .data
-path:   .asciiz "/bin/hello"
+path:   .asciiz "/test/hello"
         .align  2
 argv:   .word   path, 0
 `));
   assert.equal(m.exos.run(LIMIT).reason, "exited");
   assert.equal(m.console.text, "hello from pid 1\n");
   assert.equal(p.exitStatus, 0);
-  assert.equal(p.program, "/bin/hello");
+  assert.equal(p.program, "/test/hello");
 });
 
 Deno.test("ExOS keeps a process out of another's pages, except pages shared with it", () => {
@@ -258,7 +264,7 @@ Deno.test("ExOS keeps a process out of another's pages, except pages shared with
 
 Deno.test("ExOS runs more processes than there are ASIDs and slice positions", () => {
   const m = lab();
-  const procs = [...Array(70).keys()].map(() => m.exos.exec("/bin/hello"));
+  const procs = [...Array(70).keys()].map(() => m.exos.exec("/test/hello"));
   assert.ok(m.aegis.envIds.length === 70);
   const r = m.exos.run({ maxInstructions: 50_000_000 });
   assert.equal(r.reason, "exited");
@@ -269,15 +275,16 @@ Deno.test("ExOS runs more processes than there are ASIDs and slice positions", (
 
 Deno.test("ExOS prints processes one per line and as a table", () => {
   const m = lab();
-  const p = m.exos.exec("/bin/exitcode");
+  const p = m.exos.exec("/test/exitcode");
   assert.match(String(p), /^Process 1 · runnable · env 0x[0-9a-f]+ · \d+ pages · break 0x00402000/);
   m.exos.run(LIMIT);
   assert.match(String(p), /^Process 1 · exited \(exit 42\) · env 0x[0-9a-f]+ · - pages/);
   const table = Deno.inspect(m.exos.processes);
-  assert.match(table, /^pid +ppid +state +status +env +pages +break +program$/m);
-  assert.match(table, /^1 +- +exited +42 +0x[0-9a-f]+ +- +0x00402000 +\/bin\/exitcode$/m);
+  assert.match(table, /^pid +ppid +state +status +fault +env +pages +break +program$/m);
+  assert.match(table, /^1 +- +exited +42 +- +0x[0-9a-f]+ +- +0x00402000 +\/test\/exitcode$/m);
   assert.equal(
     String(m.exos),
-    "ExOS · 1 processes: 0 runnable, 0 waiting, 0 reading, 0 zombie, 1 exited",
+    "ExOS · 1 processes: 0 runnable, 0 waiting, 0 reading, 0 writing, 0 sleeping, 0 zombie, " +
+      "1 exited",
   );
 });

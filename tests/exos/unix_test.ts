@@ -34,7 +34,7 @@ for (const [name, { input, status }] of Object.entries(UNIX_PROGRAMS)) {
 
 Deno.test("unix forktree: 64 processes, each exit status delivered to its parent", () => {
   const m = lab();
-  const root = m.exos.exec("/bin/forktree");
+  const root = m.exos.exec("/test/forktree");
   assert.equal(m.exos.run(LIMIT).reason, "exited");
   const procs = m.exos.processes;
   assert.equal(procs.length, 64);

@@ -1,43 +1,52 @@
 /**
- * Builds the bare DECstation test programs of tests/guest into tests/guest/out/NAME.elf, and the
- * UNIX personality programs of tests/guest/unix (run by ExOS) into tests/guest/out/unix/NAME.elf.
+ * Builds the test programs: the bare DECstation programs of tests/guest into
+ * tests/guest/out/NAME.elf, and the UNIX test programs of tests/guest/unix (run by ExOS, linked
+ * with the guest C runtime of guest/libc) into tests/guest/out/unix/NAME.elf; and, first, the
+ * /bin programs that ship with exolab (guest/build.ts), so that one command builds and checks
+ * every committed ELF.
  *
  * A bare program is crt0.S + prom.c + its own sources, linked at 0x80030000 by ld.script (or, for
  * `default_layout`, with only `-Ttext=0x80030000` and the toolchain's default layout, which adds
- * a segment at 0x00400000 holding .MIPS.abiflags and .reginfo); a UNIX program is unix/crt0.S +
- * unix/libc.c + unix/NAME.c, linked at 0x00400000 by unix/ld.script.
- * Both are compiled by Debian's MIPS cross compiler with the project's fixed flags
- * (shared/DESIGN.md). The ELFs are committed, so tests need no cross compiler; the build is
- * reproducible (no build id, no timestamps, relative source names), which lets CI rebuild and
- * compare.
+ * a segment at 0x00400000 holding .MIPS.abiflags and .reginfo); a UNIX program is
+ * guest/libc/crt0.S + guest/libc/libc.c + unix/NAME.c (and any shared sources), linked at
+ * 0x00400000 by guest/libc/ld.script. Both are compiled by Debian's MIPS cross compiler with the
+ * project's fixed flags (shared/DESIGN.md). The ELFs are committed, so tests need no cross
+ * compiler; the build is reproducible (no build id, no timestamps, relative source names), which
+ * lets CI rebuild and compare.
  *
- *   deno task guest            build every program into out/ and out/unix/
- *   deno task guest --check    build into a temporary folder; exit 1 naming the files that
- *                              differ from the committed out/
+ *   deno task guest            build guest/out/bin/, tests/guest/out/ and tests/guest/out/unix/
+ *   deno task guest --check    build into temporary folders; exit 1 naming the files that
+ *                              differ from the committed ones
  *   deno task guest --gxemul   also rerun each gxemul-checked program under gxemul and rewrite
  *                              expected/NAME.txt with its console output (see README.md)
- *   deno task guest --host     also build each UNIX program for this x86-64 Linux host (with
- *                              unix/host.c) and check its output against unix/expected/NAME.txt
- *                              and its exit status against UNIX_PROGRAMS
+ *   deno task guest --host     also build each UNIX test program for this x86-64 Linux host
+ *                              (with guest/libc/host.c) and check its output against
+ *                              unix/expected/NAME.txt and its exit status against UNIX_PROGRAMS
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import {
+  BIN_OUT,
+  binElfs,
+  buildBin,
+  CC,
+  checkBin,
+  compile,
+  differing,
+  FLAGS as GUEST_FLAGS,
+  LIBC,
+  needCompiler,
+  run,
+  same,
+  unixSources,
+} from "../../guest/build.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 
-/** Flags every program is compiled with: the project's, then the layout and warnings. */
-const FLAGS = [
-  ...("-O2 -march=r3000 -mfp32 -mabi=32 -mno-abicalls -fno-pic -msoft-float -nostdlib -static " +
-    "-ffreestanding -G0").split(" "),
-  "-T",
-  "ld.script",
-  "-Wl,--build-id=none",
-  "-Wl,-z,max-page-size=4096",
-  "-Wall",
-  "-Wextra",
-];
+/** Flags every bare program is compiled with: the project's, then its layout. */
+const FLAGS = [...GUEST_FLAGS, "-T", "ld.script"];
 
 /**
  * Each program's own sources (crt0.S and prom.c come first), where its expected output is from,
@@ -63,24 +72,27 @@ const DEFAULT_LAYOUT_FLAGS = [
 ];
 
 /**
- * Each UNIX program's console input and exit status (its output is in unix/expected/), and the
- * sources it takes from tests/guest besides its own (relative to unix/).
+ * Each UNIX test program's console input and exit status (its output is in unix/expected/), the
+ * sources it takes from tests/guest besides its own (relative to unix/), and whether `--host` can
+ * run it (it uses only calls guest/libc/host.c maps onto Linux's).
  */
 export const UNIX_PROGRAMS: Record<
   string,
-  { input?: string; status: number; shared?: string[] }
+  { input?: string; status: number; shared?: string[]; host?: false }
 > = {
   hello: { status: 0 },
   forktree: { status: 0 },
   cow: { status: 0 },
   sbrk: { status: 0 },
-  echo: { input: "exolab\n", status: 0 },
+  readline: { input: "exolab\n", status: 0 },
   exitcode: { status: 42 },
   badexec: { status: 3 },
   matrix: { status: 0, shared: ["../matmul.c"] },
+  pipes: { status: 0, host: false },
+  signals: { status: 0, host: false },
+  shm: { status: 0, host: false },
 };
 
-const CC = "mipsel-linux-gnu-gcc";
 const unix = join(here, "unix");
 
 /** How --host compiles a UNIX program for x86-64 Linux, without the host's C library. */
@@ -90,57 +102,9 @@ const HOST_FLAGS = ("-O2 -ffreestanding -nostdlib -static -no-pie -fno-pie -fno-
 /** The gxemul command line whose console output becomes expected/NAME.txt. */
 const GXEMUL = "gxemul -E dec -e 3max -M 32 -q";
 
-/**
- * Run a command in cwd (tests/guest unless told), feeding it input if given; return its exit code
- * and output, or null when it is missing.
- */
-async function run(
-  cmd: string,
-  args: string[],
-  opt: { signal?: AbortSignal; cwd?: string; input?: string } = {},
-) {
-  try {
-    const { signal, cwd = here, input } = opt;
-    const stdin = input === undefined ? "null" : "piped";
-    const options = { args, cwd, stdin, stdout: "piped", stderr: "piped", signal } as const;
-    const child = new Deno.Command(cmd, options).spawn();
-    if (input !== undefined) {
-      const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(input));
-      await w.close();
-    }
-    const out = await child.output();
-    const text = (b: Uint8Array) => new TextDecoder().decode(b);
-    return { code: out.code, stdout: out.stdout, stderr: text(out.stderr) };
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
-/** Compile cc's sources in cwd into out; exit with the compiler's message on failure. */
-async function compile(cc: string, flags: string[], out: string, sources: string[], cwd: string) {
-  const r = await run(cc, [...flags, "-o", out, ...sources], { cwd });
-  if (r === null) {
-    const pkg = cc === CC ? "gcc-mipsel-linux-gnu" : "gcc";
-    console.error(`${cc} not found: install it (apt-get install ${pkg})`);
-    Deno.exit(1);
-  }
-  if (r.stderr) console.error(r.stderr.trimEnd());
-  if (r.code !== 0) {
-    console.error(`Building ${out} failed: ${cc} exited with ${r.code}`);
-    Deno.exit(1);
-  }
-}
-
-/** Compile every program into dir and dir/unix; exit with the compiler's message on failure. */
+/** Compile every test program into dir and dir/unix; exit with the compiler's message on failure. */
 async function build(dir: string) {
-  if (await run(CC, ["--version"]) === null) {
-    console.error(
-      `${CC} not found: install Debian's MIPS cross compiler (apt-get install gcc-mipsel-linux-gnu)`,
-    );
-    Deno.exit(1);
-  }
+  await needCompiler();
   for (const [name, { sources, defaultLayout }] of Object.entries(PROGRAMS)) {
     const flags = defaultLayout ? DEFAULT_LAYOUT_FLAGS : FLAGS;
     await compile(CC, flags, join(dir, `${name}.elf`), ["crt0.S", "prom.c", ...sources], here);
@@ -148,7 +112,8 @@ async function build(dir: string) {
   await Deno.mkdir(join(dir, "unix"), { recursive: true });
   for (const [name, { shared = [] }] of Object.entries(UNIX_PROGRAMS)) {
     const out = join(dir, "unix", `${name}.elf`);
-    await compile(CC, FLAGS, out, ["crt0.S", "libc.c", `${name}.c`, ...shared], unix);
+    const { flags, sources } = unixSources(unix, name);
+    await compile(CC, flags, out, [...sources, ...shared], unix);
   }
 }
 
@@ -158,25 +123,10 @@ const elfs = () => [
   ...Object.keys(UNIX_PROGRAMS).map((name) => `unix/${name}.elf`),
 ];
 
-/** Bytes equal. */
-const same = (a: Uint8Array, b: Uint8Array) =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
-
-/** Names of the ELFs in dir that differ from (or are missing in) out/. */
-async function differing(dir: string): Promise<string[]> {
-  const read = (p: string) => Deno.readFile(p).catch(() => new Uint8Array());
-  const bad = [];
-  for (const elf of elfs()) {
-    if (!same(await read(join(dir, elf)), await read(join(here, "out", elf)))) {
-      bad.push(`out/${elf}`);
-    }
-  }
-  return bad;
-}
-
 /**
- * Build and run each UNIX program on this x86-64 Linux host (unix/host.c maps the UNIX calls onto
- * Linux's); exit 1 naming those whose output or exit status differs from what is expected.
+ * Build and run each UNIX test program on this x86-64 Linux host (guest/libc/host.c maps the UNIX
+ * calls onto Linux's); exit 1 naming those whose output or exit status differs from what is
+ * expected.
  */
 async function checkOnHost() {
   if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") {
@@ -186,9 +136,13 @@ async function checkOnHost() {
   const dir = await Deno.makeTempDir({ prefix: "guest_host_" });
   const bad = [];
   try {
-    for (const [name, { input, status, shared = [] }] of Object.entries(UNIX_PROGRAMS)) {
+    for (const [name, { input, status, shared = [], host }] of Object.entries(UNIX_PROGRAMS)) {
+      if (host === false) continue;
       const exe = join(dir, name);
-      await compile("gcc", HOST_FLAGS, exe, ["host.c", "libc.c", `${name}.c`, ...shared], unix);
+      const libc = (f: string) => join(LIBC, f);
+      const flags = [...HOST_FLAGS, "-I", LIBC];
+      const sources = [libc("host.c"), libc("libc.c"), `${name}.c`, ...shared];
+      await compile("gcc", flags, exe, sources, unix);
       const r = await run(exe, [], { input: input ?? "", signal: AbortSignal.timeout(60_000) });
       const expected = await Deno.readFile(join(unix, "expected", `${name}.txt`));
       if (r!.code !== status || !same(r!.stdout, expected)) {
@@ -203,7 +157,8 @@ async function checkOnHost() {
     console.error(`Differs from unix/expected on the host: ${bad.join(", ")}`);
     Deno.exit(1);
   }
-  console.log(`${Object.keys(UNIX_PROGRAMS).length} UNIX programs match unix/expected on the host`);
+  const n = Object.values(UNIX_PROGRAMS).filter((p) => p.host !== false).length;
+  console.log(`${n} UNIX programs match unix/expected on the host`);
 }
 
 /** Run each gxemul-checked program under gxemul and store its console bytes in expected/. */
@@ -233,7 +188,8 @@ if (import.meta.main) {
     let bad: string[];
     try {
       await build(dir);
-      bad = await differing(dir);
+      const tests = await differing(dir, join(here, "out"), elfs());
+      bad = [...await checkBin(), ...tests.map((e) => `tests/guest/out/${e}`)];
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -241,10 +197,14 @@ if (import.meta.main) {
       console.error(`Differs from a fresh build: ${bad.join(", ")}; run deno task guest`);
       Deno.exit(1);
     }
-    console.log(`${elfs().length} guest programs match a fresh build`);
+    console.log(`${binElfs().length + elfs().length} guest programs match a fresh build`);
   } else {
+    await buildBin(BIN_OUT);
     await build(join(here, "out"));
-    console.log(`Built ${elfs().length} programs into tests/guest/out/ and tests/guest/out/unix/`);
+    console.log(
+      `Built ${binElfs().length} programs into guest/out/bin/ and ${elfs().length} into ` +
+        "tests/guest/out/ and tests/guest/out/unix/",
+    );
     if (values.gxemul) await expectFromGxemul();
   }
   if (values.host) await checkOnHost();

@@ -56,14 +56,14 @@ top:    addiu   $s0, $s0, 1
 Deno.test("Lab snapshot refuses while ExOS has processes, and restore brings back a machine without them", () => {
   const m = new Lab();
   const s = m.snapshot();
-  m.exos.exec("/bin/hello");
+  m.exos.exec("/bin/echo", ["echo", "hello from pid 1"]);
   m.exos.run({ maxInstructions: 5_000_000 });
   assert.match(m.console.text, /hello from pid 1/);
   assert.throws(() => m.snapshot(), /ExOS processes/);
   m.restore(s);
   assert.equal(m.exos.processes.length, 0);
   assert.equal(m.console.text, "");
-  m.exos.exec("/bin/hello");
+  m.exos.exec("/bin/echo", ["echo", "hello from pid 1"]);
   m.exos.run({ maxInstructions: 5_000_000 });
   assert.equal(m.console.text, "hello from pid 1\n");
 });
@@ -160,7 +160,7 @@ Deno.test("Lab reset reboots the machine and Aegis: environments, pages and proc
   const fresh = String(m.aegis);
   const e = m.aegis.createEnv("e");
   e.sys.allocPage();
-  m.exos.exec("/bin/hello");
+  m.exos.exec("/bin/true");
   m.run(10_000);
   m.reset();
   assert.equal(String(m.aegis), fresh);
@@ -172,7 +172,7 @@ Deno.test("Lab reset reboots the machine and Aegis: environments, pages and proc
     /does not exist/,
     "the old environment is gone with its kernel",
   );
-  m.exos.exec("/bin/hello");
+  m.exos.exec("/bin/true");
   assert.equal(m.exos.run(5_000_000).reason, "exited");
 });
 

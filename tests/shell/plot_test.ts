@@ -6,7 +6,15 @@
  */
 
 import assert from "node:assert/strict";
-import { barChart, formatValue, svgBarChart, Text, tickStep } from "../../shell/plot.ts";
+import {
+  barChart,
+  formatValue,
+  lineChart,
+  svgBarChart,
+  svgLineChart,
+  Text,
+  tickStep,
+} from "../../shell/plot.ts";
 
 Deno.test("barChart scales the widest bar to the width and aligns labels", () => {
   const text = barChart([{ label: "a", value: 4 }, { label: "long", value: 1 }], "us", 8);
@@ -61,4 +69,59 @@ Deno.test("formatValue drops float noise and trailing zeros", () => {
 
 Deno.test("Text prints as itself, unquoted", () => {
   assert.equal(Deno.inspect(new Text("a\nb")), "a\nb");
+});
+
+Deno.test("lineChart draws each series with its letter, dashed ones with dots, and a legend", () => {
+  const text = lineChart(
+    [
+      { label: "A rising", points: [[0, 0], [4, 4]] },
+      { label: "flat", points: [[0, 2], [4, 2]], dashed: true },
+    ],
+    { xLabel: "x", yLabel: "y" },
+    5,
+    5,
+  );
+  assert.equal(
+    text,
+    [
+      "y",
+      "4 │    A",
+      "  │   A",
+      "  │··A··",
+      "  │ A",
+      "0 │A",
+      "  └─────",
+      "   0 x 4",
+      "",
+      "A rising   · flat",
+    ].join("\n"),
+  );
+});
+
+Deno.test("lineChart and svgLineChart refuse a negative or non-finite point, naming the series", () => {
+  assert.throws(
+    () => lineChart([{ label: "bad", points: [[0, -1]] }], { xLabel: "x", yLabel: "y" }),
+    /Series bad has the point \(0, -1\)/,
+  );
+  assert.throws(
+    () => svgLineChart([{ label: "nan", points: [[NaN, 0]] }], { xLabel: "x", yLabel: "y" }),
+    /Series nan/,
+  );
+});
+
+Deno.test("svgLineChart writes a polyline per series, dashed ones dashed, axes and a legend", () => {
+  const svg = svgLineChart(
+    [
+      { label: "one", points: [[0, 0], [10, 30]] },
+      { label: "two", points: [[0, 0], [10, 20]], dashed: true, color: "#123456" },
+    ],
+    { title: "T & t", xLabel: "slices", yLabel: "count" },
+  );
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.equal(svg.match(/<polyline /g)?.length, 2);
+  assert.match(svg, /stroke="#123456" stroke-width="1.2" stroke-dasharray="5,4"/);
+  assert.match(svg, />T &amp; t</);
+  assert.match(svg, />slices</);
+  assert.match(svg, />count</);
+  assert.match(svg, />one</);
 });

@@ -1,5 +1,5 @@
 /*
- * echo.c: reads the console (fd 0) until a newline, whatever the size of each read's chunk,
+ * readline.c: reads the console (fd 0) until a newline, whatever the size of each read's chunk,
  * and writes the line back to fd 1 unchanged. Exits 0, or 1 when the input ends (or fails)
  * before a newline, after writing what it got.
  */

@@ -1,7 +1,8 @@
 /*
  * libc.c: the small C library of the UNIX personality programs (see unix.h): one wrapper per
  * UNIX call over the trap stub unix_call, the string and memory helpers gcc may call, a printf
- * that formats in the process and writes the text to fd 1, and malloc/free on sbrk.
+ * that formats in the process and writes the text to fd 1 (dprintf to any fd), and malloc/free
+ * on sbrk.
  */
 #include "unix.h"
 
@@ -32,6 +33,44 @@ void *sbrk(intptr_t increment) { return (void *)unix_call(SYS_SBRK, increment, 0
 
 int getpid(void) { return unix_call(SYS_GETPID, 0, 0, 0); }
 
+int getppid(void) { return unix_call(SYS_GETPPID, 0, 0, 0); }
+
+int open(const char *path, int flags) { return unix_call(SYS_OPEN, (long)path, flags, 0); }
+
+int close(int fd) { return unix_call(SYS_CLOSE, fd, 0, 0); }
+
+int pipe(int fds[2]) { return unix_call(SYS_PIPE, (long)fds, 0, 0); }
+
+int dup2(int old, int new) { return unix_call(SYS_DUP2, old, new, 0); }
+
+int kill(int pid, int sig) { return unix_call(SYS_KILL, pid, sig, 0); }
+
+sighandler_t signal(int sig, sighandler_t handler) {
+  return (sighandler_t)unix_call(SYS_SIGACTION, sig, (long)handler, 0);
+}
+
+int sigprocmask(int how, int mask) { return unix_call(SYS_SIGPROCMASK, how, mask, 0); }
+
+int sigsuspend(int mask) { return unix_call(SYS_SIGSUSPEND, mask, 0, 0); }
+
+int pause(void) { return sigsuspend(sigprocmask(SIG_BLOCK, 0)); }
+
+int shmget(int key, size_t size, int flags) { return unix_call(SYS_SHMGET, key, size, flags); }
+
+void *shmat(int id, const void *addr, int flags) {
+  return (void *)unix_call(SYS_SHMAT, id, (long)addr, flags);
+}
+
+int shmdt(const void *addr) { return unix_call(SYS_SHMDT, (long)addr, 0, 0); }
+
+int nanosleep(unsigned seconds, unsigned nanoseconds) {
+  return unix_call(SYS_SLEEP, seconds, nanoseconds, 0);
+}
+
+int sleep(unsigned seconds) { return nanosleep(seconds, 0); }
+
+int procs(struct procinfo *buf, int n) { return unix_call(SYS_PROCS, (long)buf, n, 0); }
+
 NO_LIBCALLS size_t strlen(const char *s) {
   size_t n = 0;
   while (s[n]) n++;
@@ -41,6 +80,19 @@ NO_LIBCALLS size_t strlen(const char *s) {
 int strcmp(const char *a, const char *b) {
   while (*a && *a == *b) a++, b++;
   return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n) {
+  for (; n > 0; n--, a++, b++)
+    if (*a != *b || *a == 0) return (unsigned char)*a - (unsigned char)*b;
+  return 0;
+}
+
+char *strchr(const char *s, int c) {
+  for (;; s++) {
+    if (*s == (char)c) return (char *)s;
+    if (*s == 0) return 0;
+  }
 }
 
 NO_LIBCALLS void *memcpy(void *dst, const void *src, size_t n) {
@@ -66,12 +118,12 @@ int puts(const char *s) {
   return 0;
 }
 
-/* printf's text is gathered here and written to fd 1 when full and when printf returns. */
+/* printf's text is gathered here and written to ofd when full and when printf returns. */
 static char obuf[128];
-static int olen, ototal;
+static int olen, ototal, ofd;
 
 static void flush(void) {
-  if (olen > 0) write(1, obuf, olen);
+  if (olen > 0) write(ofd, obuf, olen);
   olen = 0;
 }
 
@@ -93,9 +145,8 @@ static void field(const char *sign, const char *s, int n, int width, int left, i
   for (; pad > 0; pad--) out(' ');
 }
 
-int printf(const char *fmt, ...) {
-  __builtin_va_list ap;
-  __builtin_va_start(ap, fmt);
+static int format(int fd, const char *fmt, __builtin_va_list ap) {
+  ofd = fd;
   ototal = 0;
   for (; *fmt; fmt++) {
     if (*fmt != '%') {
@@ -145,9 +196,24 @@ int printf(const char *fmt, ...) {
       else out(*fmt);
     }
   }
-  __builtin_va_end(ap);
   flush();
   return ototal;
+}
+
+int printf(const char *fmt, ...) {
+  __builtin_va_list ap;
+  __builtin_va_start(ap, fmt);
+  int n = format(1, fmt, ap);
+  __builtin_va_end(ap);
+  return n;
+}
+
+int dprintf(int fd, const char *fmt, ...) {
+  __builtin_va_list ap;
+  __builtin_va_start(ap, fmt);
+  int n = format(fd, fmt, ap);
+  __builtin_va_end(ap);
+  return n;
 }
 
 /* A block handed out by malloc: its usable size, then (while free) the next free block. */
