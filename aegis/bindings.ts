@@ -46,7 +46,7 @@ import type { KernelState } from "./state.ts";
 const hi = (v: number) => (v >>> 16) & 0xffff;
 
 /** `dst` = (`reg` < pages): one instruction while the count fits sltiu's immediate, three after. */
-function pageBound(dst: string, reg: string, pages: number): string {
+export function pageBound(dst: string, reg: string, pages: number): string {
   if (pages < 0x8000) return `        sltiu   ${dst}, ${reg}, ${pages}`;
   return `        lui     ${dst}, ${hi(pages)}
         ori     ${dst}, ${dst}, ${pages & 0xffff}

@@ -645,7 +645,7 @@ export class Lab {
   #path(env: SyscallPath): SyscallPath {
     return {
       id: env.id,
-      call: (n, a0, a1, a2, a3) => env.call(n, a0, a1, a2, a3),
+      call: (n, a0, a1, a2, a3, t0) => env.call(n, a0, a1, a2, a3, t0),
       read32: (va) => env.read32(va),
       write32: (va, v) => env.write32(va, v),
       onException: (code: number, handler: TsHandler) => {
@@ -1034,7 +1034,10 @@ export class Lab {
     }
     const bareBefore = this.#aegis === null;
     if (snap.summary.environments >= 0 && bareBefore) this.reset();
-    const state = snap.bind(this, this.#aegis, this.#machine.events.snapshot());
+    const pending = this.#machine.events.snapshot().actions;
+    const state = snap.bind(this, this.#aegis, {
+      actions: [...pending, ...this.#machine.lance.eventActions], // the LANCE's, pending or not
+    });
     this.#machine.restore(state.machine);
     if (state.aegis === null) {
       this.#aegis = null;
