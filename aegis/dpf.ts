@@ -211,9 +211,12 @@ export function compileFilters(filters: readonly CompiledFilter[]): string {
   const label = () => `d${labels++}`;
   const emit = (s: string) => out.push(`        ${s}`);
 
-  /** Loads the cell's word into t0 and masks it, leaving the load delay filled. */
-  const load = (c: Cell, prep: string[]) => {
-    emit(`lw      $t0, ${c.word}($a0)`);
+  /**
+   * Loads the cell's word into t0 (unless the branch before did, in its delay slot) and masks
+   * it, leaving the load delay filled.
+   */
+  const load = (c: Cell, prep: string[], loaded: boolean) => {
+    if (!loaded) emit(`lw      $t0, ${c.word}($a0)`);
     const mask: string[] = [];
     if (c.mask !== 0xffffffff) {
       if (c.mask <= 0xffff) mask.push(`andi    $t0, $t0, ${hex(c.mask)}`);
@@ -249,7 +252,8 @@ export function compileFilters(filters: readonly CompiledFilter[]): string {
     search(values, targets, lo, mid - 1, miss);
   };
 
-  const gen = (node: Node, fail: string) => {
+  /** Code for `node`, going to `fail` when no filter below it matches; `loaded`: the word in t0. */
+  const gen = (node: Node, fail: string, loaded = -1) => {
     if (node.leaf !== undefined) {
       const { record, length } = node.leaf;
       if (length > FRAME_FLOOR) {
@@ -265,19 +269,22 @@ export function compileFilters(filters: readonly CompiledFilter[]): string {
     node.cells.forEach((c, i) => {
       const next = i === node.cells.length - 1 ? fail : label();
       const values = [...c.branches.keys()].sort((x, y) => x - y);
+      const preloaded = i === 0 && loaded === c.word;
       if (values.length === 1) {
-        const v = values[0];
+        const v = values[0], child = c.branches.get(v)!;
         const prep = v > 0xffff ? li("$t1", v) : [];
-        load(c, prep);
+        load(c, prep, preloaded);
         if (v === 0) emit(`bnez    $t0, ${next}`);
         else if (v <= 0xffff) {
           emit(`xori    $t0, $t0, ${hex(v)}`);
           emit(`bnez    $t0, ${next}`);
         } else emit(`bne     $t0, $t1, ${next}`);
-        emit("nop");
-        gen(c.branches.get(v)!, next);
+        // The delay slot loads the child's first word: harmless when the branch is taken.
+        const first = child.leaf === undefined ? child.cells[0].word : -1;
+        emit(first < 0 ? "nop" : `lw      $t0, ${first}($a0)`);
+        gen(child, next, first);
       } else {
-        load(c, []);
+        load(c, [], preloaded);
         const targets = values.map(() => label());
         search(values, targets, 0, values.length - 1, next);
         values.forEach((v, k) => {

@@ -358,7 +358,18 @@ net_xmit:                                    # a0 = kseg0 source (aligned), a1 =
         sw      $t2, 0($t7)
         bnez    $t5, 6b
         addiu   $t7, $t7, 4
-        addiu   $t5, $t4, 60                 # zeros up to the 60 bytes the LANCE sends
+        sltiu   $t5, $a1, 60                 # a short frame: zeros from its end to byte 60,
+        beqz    $t5, 8f                      # which the LANCE sends too
+        andi    $t5, $a1, 3
+        beqz    $t5, 10f
+        sll     $t5, $t5, 3
+        lw      $t6, -4($t7)
+        addiu   $t2, $zero, -1
+        sllv    $t2, $t2, $t5
+        nor     $t2, $t2, $zero
+        and     $t6, $t6, $t2
+        sw      $t6, -4($t7)                 # the last word's bytes past the end
+10:     addiu   $t5, $t4, 60
 7:      sltu    $t6, $t7, $t5
         beqz    $t6, 8f
         nop
