@@ -65,6 +65,8 @@ import { ElfError, type ElfImage, parseElf } from "../machine/elf.ts";
 import { DATA, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
 import { type Mapping, type PageTableKind, PTE } from "./page_table.ts";
 import { AddressSpace, writeBytes } from "./vm.ts";
+import { isNetPage } from "./net/link.ts";
+import { type NetConfig, NetStack } from "./net/stack.ts";
 import { LIB_TRAP } from "./vm_asm.ts";
 import {
   argvBytes,
@@ -91,6 +93,8 @@ export interface ExosHost {
   read(): number | undefined;
   /** The bytes of the file at host path `path`, or undefined when there is none. */
   readFile?(path: string): Uint8Array | undefined;
+  /** Charges the CPU `cycles` for the library's own TypeScript work (the network stack's). */
+  charge?(cycles: number): void;
 }
 
 /** Options for an ExOS instance. */
@@ -99,6 +103,8 @@ export interface ExosOptions {
   structure?: PageTableKind;
   /** Programs that exec may name, by path. */
   files?: Iterable<[string, Uint8Array]>;
+  /** The machine's network address: processes get sockets (exos/net). */
+  net?: NetConfig;
 }
 
 /** Where a process is in its life. */
@@ -236,6 +242,8 @@ export class ExOS {
   lastFork: ForkStats | undefined;
   /** Copy-on-write faults: pages copied, pages claimed without a copy. */
   readonly cow = { copied: 0, claimed: 0 };
+  /** The network stack, when the machine has an address (ExosOptions.net). */
+  readonly net: NetStack | undefined;
   readonly #structure: PageTableKind;
   readonly #procs: Process[] = [];
   readonly #queue: Process[] = [];
@@ -248,6 +256,11 @@ export class ExOS {
   constructor(readonly host: ExosHost, options: ExosOptions = {}) {
     this.#structure = options.structure ?? "linear";
     this.files = new Map(options.files ?? []);
+    this.net = options.net === undefined ? undefined : new NetStack(
+      options.net,
+      (name) => counted(host.createEnv(name), () => this.syscalls++),
+      (cycles) => host.charge?.(cycles),
+    );
   }
 
   /** Every process so far, oldest first; prints as a table. */
@@ -363,6 +376,7 @@ export class ExOS {
 
   /** EXEC: `image` replaces `p`'s program (same pid, same environment); returns the entry pc. */
   replace(p: Process, image: ElfImage, argv: string[], name: string, regs: Int32Array): number {
+    this.net?.closeAll(p); // sockets do not survive exec here
     p.vm.reset();
     p.vm.stack(2);
     p.program = name;
@@ -392,6 +406,7 @@ export class ExOS {
     let shared = 0, unbound = 0, copied = 0;
     for (const m of parent.vm.entries()) {
       if (m.vpn < USER.MIN >>> PAGE_SHIFT) continue; // the library's own pages
+      if (isNetPage(m.flags)) continue; // a socket's: the parent's alone
       let flags = m.flags;
       const va = m.vpn << PAGE_SHIFT;
       if ((flags & PTE.FOREIGN) === 0 && va !== sp) {
@@ -490,6 +505,7 @@ export class ExOS {
    * holds pages others share.
    */
   terminate(p: Process, waitStatus: number): number | End {
+    if (p.alive) this.net?.closeAll(p);
     p.waitStatus = waitStatus;
     p.state = p.parent === undefined ? "exited" : "zombie";
     for (const m of p.vm.entries()) {

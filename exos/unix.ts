@@ -21,6 +21,7 @@ import { EXC, type ExceptionInfo } from "../aegis/abi.ts";
 import { ElfError, parseElf } from "../machine/elf.ts";
 import { PAGE_SIZE, USER } from "./layout.ts";
 import type { ExOS, Outcome, Process } from "./process.ts";
+import { SOCKET_CALLS, socketCall } from "./net/socket.ts";
 import { readBytes } from "./vm.ts";
 
 /** The instruction word of a UNIX call: BREAK with 0xf in bits 25:16 (unix.h UNIX_TRAP). */
@@ -160,6 +161,7 @@ export function unixCall(os: ExOS, p: Process, x: ExceptionInfo): Outcome {
       case UNIX.GETPID:
         return p.pid;
       default:
+        if (Object.values(SOCKET_CALLS).includes(r[2] as never)) return socketCall(os, p, r[2], x);
         return -ERRNO.EINVAL;
     }
   } catch (e) {

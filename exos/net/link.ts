@@ -1,0 +1,182 @@
+/**
+ * One environment's attachment to Aegis's network: its filters, the receive rings in its own
+ * pages, a transmit page, and the ASHs it downloads. Everything goes through the environment's
+ * call path (NET_FILTER, NET_RXPAGE, NET_SEND, NET_ASH, NET_UNFILTER) and its address space: the
+ * library reads a ring's slots and writes frames with the environment's own loads and stores.
+ *
+ * The pages live in the environment's mmap area, marked NET_PAGE in its page table, which fork
+ * neither shares nor copies (the kernel writes into them; a copy-on-write copy would leave the
+ * kernel writing into the old page). A ring is read in the kernel's order: the library keeps its
+ * own index, reads the next slot's status word (0: empty; else the frame's length), takes the
+ * frame and writes 0 to hand the slot back.
+ *
+ * @module
+ */
+
+import {
+  capabilityWords,
+  encodeFilter,
+  ERR,
+  type Filter,
+  NET_SLOT,
+  SYS,
+  type SyscallPath,
+} from "../../aegis/abi.ts";
+import type { AsmSource } from "../../machine/asm/mod.ts";
+import { PAGE_SIZE } from "../layout.ts";
+import { PTE } from "../page_table.ts";
+import type { AddressSpace } from "../vm.ts";
+import { ASH_PAGE } from "./ash.ts";
+
+/** The page-table bit (one of PTE.SOFT) marking a page the network uses: fork leaves it out. */
+export const NET_PAGE = 0x040;
+
+/** A page of the environment's, mapped at `va`, with its number and capability. */
+interface NetPage {
+  va: number;
+  page: number;
+  capability: bigint;
+}
+
+/** Where the transmit page keeps a filter's encoding (frames go at 0). */
+const FILTER_AT = 0x800;
+
+/** A failure of a network call: the kernel's error code, and v1. */
+export class NetCallError extends Error {
+  /** The call, its error and v1. */
+  constructor(readonly call: string, readonly code: number, readonly v1 = 0) {
+    super(`${call} failed with ${code} (v1 = ${v1})`);
+  }
+}
+
+/** A filter of the environment's with its ring. */
+export class Ring {
+  #next = 0;
+  /** The page of its filter's ASH, when it has one. */
+  ashPage: NetPage | undefined;
+
+  /** Filter `id` of `link`, its slots in `pages` (two each). */
+  constructor(readonly link: Link, readonly id: number, readonly pages: readonly NetPage[]) {}
+
+  /** The next frame waiting (its slot handed back), or undefined. */
+  take(): Uint8Array | undefined {
+    const vm = this.link.vm, n = 2 * this.pages.length;
+    if (n === 0) return undefined;
+    const at = this.pages[this.#next >> 1].va + (this.#next & 1) * NET_SLOT.BYTES;
+    const length = vm.read32(at + NET_SLOT.STATUS);
+    if (length === 0) return undefined;
+    const frame = new Uint8Array(Math.min(length, NET_SLOT.BYTES - NET_SLOT.FRAME));
+    for (let i = 0; i < frame.length; i += 4) {
+      const w = vm.read32(at + NET_SLOT.FRAME + i);
+      for (let k = 0; k < 4 && i + k < frame.length; k++) frame[i + k] = w >>> (8 * k);
+    }
+    vm.write32(at + NET_SLOT.STATUS, 0);
+    this.#next = (this.#next + 1) % n;
+    return frame;
+  }
+}
+
+/** An environment's network: its rings, its transmit page, its ASH pages. */
+export class Link {
+  #tx: NetPage | undefined;
+  readonly rings: Ring[] = [];
+
+  /** The network of the environment behind `path`, whose address space is `vm`. */
+  constructor(readonly path: SyscallPath, readonly vm: AddressSpace) {}
+
+  /** A fresh page of the environment's in its mmap area, marked NET_PAGE. */
+  #page(): NetPage {
+    const va = this.vm.mmap(PAGE_SIZE);
+    this.vm.setFlags(va, 1, NET_PAGE, 0);
+    const m = this.vm.lookup(va)!;
+    return { va, page: m.page, capability: m.capability };
+  }
+
+  /** Writes `words` at `va` through the environment's own stores. */
+  #write(va: number, words: ArrayLike<number>): void {
+    for (let i = 0; i < words.length; i++) this.vm.write32(va + 4 * i, words[i]);
+  }
+
+  /**
+   * Installs `filter` with a ring of `pages` pages (two slots each); throws NetCallError with
+   * the kernel's code (REFUSED, BUSY, NOSLOT...), having given back what it took.
+   */
+  open(filter: Filter, pages: number): Ring {
+    const tx = this.#tx ??= this.#page();
+    this.#write(tx.va + FILTER_AT, encodeFilter(filter));
+    const r = this.path.call(SYS.NET_FILTER, tx.page, FILTER_AT, ...capabilityWords(tx.capability));
+    if (r.v0 < 0) throw new NetCallError("NET_FILTER", r.v0, r.v1);
+    const id = r.v0, got: NetPage[] = [];
+    for (let i = 0; i < pages; i++) {
+      const p = this.#page();
+      const q = this.path.call(SYS.NET_RXPAGE, id, p.page, ...capabilityWords(p.capability));
+      if (q.v0 < 0) {
+        this.path.call(SYS.NET_UNFILTER, id);
+        for (const g of [...got, p]) this.vm.munmap(g.va, PAGE_SIZE);
+        throw new NetCallError("NET_RXPAGE", q.v0);
+      }
+      got.push(p);
+    }
+    const ring = new Ring(this, id, got);
+    this.rings.push(ring);
+    return ring;
+  }
+
+  /**
+   * Downloads `source` as the ASH of `ring`'s filter, with `words` written at their offsets of
+   * its page first (the data it reads: ASH_PAGE); throws NetCallError (REFUSED with the reason in
+   * v1) when the kernel will not take it.
+   */
+  ash(ring: Ring, source: AsmSource, words: ReadonlyMap<number, number>): void {
+    const page = this.#page();
+    const code = source.at(0).text;
+    for (const [offset, w] of words) this.vm.write32(page.va + offset, w);
+    this.#write(page.va + ASH_PAGE.CODE, code);
+    const t0 = ASH_PAGE.CODE | (code.length << 16);
+    const r = this.path.call(
+      SYS.NET_ASH,
+      ring.id,
+      page.page,
+      ...capabilityWords(page.capability),
+      t0,
+    );
+    if (r.v0 < 0) {
+      this.vm.munmap(page.va, PAGE_SIZE);
+      throw new NetCallError("NET_ASH", r.v0, r.v1);
+    }
+    if (ring.ashPage !== undefined) this.vm.munmap(ring.ashPage.va, PAGE_SIZE);
+    ring.ashPage = page;
+  }
+
+  /** Sends `frame`; false when every transmit buffer is busy (try again). Throws for the rest. */
+  send(frame: Uint8Array): boolean {
+    const tx = this.#tx ??= this.#page();
+    const words = new Int32Array(Math.ceil(frame.length / 4));
+    for (let i = 0; i < frame.length; i++) words[i >> 2] |= frame[i] << (8 * (i & 3));
+    this.#write(tx.va, words);
+    const r = this.path.call(
+      SYS.NET_SEND,
+      tx.page,
+      0,
+      ...capabilityWords(tx.capability),
+      frame.length,
+    );
+    if (r.v0 === ERR.NOSLOT) return false;
+    if (r.v0 < 0) throw new NetCallError("NET_SEND", r.v0);
+    return true;
+  }
+
+  /** Removes `ring`'s filter (and its ASH) and frees its pages. */
+  close(ring: Ring): void {
+    this.path.call(SYS.NET_UNFILTER, ring.id);
+    for (const p of ring.ashPage ? [...ring.pages, ring.ashPage] : ring.pages) {
+      this.vm.munmap(p.va, PAGE_SIZE);
+    }
+    this.rings.splice(this.rings.indexOf(ring), 1);
+  }
+}
+
+/** Whether page-table flags `flags` mark a network page (fork leaves those out). */
+export function isNetPage(flags: number): boolean {
+  return (flags & NET_PAGE) !== 0 && (flags & PTE.V) !== 0;
+}
