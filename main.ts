@@ -6,7 +6,8 @@
  *   exo exec PROG.elf [--max-instructions N] [--memory MB] [--stats] [--trace] [-- ARGS...]
  *   exo bench cpu [--json] [--seconds S]
  *   exo disasm PROG.elf [--json]
- *   exo paper [aegis|avm|all]... [--json]
+ *   exo paper [aegis|avm|net|all]... [--json]
+ *   exo net ping [--count N] [--pcap FILE]
  *
  * Each command has --help (or -h), and --json wherever a program reads the output. stdout
  * carries only the result; a long run shows a progress line on stderr when stderr is a terminal
@@ -24,6 +25,15 @@ import { disassemble } from "./machine/asm/mod.ts";
 import { benchCpu } from "./machine/bench.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
+import {
+  figure2Svg,
+  FIGURE_ROUNDS,
+  formatNet,
+  measureFigure2,
+  measureNet,
+  ROUNDS,
+} from "./scripts/paper_net.ts";
+import { ping } from "./shell/net.ts";
 import { type DiedEnvironment, Lab } from "./shell/lab.ts";
 import { Debugger } from "./shell/debugger.ts";
 import { SymbolTable } from "./shell/symbols.ts";
@@ -332,29 +342,40 @@ Options:
 };
 
 const paper: Command = {
-  usage: `exo paper [aegis|avm|all]... [--json]
+  usage: `exo paper [aegis|avm|net|all]... [--json] [--svg FILE] [--rounds N] [--figure-rounds N]
 
 Measures the exokernel paper's tables on the emulated machine and prints them beside the
 paper's figures (shared/PAPER.md). aegis: the kernel's primitives (system call, exception
 dispatch, protected control transfer, STLB refill, TLBwr). avm: ExOS's application-level
 virtual memory (prot, unprot, dirty, trap, Appel1, Appel2) on linear and clustered page
-tables. all (the default): both. Several may be named (exo paper aegis avm); each table is
-measured once, aegis first.
+tables. net: packet classification (Table 7: dpf, mpf), the 60-byte UDP round trip between two
+machines with and without ASHs (Table 11: udp, udp+ash), and Figure 2 (that round trip against
+1 to 10 busy processes on the receiver), drawn in the terminal. all (the default): all three.
+Several may be named (exo paper aegis avm); each table is measured once, in that order.
 
 Options:
-  --json       one JSON array of rows: name, instructions, cycles, modeledCycles, us, paper
-               (and structure, for the avm rows)
-  --help, -h   this text`,
+  --json               one JSON array of rows: name, instructions, cycles, modeledCycles, us,
+                       paper (and structure, for the avm rows; ultrix, ratio and note for the net
+                       rows; Figure 2's points as rows named fig2 with variant and processes)
+  --svg FILE           write Figure 2 as a standalone SVG to FILE (with net)
+  --rounds N           Table 11's round trips (default ${ROUNDS})
+  --figure-rounds N    round trips a point of Figure 2 (default ${FIGURE_ROUNDS})
+  --help, -h           this text`,
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
+      svg: { type: "string" },
+      rounds: { type: "string" },
+      "figure-rounds": { type: "string" },
     });
     const tables = positionals.length === 0 ? ["all"] : positionals;
     for (const t of tables) {
-      if (t !== "aegis" && t !== "avm" && t !== "all") {
-        throw new UsageError(`Unknown table ${t}: give aegis, avm or all`);
+      if (t !== "aegis" && t !== "avm" && t !== "net" && t !== "all") {
+        throw new UsageError(`Unknown table ${t}: give aegis, avm, net or all`);
       }
     }
+    const rounds = whole("rounds", values.rounds, ROUNDS, 2, 100_000);
+    const figureRounds = whole("figure-rounds", values["figure-rounds"], FIGURE_ROUNDS, 2, 10_000);
     const wants = (t: string) => tables.includes(t) || tables.includes("all");
     const progress = Progress.forStderr();
     const rows: unknown[] = [], texts: string[] = [];
@@ -369,6 +390,31 @@ Options:
       const avm = measureAvm();
       rows.push(...avm);
       texts.push(formatAvm(avm));
+    }
+    if (wants("net")) {
+      progress?.show("exo paper: measuring the network (net: Tables 7 and 11)");
+      const net = measureNet(rounds);
+      progress?.show("exo paper: measuring the network (net: Figure 2)");
+      const points = measureFigure2(10, figureRounds);
+      rows.push(...net);
+      for (const p of points) {
+        for (const variant of ["udp", "udp+ash"] as const) {
+          const us = variant === "udp" ? p.library : p.ash;
+          rows.push({
+            name: "fig2",
+            variant,
+            processes: p.processes,
+            us,
+            paper: null,
+            ultrix: null,
+            ratio: null,
+          });
+        }
+      }
+      texts.push(formatNet(net, points, rounds, figureRounds));
+      if (values.svg !== undefined) Deno.writeTextFileSync(values.svg, figure2Svg(points));
+    } else if (values.svg !== undefined) {
+      throw new UsageError("--svg writes Figure 2, which only the net table draws: add net");
     }
     progress?.clear();
     console.log(values.json ? JSON.stringify(rows) : texts.join("\n\n"));
@@ -543,7 +589,61 @@ function killed(m: Lab, p: Process, died: DiedEnvironment[]): string {
   return `killed by ${name} (signal ${signal})${where}${why}`;
 }
 
-const commands: Record<string, Command> = { repl, run, exec, bench, disasm, paper };
+const net: Command = {
+  usage: `exo net ping [--count N] [--pcap FILE]
+
+Boots two DECstations on one wire, each running Aegis and ExOS (a at 10.0.0.1, b at 10.0.0.2),
+and runs /bin/ping on a towards b: N echo requests (default 4), one at a time. b answers in its
+kernel, with the ASH ExOS downloaded there. Prints what ping printed, then each round trip in
+emulated microseconds, from the cycle ping's sendto trapped to the cycle its recvfrom returned
+the reply (the first includes resolving b's address with ARP).
+
+Options:
+  --count N     echo requests, 1 to 1000 (default 4)
+  --pcap FILE   write every frame on the wire to FILE (tcpdump -r FILE reads it)
+  --help, -h    this text
+
+Exit status: ping's (0 when every request was answered).`,
+  run(args) {
+    const { values, positionals } = parse(args, {
+      count: { type: "string" },
+      pcap: { type: "string" },
+    });
+    if (positionals[0] !== "ping" || positionals.length > 1) {
+      throw new UsageError(
+        `Give what to run: exo net ping${
+          positionals.length ? `, not ${positionals.join(" ")}` : ""
+        }`,
+      );
+    }
+    const count = whole("count", values.count, 4, 1, 1000);
+    const r = ping(count, values.pcap);
+    const us = (v: number) => v.toFixed(2);
+    const lines = r.roundTrips.map((t, i) =>
+      `icmp_seq=${i + 1}  ${us(t)} us${i === 0 ? "  (with the ARP exchange for 10.0.0.2)" : ""}`
+    );
+    const rt = r.roundTrips;
+    console.log(
+      [
+        r.output.trimEnd(),
+        "",
+        "round trips (emulated us, from ping's sendto to its recvfrom's return):",
+        ...lines,
+        ...(rt.length > 0
+          ? [
+            `min/avg/max ${us(Math.min(...rt))}/${us(rt.reduce((a, b) => a + b, 0) / rt.length)}/${
+              us(Math.max(...rt))
+            } us`,
+          ]
+          : []),
+        ...(values.pcap ? [`${r.frames} frames written to ${values.pcap}`] : []),
+      ].join("\n"),
+    );
+    return r.status ?? 1;
+  },
+};
+
+const commands: Record<string, Command> = { repl, run, exec, bench, disasm, paper, net };
 
 const usage = `exo: the exolab command line (a DECstation 5000/200 with the Aegis exokernel)
 
@@ -553,7 +653,8 @@ Commands:
   exec PROG.elf     run a UNIX program as an ExOS process (fork, exec, wait, exit)
   bench cpu         emulated instructions per host second
   disasm PROG.elf   disassemble a program
-  paper [TABLE]     the paper's tables, measured (aegis, avm, all)
+  paper [TABLE]     the paper's tables, measured (aegis, avm, net, all)
+  net ping          two machines on a wire; ping from one to the other
 
 Run \`exo COMMAND --help\` for a command's options. --json, where a command has it, prints one
 JSON value on stdout; progress, when stderr is a terminal, goes to stderr.

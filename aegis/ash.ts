@@ -21,6 +21,8 @@
  *   4 instructions for 1;
  * - a load does the same for the page, or for the frame checks that its last byte lies within
  *   the frame's length, and aborts the run otherwise: 11 instructions for 1;
+ * - a load or store whose address is a constant (base $zero) is placed by inspection instead:
+ *   1 instruction in the page, 3 in the frame (the length check alone);
  * - a backward branch first spends budget (k0) by the length of the loop it closes, and stops the
  *   run when the budget is gone: 2 instructions more; helpers spend budget by the work they do.
  *   Forward paths are bounded by the code's length, so a run does at most ASH.BUDGET cycles of
@@ -149,10 +151,21 @@ export function inspectAsh(code: ArrayLike<number>): { refusal: AshRefusal } | {
   return { ok: out };
 }
 
-/** Words of the sandboxed form of each kind of instruction (the prologue of a backward branch). */
-function length(d: Decoded, i: number): number {
-  if (d.kind === "load") return 11;
-  if (d.kind === "store") return 4;
+/** Whether the load or store `w` has a constant address: base $zero, so its segment is known. */
+function constant(w: number): boolean {
+  return ((w >>> 21) & 31) === 0;
+}
+
+/** The segment bit and the offset in it of a constant address `imm` for an access of `size`. */
+function place(imm: number, size: number): { frame: boolean; offset: number } {
+  const va = (imm << 16) >> 16;
+  return { frame: (va & 0x1000) !== 0, offset: va & 0xfff & ~(size - 1) };
+}
+
+/** Words of the sandboxed form of instruction `w` (the prologue of a backward branch too). */
+function length(d: Decoded, i: number, w: number): number {
+  if (d.kind === "load") return constant(w) ? (place(w, d.size!).frame ? 3 : 1) : 11;
+  if (d.kind === "store") return constant(w) ? 1 : 4;
   if (d.kind === "branch" && d.target! <= i) return 3;
   return 1;
 }
@@ -181,7 +194,7 @@ export function sandboxAsh(code: ArrayLike<number>, links: AshLinks): Uint32Arra
   let at = 0;
   for (let i = 0; i < n; i++) {
     start.push(at);
-    at += length(ds[i], i);
+    at += length(ds[i], i, code[i] >>> 0);
   }
   start.push(at); // the end: the epilogue
   const end = at, faultStub = end + 2, timeoutStub = end + 4;
@@ -191,7 +204,18 @@ export function sandboxAsh(code: ArrayLike<number>, links: AshLinks): Uint32Arra
     const w = code[i] >>> 0, d = ds[i];
     const rs = (w >>> 21) & 31, rt = (w >>> 16) & 31, imm = w & 0xffff;
     if (d.kind === "alu") words.push(w);
-    else if (d.kind === "store") {
+    else if ((d.kind === "store" || d.kind === "load") && constant(w)) {
+      // Inspection knows the address: its page, or the frame with only its length to check.
+      const { frame, offset } = place(imm, d.size!);
+      if (!frame) words.push(R(w >>> 26, GP, rt, offset)); // lX/sX rt, offset(gp)
+      else {
+        words.push(
+          R(0x0b, SP, K1, offset + d.size!), // sltiu k1, sp, offset + size: past the frame?
+          offsetTo(R(0x05, K1, 0, 0), words.length + 1, faultStub), // bnez k1, fault
+          R(w >>> 26, FP, rt, offset), // lX rt, offset(fp) (delay slot: aborted if past)
+        );
+      }
+    } else if (d.kind === "store") {
       words.push(
         R(0x09, rs, AT, imm), // addiu at, rs, off
         R(0x0c, AT, AT, 0xfff & ~(d.size! - 1)), // andi  at, at, offset in the page, aligned

@@ -120,7 +120,8 @@ export class NetMachine {
           const call = x.regs[2], trapped = cpu.cycles;
           const verdict = handler(x);
           const p = this.exos.processes.findLast((q) => q.path.id === env.id);
-          const blocked = typeof verdict === "number" && verdict === p?.vm.routines.block;
+          const blocked = typeof verdict === "number" && p !== undefined &&
+            (verdict === p.vm.routines.block || (this.exos.net?.waitsAt(p, verdict) ?? false));
           this.watch?.({
             env: env.id,
             call,
@@ -180,4 +181,54 @@ export class NetLab {
   close(): void {
     this.wire.close();
   }
+}
+
+/** What `ping` did: the program's output, each round trip, the frames on the wire. */
+export interface PingResult {
+  /** What /bin/ping printed. */
+  output: string;
+  /** Its exit status. */
+  status: number | undefined;
+  /** Each answered request's round trip in emulated microseconds, from sendto to recvfrom. */
+  roundTrips: number[];
+  /** Frames the wire carried. */
+  frames: number;
+}
+
+/** The socket calls `ping` makes, as the UNIX personality numbers them. */
+const SENDTO = 133, RECVFROM = 125;
+
+/**
+ * Two machines on one wire (a at 10.0.0.1, b at 10.0.0.2; b's ExOS answers pings in the kernel
+ * with its ASH): /bin/ping on a sends `count` echo requests to b. Each round trip is timed from
+ * the cycle ping's sendto trapped to the cycle its recvfrom returned the reply; `pcap` names a
+ * file for every frame. Throws when ping does not finish in emulated time.
+ */
+export function ping(count: number, pcap?: string): PingResult {
+  const lab = new NetLab({ pcap });
+  const a = lab.add({ ip: "10.0.0.1", name: "a", mac: "08:00:2b:00:00:0a" });
+  const b = lab.add({ ip: "10.0.0.2", name: "b", mac: "08:00:2b:00:00:0b" });
+  a.exos.net!.up();
+  b.exos.net!.up();
+  const roundTrips: number[] = [];
+  let sent: number | undefined, last: UnixCall | undefined;
+  a.watch = (c) => {
+    const first = last === undefined || !last.blocked || last.call !== c.call;
+    if (c.call === SENDTO && first) sent = c.trapped;
+    if (c.call === RECVFROM && !c.blocked && c.result > 0 && sent !== undefined) {
+      roundTrips.push((c.resumed - sent) / 25);
+      sent = undefined;
+    }
+    last = c;
+  };
+  const p = a.exec("/bin/ping", ["ping", "10.0.0.2", String(count)]);
+  try {
+    const r = lab.run(2_000_000 + 1_100_000 * count);
+    if (r.reason !== "until") {
+      throw new Error(`ping did not finish: the wire stopped (${r.reason})`);
+    }
+  } finally {
+    lab.close();
+  }
+  return { output: a.output, status: p.exitStatus, roundTrips, frames: lab.wire.stats.sent };
 }

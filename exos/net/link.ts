@@ -22,7 +22,7 @@ import {
   SYS,
   type SyscallPath,
 } from "../../aegis/abi.ts";
-import type { AsmSource } from "../../machine/asm/mod.ts";
+import { asm, type AsmSource } from "../../machine/asm/mod.ts";
 import { PAGE_SIZE } from "../layout.ts";
 import { PTE } from "../page_table.ts";
 import type { AddressSpace } from "../vm.ts";
@@ -58,6 +58,12 @@ export class Ring {
   /** Filter `id` of `link`, its slots in `pages` (two each). */
   constructor(readonly link: Link, readonly id: number, readonly pages: readonly NetPage[]) {}
 
+  /** The user address of the status word of the slot the next frame will be in, or undefined. */
+  get nextStatus(): number | undefined {
+    if (this.pages.length === 0) return undefined;
+    return this.pages[this.#next >> 1].va + (this.#next & 1) * NET_SLOT.BYTES + NET_SLOT.STATUS;
+  }
+
   /** The next frame waiting (its slot handed back), or undefined. */
   take(): Uint8Array | undefined {
     const vm = this.link.vm, n = 2 * this.pages.length;
@@ -76,9 +82,59 @@ export class Ring {
   }
 }
 
+/** Where the wait stub's page keeps its words (from the page's start). */
+const WAIT = { SAVED: 0x800, WATCH: 0x820, POLLS: 0x824, ZERO: 0x828 } as const;
+
+/**
+ * The wait stub, in guest code at `va` (its words at va + WAIT): entered with v0, a0-a2 as a
+ * blocked call had them and t0 = the call's trap, it keeps them, then, at each of its turns,
+ * looks at the word WATCH names (a ring's next status word) and yields while it is 0, POLLS
+ * times at most; then it runs the call again. So a process waiting for a frame costs the library
+ * nothing until the frame is there (or a few turns have gone by, for its timeouts).
+ */
+function waitStub(va: number): AsmSource {
+  const hiOf = (a: number) => ((a + 0x8000) >>> 16) & 0xffff, loOf = (a: number) => (a << 16) >> 16;
+  const d = va + WAIT.SAVED, w = va + WAIT.WATCH, n = va + WAIT.POLLS;
+  return asm`
+        .set noreorder
+        .set noat
+        lui     $at, ${hiOf(d)}
+        sw      $v0, ${loOf(d)}($at)
+        sw      $a0, ${loOf(d + 4)}($at)
+        sw      $a1, ${loOf(d + 8)}($at)
+        sw      $a2, ${loOf(d + 12)}($at)
+        sw      $t0, ${loOf(d + 16)}($at)
+1:      lui     $at, ${hiOf(w)}
+        lw      $t1, ${loOf(w)}($at)         # the word to watch
+        lw      $t2, ${loOf(n)}($at)         # turns left
+        nop
+        lw      $t3, 0($t1)
+        addiu   $t4, $t2, -1
+        blez    $t2, 2f                      # enough turns: the library looks (timeouts, ARP)
+        nop
+        bnez    $t3, 2f                      # a frame: the library's turn
+        nop
+        sw      $t4, ${loOf(n)}($at)
+        li      $v0, ${SYS.YIELD}
+        move    $a0, $zero
+        syscall
+        b       1b
+        nop
+2:      lui     $at, ${hiOf(d)}
+        lw      $v0, ${loOf(d)}($at)
+        lw      $a0, ${loOf(d + 4)}($at)
+        lw      $a1, ${loOf(d + 8)}($at)
+        lw      $t0, ${loOf(d + 16)}($at)
+        lw      $a2, ${loOf(d + 12)}($at)
+        jr      $t0                          # the call again
+        nop
+`;
+}
+
 /** An environment's network: its rings, its transmit page, its ASH pages. */
 export class Link {
   #tx: NetPage | undefined;
+  #wait: NetPage | undefined;
   readonly rings: Ring[] = [];
 
   /** The network of the environment behind `path`, whose address space is `vm`. */
@@ -164,6 +220,26 @@ export class Link {
     if (r.v0 === ERR.NOSLOT) return false;
     if (r.v0 < 0) throw new NetCallError("NET_SEND", r.v0);
     return true;
+  }
+
+  /**
+   * Where a blocked call goes: the wait stub (see `waitStub`), watching the word at `watch` (none:
+   * it only counts turns) for at most `turns` turns; t0 must hold the call's trap address.
+   */
+  waitFor(watch: number | undefined, turns: number): number {
+    let stub = this.#wait;
+    if (stub === undefined) {
+      stub = this.#wait = this.#page();
+      this.#write(stub.va, waitStub(stub.va).at(stub.va).text);
+    }
+    this.vm.write32(stub.va + WAIT.WATCH, watch ?? stub.va + WAIT.ZERO);
+    this.vm.write32(stub.va + WAIT.POLLS, turns);
+    return stub.va;
+  }
+
+  /** Whether `pc` is the wait stub's. */
+  waitsAt(pc: number): boolean {
+    return this.#wait !== undefined && pc === this.#wait.va;
   }
 
   /** Removes `ring`'s filter (and its ASH) and frees its pages. */

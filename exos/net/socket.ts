@@ -5,9 +5,10 @@
  * A call reads its arguments from the process's memory (a sockaddr_in, the argument block of
  * sendto, recvfrom and setsockopt) through the process's own bindings, and writes results the
  * same way; a bad pointer fails with -EFAULT. A call the stack cannot finish yet blocks the
- * process without taking its slice away: it goes to the library's `block` stub, which yields and
- * traps with the same call again at the process's next turn (so it sees the datagram that
- * arrived meanwhile, or its timeout).
+ * process without taking its slice away: it goes to the stack's wait stub (link.ts), guest code
+ * that looks at the socket's next slot at each of the process's turns and yields while it is
+ * empty, then traps with the same call again (so it sees the datagram that arrived meanwhile,
+ * or, after a few turns, its timeout).
  *
  * @module
  */
@@ -61,10 +62,13 @@ function sockaddr(p: Process, va: number, length: number): { ip: number; port: n
   return { port: be16(b, 2), ip: be32(b, 4) };
 }
 
-/** Blocks `p` in the call of `x`: its `block` stub runs the call again at its next turn. */
-function block(p: Process, x: ExceptionInfo): Outcome {
-  x.regs[8] = x.epc; // t0: where `block` goes back to
-  return { to: p.vm.routines.block };
+/**
+ * Blocks `p` in the call of `x` on socket `fd`: it waits in the stack's wait stub, at its own
+ * turns, and runs the call again when a frame is there or a few turns have passed.
+ */
+function block(os: ExOS, p: Process, fd: number, x: ExceptionInfo): Outcome {
+  x.regs[8] = x.epc; // t0: where the stub goes back to
+  return { to: os.net!.waitFor(p, fd) };
 }
 
 /** Performs socket call `n` for `p` (x.regs: a0..a2); the result, or where `p` goes on. */
@@ -87,12 +91,12 @@ export function socketCall(os: ExOS, p: Process, n: number, x: ExceptionInfo): O
         if (typeof to === "number") return to;
         const data = readUser(p, buf, Math.min(len >>> 0, MAX_DATAGRAM));
         const r = net.sendto(p, a0, data, to.ip, to.port);
-        return r === BLOCK ? block(p, x) : r;
+        return r === BLOCK ? block(os, p, a0, x) : r;
       }
       case SOCKET_CALLS.RECVFROM: {
         const [buf, len, , addr, addrlenVa] = words(p, a1, 5);
         const r = net.recvfrom(p, a0);
-        if (r === BLOCK) return block(p, x);
+        if (r === BLOCK) return block(os, p, a0, x);
         if (typeof r === "number") return r;
         const n = Math.min(len >>> 0, r.data.length);
         os.writeUser(p, buf, r.data.subarray(0, n));

@@ -14,8 +14,10 @@
  * Blocking. A call that cannot finish (no datagram yet, an address still being resolved, every
  * transmit buffer busy) returns BLOCK: the process keeps its slice and runs the call again the
  * next time it is scheduled (exos/net/socket.ts), so it sees a datagram at its next turn of the
- * round robin, as the paper's Figure 2 has it. A receive timeout (SO_RCVTIMEO) is measured on
- * the slice clock Aegis exports (CLOCK), to the tick.
+ * round robin, as the paper's Figure 2 has it. A receive waits in guest code (link.ts, the wait
+ * stub), watching its ring, and comes back to the library every WAIT_TURNS turns; a send waiting
+ * for ARP or a transmit buffer comes back at its next turn. A receive timeout (SO_RCVTIMEO) is
+ * measured on the slice clock Aegis exports (CLOCK), checked when the receive comes back.
  *
  * What TypeScript costs. The stack's own computing is charged to the CPU (`charge`) at the
  * declared cost of a MIPS implementation (NET_COSTS); the memory it touches in a process's or
@@ -103,6 +105,8 @@ interface Socket {
   timeoutUs: number;
   /** The tick a waiting receive gives up at. */
   deadline: number | undefined;
+  /** What a blocked call waits for: a frame (the ring's next slot), or the next turn. */
+  waiting: "frame" | "turn";
 }
 
 /** A datagram received by a socket. */
@@ -123,6 +127,9 @@ export interface NetStackStats {
   /** Echo requests answered by the library. */
   echoAnswered: number;
 }
+
+/** Turns a blocked call waits in guest code before the library looks again. */
+const WAIT_TURNS = 8;
 
 /** Lowest ephemeral port. */
 const EPHEMERAL = 49152;
@@ -274,6 +281,21 @@ export class NetStack {
     return l;
   }
 
+  /**
+   * Where `p` goes to wait in a call on socket `fd` that returned BLOCK, with t0 = the trap:
+   * its link's wait stub, watching the socket's next slot (a receive), or counting turns.
+   */
+  waitFor(p: NetProcess, fd: number): number {
+    const s = this.socketOf(p, fd);
+    if (s?.waiting !== "frame") return this.#link(p).waitFor(undefined, 1); // ARP, a buffer
+    return this.#link(p).waitFor(s.ring?.nextStatus, WAIT_TURNS);
+  }
+
+  /** Whether `pc` is where a blocked call of `p` waits (a view's question). */
+  waitsAt(p: NetProcess, pc: number): boolean {
+    return this.#links.get(p)?.waitsAt(pc) ?? false;
+  }
+
   /** `p`'s socket `fd`, or undefined. */
   socketOf(p: NetProcess, fd: number): Socket | undefined {
     return this.#sockets.get(p)?.get(fd);
@@ -295,7 +317,14 @@ export class NetStack {
     let fd = SOCKET_FD;
     while (table.has(fd)) fd++;
     if (fd >= SOCKET_FD + 64) return -NET_ERRNO.EMFILE;
-    table.set(fd, { kind, port: 0, ring: undefined, timeoutUs: 0, deadline: undefined });
+    table.set(fd, {
+      kind,
+      port: 0,
+      ring: undefined,
+      timeoutUs: 0,
+      deadline: undefined,
+      waiting: "turn",
+    });
     return fd;
   }
 
@@ -397,6 +426,7 @@ export class NetStack {
     const s = this.socketOf(p, fd);
     if (s === undefined) return -NET_ERRNO.EBADF;
     this.poll();
+    s.waiting = "turn";
     if (s.kind === "udp" && data.length > UDP_MAX) return -NET_ERRNO.EMSGSIZE;
     if (s.kind === "icmp" && (data.length < 8 || data.length > UDP_MAX + 8)) {
       return data.length < 8 ? -NET_ERRNO.EINVAL : -NET_ERRNO.EMSGSIZE;
@@ -439,6 +469,7 @@ export class NetStack {
     const s = this.socketOf(p, fd);
     if (s === undefined) return -NET_ERRNO.EBADF;
     this.poll();
+    s.waiting = "frame";
     if (s.ring === undefined) return s.kind === "udp" ? -NET_ERRNO.EINVAL : BLOCK;
     for (let f = s.ring.take(); f !== undefined; f = s.ring.take()) {
       const got = this.#accept(s, f);
