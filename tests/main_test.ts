@@ -10,6 +10,7 @@ import { asm } from "../machine/asm/mod.ts";
 import { call, elf } from "./exos/_unix.ts";
 import { formatAegis, measureAegis } from "../scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "../scripts/paper_avm.ts";
+import { formatNet, measureFigure2, measureNet } from "../scripts/paper_net.ts";
 
 const mainTs = new URL("../main.ts", import.meta.url).pathname;
 const guest = (name: string) => new URL(`./guest/out/${name}.elf`, import.meta.url).pathname;
@@ -141,7 +142,7 @@ Deno.test("exo with an unknown command or option says so and exits 1", async () 
 Deno.test("exo --help documents every command and what each exit status means", async () => {
   const r = await exo(["--help"]);
   assert.equal(r.code, 0);
-  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper"]) {
+  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper", "net"]) {
     assert.match(r.stdout, new RegExp(`^  ${command} `, "m"), command);
   }
   assert.match(r.stdout, /^ {2}0 +success$/m);
@@ -151,7 +152,7 @@ Deno.test("exo --help documents every command and what each exit status means", 
 });
 
 Deno.test("exo COMMAND --help prints the command's usage and exits 0", async () => {
-  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper"]) {
+  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper", "net"]) {
     const r = await exo([command, "--help"]);
     assert.equal(r.code, 0, command);
     assert.match(r.stdout, new RegExp(`^exo ${command}`), command);
@@ -220,12 +221,17 @@ Deno.test("exo paper avm --json prints one array: every AVM row with its keys", 
   }
 });
 
-Deno.test("exo paper all prints the Aegis table, then the AVM tables; --json both", async () => {
-  const r = await exo(["paper", "all"]);
+Deno.test("exo paper all prints the Aegis table, the AVM tables, then the network's; --json all", async () => {
+  const quick = ["--rounds", "4", "--figure-rounds", "2"];
+  const r = await exo(["paper", "all", ...quick]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, `${formatAegis(measureAegis())}\n\n${formatAvm(measureAvm())}\n`);
-  const json = JSON.parse((await exo(["paper", "--json"])).stdout);
-  assert.equal(json.length, measureAegis().length + measureAvm().length);
+  const net = formatNet(measureNet(4), measureFigure2(10, 2), 4, 2);
+  assert.equal(
+    r.stdout,
+    `${formatAegis(measureAegis())}\n\n${formatAvm(measureAvm())}\n\n${net}\n`,
+  );
+  const json = JSON.parse((await exo(["paper", "--json", ...quick])).stdout);
+  assert.equal(json.length, measureAegis().length + measureAvm().length + 4 + 20);
 });
 
 Deno.test("exo disasm --json gives each instruction's address, word, text and symbol", async () => {

@@ -6,7 +6,15 @@
  */
 
 import assert from "node:assert/strict";
-import { barChart, formatValue, svgBarChart, Text, tickStep } from "../../shell/plot.ts";
+import {
+  barChart,
+  formatValue,
+  lineChart,
+  svgBarChart,
+  svgLineChart,
+  Text,
+  tickStep,
+} from "../../shell/plot.ts";
 
 Deno.test("barChart scales the widest bar to the width and aligns labels", () => {
   const text = barChart([{ label: "a", value: 4 }, { label: "long", value: 1 }], "us", 8);
@@ -61,4 +69,33 @@ Deno.test("formatValue drops float noise and trailing zeros", () => {
 
 Deno.test("Text prints as itself, unquoted", () => {
   assert.equal(Deno.inspect(new Text("a\nb")), "a\nb");
+});
+
+Deno.test("lineChart marks each series' points on round axes, with a legend", () => {
+  const text = lineChart([
+    { label: "up", points: [{ x: 1, y: 0 }, { x: 2, y: 10 }] },
+    { label: "flat", points: [{ x: 1, y: 5 }, { x: 2, y: 5 }] },
+  ], { xLabel: "x", yLabel: "y", width: 10, height: 4 });
+  const lines = text.split("\n");
+  assert.equal(lines[0], "y");
+  assert.match(text, /^10 ┤ {10}●$/m);
+  assert.match(text, /^ 0 ┤●/m);
+  assert.match(text, /▲ {9}▲/);
+  assert.equal(lines.at(-1), "● up   ▲ flat");
+  assert.throws(() =>
+    lineChart([{ label: "neg", points: [{ x: 0, y: -1 }] }], {
+      xLabel: "",
+      yLabel: "",
+    }), /neg has point \(0, -1\)/);
+});
+
+Deno.test("svgLineChart draws one line per series with its points, legend and labels", () => {
+  const svg = svgLineChart([
+    { label: "a & b", points: [{ x: 1, y: 2 }, { x: 3, y: 4 }] },
+  ], { title: "T", xLabel: "X", yLabel: "Y" });
+  assert.match(svg, /^<svg /);
+  assert.equal(svg.match(/<polyline /g)?.length, 1);
+  assert.equal(svg.match(/<circle /g)?.length, 2);
+  assert.match(svg, />a &amp; b</);
+  assert.ok(svg.trimEnd().endsWith("</svg>"));
 });
