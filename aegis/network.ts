@@ -1122,9 +1122,11 @@ export interface FilterInfo {
   owner: number;
   /** The filter, as its owner gave it. */
   filter: Filter;
-  /** Frames it matched, copied into its ring, and dropped for a full ring. */
+  /** Frames it matched. */
   matched: number;
+  /** Frames copied into its ring. */
   delivered: number;
+  /** Frames dropped because its ring was full. */
   overrun: number;
   /** Receive slots in its ring. */
   slots: number;

@@ -324,9 +324,9 @@ export class Lance implements Device {
   /** Device name. */
   readonly name = "lance";
   /** Physical base address (TURBOchannel slot 6). */
-  readonly base = LANCE_BASE;
+  readonly base: number = LANCE_BASE;
   /** The whole slot. */
-  readonly size = LANCE_SLOT_SIZE;
+  readonly size: number = LANCE_SLOT_SIZE;
   /** The 128 KB buffer SRAM, as the CPU and the LANCE see it. */
   readonly sram: Uint8Array = new Uint8Array(LANCE_SRAM_SIZE);
   /** The station address in the ROM. */

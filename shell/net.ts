@@ -39,8 +39,9 @@ export interface UnixCall {
   env: number;
   /** The call number (v0 at the trap). */
   call: number;
-  /** The cycle it trapped at (the break), and the cycle the process went on at. */
+  /** The cycle it trapped at (the break). */
   trapped: number;
+  /** The cycle the process went on at. */
   resumed: number;
   /** v0 when it went on. */
   result: number;
@@ -54,8 +55,9 @@ export interface NetMachineOptions extends NetConfig {
   name?: string;
   /** Its station address (default: the next of 08:00:2b:00:00:xx). */
   mac?: string;
-  /** Aegis's slice positions and clock rate. */
+  /** Aegis's slice positions. */
   slices?: number;
+  /** Aegis's clock rate select. */
   clockRate?: number;
 }
 

@@ -46,7 +46,9 @@ import { ETHER, formatIp, parseIp as parseAddress, PROTO, put16 } from "./packet
 
 /** What a process of ExOS is, to the stack: its call path and address space. */
 export interface NetProcess {
+  /** Its call path. */
   readonly path: SyscallPath;
+  /** Its address space. */
   readonly vm: AddressSpace;
 }
 
@@ -113,8 +115,9 @@ interface Socket {
 export interface Received {
   /** UDP data, or the whole ICMP message. */
   data: Uint8Array;
-  /** Where it came from. */
+  /** The sender's address. */
   ip: number;
+  /** The sender's port (0 for ICMP). */
   port: number;
 }
 
@@ -136,9 +139,11 @@ const EPHEMERAL = 49152;
 
 /** ExOS's network stack for one machine. */
 export class NetStack {
-  /** The machine's address, netmask and gateway. */
+  /** The machine's address. */
   readonly ip: number;
+  /** Its netmask. */
   readonly netmask: number;
+  /** Its gateway, if it has one. */
   readonly gateway: number | undefined;
   /** The ARP cache. */
   readonly arp: ArpCache = new ArpCache();
@@ -286,7 +291,7 @@ export class NetStack {
    * its link's wait stub, watching the socket's next slot (a receive), or counting turns.
    */
   waitFor(p: NetProcess, fd: number): number {
-    const s = this.socketOf(p, fd);
+    const s = this.#socket(p, fd);
     if (s?.waiting !== "frame") return this.#link(p).waitFor(undefined, 1); // ARP, a buffer
     return this.#link(p).waitFor(s.ring?.nextStatus, WAIT_TURNS);
   }
@@ -297,7 +302,7 @@ export class NetStack {
   }
 
   /** `p`'s socket `fd`, or undefined. */
-  socketOf(p: NetProcess, fd: number): Socket | undefined {
+  #socket(p: NetProcess, fd: number): Socket | undefined {
     return this.#sockets.get(p)?.get(fd);
   }
 
@@ -331,7 +336,7 @@ export class NetStack {
   /** BIND: `p`'s UDP socket `fd` to `port` (0: any); 0 or -errno. */
   bind(p: NetProcess, fd: number, port: number): number {
     this.charge(NET_COSTS.call);
-    const s = this.socketOf(p, fd);
+    const s = this.#socket(p, fd);
     if (s === undefined) return -NET_ERRNO.EBADF;
     if (s.ring !== undefined || s.kind !== "udp") return -NET_ERRNO.EINVAL;
     if (this.#own === undefined) this.up();
@@ -386,7 +391,7 @@ export class NetStack {
   /** SETSOCKOPT SO_RCVTIMEO: `p`'s socket `fd` waits at most `us` microseconds (0: forever). */
   setTimeout(p: NetProcess, fd: number, us: number): number {
     this.charge(NET_COSTS.call);
-    const s = this.socketOf(p, fd);
+    const s = this.#socket(p, fd);
     if (s === undefined) return -NET_ERRNO.EBADF;
     if (!(us >= 0)) return -NET_ERRNO.EINVAL;
     s.timeoutUs = us;
@@ -399,7 +404,7 @@ export class NetStack {
    */
   pingPong(p: NetProcess, fd: number, limit: number): number {
     this.charge(NET_COSTS.call);
-    const s = this.socketOf(p, fd);
+    const s = this.#socket(p, fd);
     if (s === undefined) return -NET_ERRNO.EBADF;
     if (s.kind !== "udp" || s.ring === undefined) return -NET_ERRNO.EINVAL;
     try {
@@ -423,7 +428,7 @@ export class NetStack {
     port: number,
   ): number | typeof BLOCK {
     this.charge(NET_COSTS.call);
-    const s = this.socketOf(p, fd);
+    const s = this.#socket(p, fd);
     if (s === undefined) return -NET_ERRNO.EBADF;
     this.poll();
     s.waiting = "turn";
@@ -466,7 +471,7 @@ export class NetStack {
    */
   recvfrom(p: NetProcess, fd: number): Received | number | typeof BLOCK {
     this.charge(NET_COSTS.call);
-    const s = this.socketOf(p, fd);
+    const s = this.#socket(p, fd);
     if (s === undefined) return -NET_ERRNO.EBADF;
     this.poll();
     s.waiting = "frame";
@@ -508,7 +513,7 @@ export class NetStack {
   /** CLOSE: `p`'s socket `fd` goes, with its filter and pages; 0 or -EBADF. */
   close(p: NetProcess, fd: number): number {
     this.charge(NET_COSTS.call);
-    const s = this.socketOf(p, fd);
+    const s = this.#socket(p, fd);
     if (s === undefined) return -NET_ERRNO.EBADF;
     if (s.ring !== undefined) this.#link(p).close(s.ring);
     if (s.kind === "udp" && s.port !== 0) this.#ports.delete(s.port);
