@@ -117,12 +117,7 @@ export {
   SIGNAL_NAMES,
 } from "./exos/mod.ts";
 export { type End } from "./exos/process.ts";
-export {
-  type Classification,
-  type FilterInfo,
-  type NetStats,
-  Network,
-} from "./aegis/network.ts";
+export { type Classification, type FilterInfo, type NetStats, Network } from "./aegis/network.ts";
 export { type Filter, type FilterAtom } from "./aegis/abi.ts";
 export { formatFilter, parseFilter } from "./aegis/dpf.ts";
 export {
