@@ -17,6 +17,7 @@ import {
   checksum,
   icmpMessage,
   ipFrame,
+  isNetPage,
   parseArp,
   parseIp,
   parseUdp,
@@ -290,4 +291,19 @@ Deno.test("ping through the gateway reaches 10.0.2.2", () => {
   lab.close();
   assert.equal(p.exitStatus, 0, guest.output);
   assert.equal(lab.gateway!.stats.icmp, 2);
+});
+
+Deno.test("fork leaves a process's network pages to it alone: no copy-on-write, no sharing", () => {
+  const { lab, b } = two();
+  const server = b.exec("/bin/udpecho", ["udpecho", "7", "1"]);
+  lab.wire.run({ maxUs: 20_000 });
+  const net = server.vm.entries().filter((m) => isNetPage(m.flags));
+  assert.ok(net.length >= 5, `${net.length} network pages: the ring's four and the transmit page`);
+  const child = b.exos.process(b.exos.fork(server, new Int32Array(32), server.vm.routines.park))!;
+  for (const m of net) {
+    assert.equal(child.vm.lookup(m.vpn << 12), undefined, "not in the child");
+    assert.equal(server.vm.lookup(m.vpn << 12)!.flags, m.flags, "not made copy-on-write");
+  }
+  assert.deepEqual(checkInvariants(b.aegis), []);
+  lab.close();
 });
