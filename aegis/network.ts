@@ -1108,6 +1108,7 @@ export function probeClassifier(
       lines: now.lines,
       exceptionCounts: now.exceptionCounts,
     });
+    cpu.cp0[CP0.Cause] = now.cp0[CP0.Cause]; // what was raised meanwhile (a deadline) stays raised
     k.w64(K.GLOBALS + G.HOST_CYCLES, k.r64(K.GLOBALS + G.HOST_CYCLES) + (cpu.cycles - c0));
   }
 }
