@@ -19,6 +19,7 @@ import { assemble } from "../machine/asm/mod.ts";
 import { CP0, SR } from "../machine/cp0.ts";
 import { SYS, SYSCALL_COUNT } from "./abi.ts";
 import {
+  capabilityCompareAsm,
   guaranteedMiss,
   pageBound,
   refillAsm,
@@ -55,7 +56,7 @@ ${refillAsm()}
 ${generalAsm()}${utlbMissAsm()}${dispatchAsm()}${
     tlbwrAsm(pages)
   }${tlbVaDeleteAsm()}${pctAsm()}${yieldAsm()}${interruptAsm()}${
-    networkAsm((dst, reg) => pageBound(dst, reg, pages))
+    networkAsm((dst, reg) => pageBound(dst, reg, pages), capabilityCompareAsm)
   }
 kernel_end:
 `;

@@ -129,9 +129,13 @@ const ASH_SAVED = [16, 17, 18, 19, 20, 21, 22, 23, 28, 29, 30];
 /**
  * The network's assembly: the interrupt path, the receive loop and delivery, `net_xmit`,
  * NET_SEND, the MPF interpreter, and the ASH prologue, epilogue and helpers. `pageBound` writes
- * the check that a page number is in RAM (from bindings.ts).
+ * the check that a page number is in RAM and `capabilityCompare` the capability compare TLBWR
+ * uses too (both from bindings.ts).
  */
-export function networkAsm(pageBound: (dst: string, reg: string) => string): string {
+export function networkAsm(
+  pageBound: (dst: string, reg: string) => string,
+  capabilityCompare: (page: string) => string,
+): string {
   const save = (regs: number[], base: string, at: number, op: "sw" | "lw") =>
     regs.map((r, i) => `        ${op}    $${r}, ${at + 4 * i}(${base})`).join("\n");
   return `
@@ -414,24 +418,8 @@ ${pageBound("$t1", "$a0")}
         addu    $t1, $a1, $t0
         sltiu   $t1, $t1, ${PAGE_SIZE + 1}
         beqz    $t1, net_send_inval
-        sll     $t1, $a0, ${PT.ENTRY_SHIFT}
-        lui     $t2, ${hi(K.PAGE_TABLE)}
-        addu    $t1, $t1, $t2                # the page's entry
-        lw      $t2, ${PT.CAP_RW}($t1)
-        lw      $t3, ${PT.CAP_RW + 4}($t1)
-        lw      $t4, ${PT.CAP_RO}($t1)
-        lw      $t5, ${PT.CAP_RO + 4}($t1)
-        xor     $t2, $t2, $a2
-        xor     $t3, $t3, $a3
-        or      $t2, $t2, $t3                # 0: the read-write capability
-        xor     $t4, $t4, $a2
-        xor     $t5, $t5, $a3
-        or      $t4, $t4, $t5                # 0: the read-only one
-        or      $t3, $a2, $a3
-        sltu    $t3, $zero, $t3              # 1: a capability at all
-        sltiu   $t2, $t2, 1
-        sltiu   $t4, $t4, 1
-        or      $t2, $t2, $t4
+${capabilityCompare("$a0")}
+        or      $t2, $t2, $t4                # either capability will do
         and     $t2, $t2, $t3
         beqz    $t2, net_send_cap
         lw      $t2, ${PT.OWNER}($t1)
@@ -871,6 +859,16 @@ export function netFilter(
   return result(id);
 }
 
+/**
+ * 0 when page `p` is `caller`'s and `lo`:`hi` its read-write capability (the kernel will write
+ * into it); else INVAL (no user page), CAP or PERM.
+ */
+function ownPage(k: KernelState, caller: number, p: number, lo: number, hi: number): number {
+  if (!isUserPage(k, p)) return ERR.INVAL;
+  if (!capabilityIs(k, p, PT.CAP_RW, lo, hi)) return ERR.CAP;
+  return ownerOf(k, p) === caller ? 0 : ERR.PERM;
+}
+
 /** The live filter `id` owned by `caller`: its record, or an error code. */
 function ownFilter(k: KernelState, caller: number, id: number): number {
   if (!Number.isInteger(id) || id < 0 || id >= NET_FILTERS) return ERR.INVAL;
@@ -908,9 +906,8 @@ export function netRxPage(
   k.cpu.charge(COSTS.netCall);
   const rec = ownFilter(k, caller, id);
   if (rec < 0) return rec;
-  if (!isUserPage(k, p)) return ERR.INVAL;
-  if (!capabilityIs(k, p, PT.CAP_RW, lo, hi)) return ERR.CAP;
-  if (ownerOf(k, p) !== caller) return ERR.PERM;
+  const bad = ownPage(k, caller, p, lo, hi);
+  if (bad < 0) return bad;
   const slots = k.r32(rec + F.SLOTS);
   const base = 0x80000000 + (p << PAGE_SHIFT);
   for (let i = 0; i < slots; i++) {
@@ -958,11 +955,9 @@ export function netAsh(
     k.w32(rec + F.ASH_PAGE, 0);
     return result(0);
   }
-  if (!isUserPage(k, p) || (offset & 3) !== 0 || offset + 4 * count > PAGE_SIZE) {
-    return result(ERR.INVAL);
-  }
-  if (!capabilityIs(k, p, PT.CAP_RW, lo, hi)) return result(ERR.CAP);
-  if (ownerOf(k, p) !== caller) return result(ERR.PERM);
+  if ((offset & 3) !== 0 || offset + 4 * count > PAGE_SIZE) return result(ERR.INVAL);
+  const bad = ownPage(k, caller, p, lo, hi);
+  if (bad < 0) return result(bad);
   const code = pageWords(k, p, offset, Math.min(count, ASH.MAX_INSTRUCTIONS + 1));
   k.cpu.charge(COSTS.ashInstruction * code.length);
   const inspected = inspectAsh(count > ASH.MAX_INSTRUCTIONS ? new Int32Array() : code);

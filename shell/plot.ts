@@ -86,6 +86,17 @@ function xml(s: string): string {
   );
 }
 
+/** The opening of a standalone SVG document `width` by `height`: white, with `title` on top. */
+function svgHead(width: number, height: number, title: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${width / 2}" y="28" text-anchor="middle" font-size="16" font-weight="bold" ` +
+    `font-family="Helvetica, Arial, sans-serif">${xml(title)}</text>`,
+  ];
+}
+
 /** Options for an SVG chart. */
 export interface SvgOptions {
   /** The title above the chart. */
@@ -112,13 +123,7 @@ export function svgBarChart(bars: readonly Bar[], options: SvgOptions): string {
   const axisMax = max > 0 ? Math.ceil(max / step - 1e-9) * step : step;
   const x = (v: number) => labelWidth + (v / axisMax) * plotWidth;
   const axisY = top + plotHeight;
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="28" text-anchor="middle" font-size="16" font-weight="bold" ` +
-    `${font}>${xml(options.title)}</text>`,
-  ];
+  const out = svgHead(width, height, options.title);
   for (let i = 0; i * step <= axisMax + step / 2; i++) {
     const t = i * step, tx = x(t).toFixed(1);
     out.push(
@@ -240,13 +245,7 @@ export function svgLineChart(
   const yTop = yMax > 0 ? Math.ceil(yMax / step - 1e-9) * step : step;
   const X = (x: number) => left + (xMax === xMin ? 0 : ((x - xMin) / (xMax - xMin)) * plotW);
   const Y = (y: number) => top + plotH - (y / yTop) * plotH;
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="28" text-anchor="middle" font-size="16" font-weight="bold" ` +
-    `${font}>${xml(options.title)}</text>`,
-  ];
+  const out = svgHead(width, height, options.title);
   for (let i = 0; i * step <= yTop + step / 2; i++) {
     const y = Y(i * step).toFixed(1);
     out.push(

@@ -38,6 +38,23 @@ export const ASH_PAGE = {
 
 const COPY = ASH_HELPER.COPY, SEND = ASH_HELPER.SEND;
 
+/**
+ * Swaps the `halves` halfwords at page offsets `a` and `b` (a MAC: 3, an IP address: 2, a port:
+ * 1): every load first, then the stores, the first of them with the first register loaded, so no
+ * loaded register is used by the next instruction.
+ * Uses t0-t5.
+ */
+function swap(a: number, b: number, halves: number): string {
+  const r = (i: number) => `$t${i}`, out: string[] = [];
+  for (let i = 0; i < halves; i++) {
+    out.push(`lhu     ${r(i)}, ${a + 2 * i}($zero)`, `lhu     ${r(3 + i)}, ${b + 2 * i}($zero)`);
+  }
+  for (let i = 0; i < halves; i++) {
+    out.push(`sh      ${r(i)}, ${b + 2 * i}($zero)`, `sh      ${r(3 + i)}, ${a + 2 * i}($zero)`);
+  }
+  return out.map((l) => `        ${l}`).join("\n");
+}
+
 /** The ARP responder. */
 export const arpResponder: AsmSource = asm`
         .set noreorder
@@ -105,26 +122,8 @@ export const echoResponder: AsmSource = asm`
         li      $t5, 0xffff
         bne     $v0, $t5, give               # a wrong checksum
         nop
-        lhu     $t0, 0($zero)                # swap the MACs
-        lhu     $t1, 2($zero)
-        lhu     $t2, 4($zero)
-        lhu     $t3, 6($zero)
-        lhu     $t4, 8($zero)
-        lhu     $t5, 10($zero)
-        sh      $t3, 0($zero)
-        sh      $t4, 2($zero)
-        sh      $t5, 4($zero)
-        sh      $t0, 6($zero)
-        sh      $t1, 8($zero)
-        sh      $t2, 10($zero)
-        lhu     $t0, 26($zero)               # and the IP addresses
-        lhu     $t1, 28($zero)
-        lhu     $t2, 30($zero)
-        lhu     $t3, 32($zero)
-        sh      $t2, 26($zero)
-        sh      $t3, 28($zero)
-        sh      $t0, 30($zero)
-        sh      $t1, 32($zero)
+${swap(0, 6, 3)}                                   # the MACs
+${swap(26, 30, 2)}                                   # and the IP addresses
         sb      $zero, 34($zero)             # an echo reply
         lbu     $t0, 36($zero)               # the checksum, big-endian, plus 0x0800 for the type
         lbu     $t1, 37($zero)
@@ -178,31 +177,10 @@ export const pingPong: AsmSource = asm`
         srl     $t2, $t1, 8
         sb      $t2, 44($zero)
         sb      $t1, 45($zero)
-        lhu     $t0, 0($zero)                # swap the MACs
-        lhu     $t2, 2($zero)
-        lhu     $t3, 4($zero)
-        lhu     $t4, 6($zero)
-        lhu     $t5, 8($zero)
-        lhu     $t6, 10($zero)
-        sh      $t4, 0($zero)
-        sh      $t5, 2($zero)
-        sh      $t6, 4($zero)
-        sh      $t0, 6($zero)
-        sh      $t2, 8($zero)
-        sh      $t3, 10($zero)
-        lhu     $t0, 26($zero)               # the IP addresses
-        lhu     $t2, 28($zero)
-        lhu     $t3, 30($zero)
-        lhu     $t4, 32($zero)
-        sh      $t3, 26($zero)
-        sh      $t4, 28($zero)
-        sh      $t0, 30($zero)
-        sh      $t2, 32($zero)
-        lhu     $t0, 34($zero)               # and the ports
-        lhu     $t2, 36($zero)
+${swap(0, 6, 3)}                                   # the MACs
+${swap(26, 30, 2)}                                   # the IP addresses
+${swap(34, 36, 1)}                                   # and the ports
         sh      $zero, 40($zero)             # no UDP checksum
-        sh      $t2, 34($zero)
-        sh      $t0, 36($zero)
         move    $a0, $zero
         jal     ${SEND}
         move    $a1, $s0

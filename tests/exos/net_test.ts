@@ -11,16 +11,21 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { NetLab } from "../../shell/net.ts";
 import { checkInvariants } from "../../aegis/invariants.ts";
+import { inspectAsh } from "../../aegis/ash.ts";
+import { loadHazards } from "../aegis/_hazards.ts";
 import {
   ArpCache,
   arpRequest,
+  arpResponder,
   checksum,
+  echoResponder,
   icmpMessage,
   ipFrame,
   isNetPage,
   parseArp,
   parseIp,
   parseUdp,
+  pingPong,
   PROTO,
   udpDatagram,
 } from "../../exos/net/mod.ts";
@@ -306,4 +311,17 @@ Deno.test("fork leaves a process's network pages to it alone: no copy-on-write, 
   }
   assert.deepEqual(checkInvariants(b.aegis), []);
   lab.close();
+});
+
+Deno.test("ExOS's ASHs pass the kernel's inspection and have no load-delay hazard", () => {
+  for (
+    const [name, source] of [["arp", arpResponder], ["echo", echoResponder], [
+      "pingpong",
+      pingPong,
+    ]] as const
+  ) {
+    const words = source.at(0).text;
+    assert.ok("ok" in inspectAsh(words), name);
+    assert.deepEqual(loadHazards(words, 0), [], name);
+  }
 });
