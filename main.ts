@@ -7,7 +7,9 @@
  *   exo bench cpu|fairness [--json] [--seconds S] [--slices N]
  *   exo fuzz [--calls N] [--seed S] [--envs K] [--json]
  *   exo disasm PROG.elf [--json]
- *   exo paper [aegis|avm|ipc|sched|all]... [--json] [--svg PATH]
+ *   exo paper [aegis|avm|ipc|net|sched|all]... [--json] [--svg PATH] [--rounds N]
+ *             [--figure-rounds N]
+ *   exo net ping [--count N] [--pcap FILE]
  *
  * Each command has --help (or -h), and --json wherever a program reads the output. stdout
  * carries only the result; a long run shows a progress line on stderr when stderr is a terminal
@@ -29,6 +31,15 @@ import { fuzz } from "./scripts/fuzz.ts";
 import { formatFairness, measureFairness, TRICKS } from "./scripts/fairness.ts";
 import { formatIpc, measureIpc } from "./scripts/paper_ipc.ts";
 import { formatSched, measureSched, writeSchedSvg } from "./scripts/paper_sched.ts";
+import {
+  figure2Svg,
+  FIGURE_ROUNDS,
+  formatNet,
+  measureFigure2,
+  measureNet,
+  ROUNDS,
+} from "./scripts/paper_net.ts";
+import { ping } from "./shell/net.ts";
 import { type DiedEnvironment, Lab } from "./shell/lab.ts";
 import { Debugger } from "./shell/debugger.ts";
 import { SymbolTable } from "./shell/symbols.ts";
@@ -338,14 +349,17 @@ and the exit status is 1.`,
       progress: (n) => progress?.tick(() => `exo fuzz: ${n} of ${calls} calls`),
     });
     progress?.clear();
-    const { first, ...counts } = r;
-    if (values.json) console.log(JSON.stringify(counts));
-    else {
+    const { calls: n, environments, violations, hostExceptions } = r;
+    if (values.json) {
+      console.log(JSON.stringify({ calls: n, environments, violations, hostExceptions, seed }));
+    } else {
       console.log(
-        `fuzz: ${r.calls} calls from ${r.environments} environments, ${r.violations} ` +
-          `violations, ${r.hostExceptions} host exceptions (seed ${r.seed})`,
+        `fuzz: ${n} calls from ${environments} environments, ${violations} violations, ` +
+          `${hostExceptions} host exceptions (seed ${seed}); the network: ${r.network} calls ` +
+          `succeeded, ${r.frames} frames received, ${r.ashRuns} ASH runs`,
       );
     }
+    const first = r.first;
     for (const f of first) {
       console.error(
         `call ${f.call}: ${f.message} ` +
@@ -424,7 +438,8 @@ Options:
 };
 
 const paper: Command = {
-  usage: `exo paper [aegis|avm|ipc|sched|all]... [--json] [--svg PATH]
+  usage: `exo paper [aegis|avm|ipc|net|sched|all]... [--json] [--svg PATH] [--rounds N]
+                 [--figure-rounds N]
 
 Measures the exokernel paper's tables on the emulated machine and prints them beside the
 paper's figures (shared/PAPER.md). aegis: the kernel's primitives (system call, exception
@@ -432,38 +447,54 @@ dispatch, protected control transfer, STLB refill, TLBwr). avm: ExOS's applicati
 virtual memory (dirty, prot, unprot, trap, Appel1, Appel2) on the linear (Table 10),
 clustered (the slides) and inverted (Table 13) page tables, and Table 9's matrix multiply as
 an ExOS process and bare. ipc: ExOS's pipes, inlined pipes, shared memory, LRPC and trusted
-LRPC (Tables 8 and 12), each beside the same exchange through the UNIX personality. sched:
-Figure 3, a stride scheduler giving three processes 3:2:1 of its slices, drawn in the
-terminal (and as an SVG file with --svg). all (the default): aegis, avm and ipc. Several may
-be named (exo paper aegis ipc); each is measured once, in that order.
+LRPC (Tables 8 and 12), each beside the same exchange through the UNIX personality. net:
+packet classification (Table 7: dpf, mpf), the 60-byte UDP round trip between two machines
+with and without ASHs (Table 11: udp, udp+ash), and Figure 2 (that round trip against 1 to
+10 busy processes on the receiver), drawn in the terminal. sched: Figure 3, a stride
+scheduler giving three processes 3:2:1 of its slices, drawn in the terminal. all (the
+default): aegis, avm, ipc and net. Several may be named (exo paper aegis ipc); each is
+measured once, in that order.
 
 Options:
-  --json       aegis, avm, ipc: one JSON array of rows: name, instructions, cycles,
-               modeledCycles, us, paper (and structure, ultrix, ratio, table and paperMachine,
-               for the avm rows; ultrix, ratio and table for the aegis rows; per, ultrix, ratio and
-               unix, the same exchange through the UNIX personality, for the ipc rows).
-               sched: one JSON object: slices, sliceCycles, clients (name, tickets, slices,
-               count, sliceShare, countShare, ideal) and counts (per slice, per client)
-  --svg PATH   sched: also write Figure 3 as an SVG file at PATH
-  --help, -h   this text`,
+  --json               aegis, avm, ipc, net: one JSON array of rows: name, instructions,
+                       cycles, modeledCycles, us, paper (and structure, ultrix, ratio, table
+                       and paperMachine, for the avm rows; ultrix, ratio and table for the
+                       aegis rows; per, ultrix, ratio and unix, the same exchange through the
+                       UNIX personality, for the ipc rows; ultrix, ratio and note for the net
+                       rows; Figure 2's points as rows named fig2 with variant and processes).
+                       sched: one JSON object: slices, sliceCycles, clients (name, tickets,
+                       slices, count, sliceShare, countShare, ideal) and counts (per slice,
+                       per client)
+  --svg PATH           write the figure of the one figure table named as an SVG file at PATH:
+                       Figure 2 with net, Figure 3 with sched
+  --rounds N           net: Table 11's round trips (default ${ROUNDS})
+  --figure-rounds N    net: round trips a point of Figure 2 (default ${FIGURE_ROUNDS})
+  --help, -h           this text`,
   run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
       svg: { type: "string" },
+      rounds: { type: "string" },
+      "figure-rounds": { type: "string" },
     });
     const tables = positionals.length === 0 ? ["all"] : positionals;
-    const known = ["aegis", "avm", "ipc", "sched", "all"];
+    const known = ["aegis", "avm", "ipc", "net", "sched", "all"];
     for (const t of tables) {
       if (!known.includes(t)) {
-        throw new UsageError(`Unknown table ${t}: give aegis, avm, ipc, sched or all`);
+        throw new UsageError(`Unknown table ${t}: give aegis, avm, ipc, net, sched or all`);
       }
     }
+    const rounds = whole("rounds", values.rounds, ROUNDS, 2, 100_000);
+    const figureRounds = whole("figure-rounds", values["figure-rounds"], FIGURE_ROUNDS, 2, 10_000);
     const wants = (t: string) => tables.includes(t) || (tables.includes("all") && t !== "sched");
     if (values.json && wants("sched") && tables.some((t) => t !== "sched")) {
       throw new UsageError("--json prints sched alone: exo paper sched --json");
     }
-    if (values.svg !== undefined && !wants("sched")) {
-      throw new UsageError("--svg draws Figure 3: exo paper sched --svg PATH");
+    if (values.svg !== undefined && wants("sched") === wants("net")) {
+      throw new UsageError(
+        "--svg writes one figure: exo paper net --svg PATH (Figure 2) or exo paper sched " +
+          "--svg PATH (Figure 3)",
+      );
     }
     const progress = Progress.forStderr();
     const rows: unknown[] = [], texts: string[] = [];
@@ -484,6 +515,32 @@ Options:
       const ipc = measureIpc();
       rows.push(...ipc);
       texts.push(formatIpc(ipc));
+    }
+    if (wants("net")) {
+      progress?.show("exo paper: measuring the network (net: Tables 7 and 11)");
+      const net = measureNet(rounds);
+      progress?.show("exo paper: measuring the network (net: Figure 2)");
+      const points = measureFigure2(10, figureRounds);
+      rows.push(...net);
+      for (const p of points) {
+        for (const variant of ["udp", "udp+ash"] as const) {
+          const us = variant === "udp" ? p.library : p.ash;
+          rows.push({
+            name: "fig2",
+            variant,
+            processes: p.processes,
+            us,
+            paper: null,
+            ultrix: null,
+            ratio: null,
+          });
+        }
+      }
+      texts.push(formatNet(net, points, rounds, figureRounds));
+      if (values.svg !== undefined) {
+        Deno.writeTextFileSync(values.svg, figure2Svg(points));
+        texts.push(`Figure 2 as SVG: ${values.svg}`);
+      }
     }
     let sched;
     if (wants("sched")) {
@@ -675,6 +732,60 @@ function killed(m: Lab, p: Process, died: DiedEnvironment[]): string {
   return `killed by ${name} (signal ${signal})${where}${why}`;
 }
 
+const net: Command = {
+  usage: `exo net ping [--count N] [--pcap FILE]
+
+Boots two DECstations on one wire, each running Aegis and ExOS (a at 10.0.0.1, b at 10.0.0.2),
+and runs /bin/ping on a towards b: N echo requests (default 4), one at a time. b answers in its
+kernel, with the ASH ExOS downloaded there. Prints what ping printed, then each round trip in
+emulated microseconds, from the cycle ping's sendto trapped to the cycle its recvfrom returned
+the reply (the first includes resolving b's address with ARP).
+
+Options:
+  --count N     echo requests, 1 to 1000 (default 4)
+  --pcap FILE   write every frame on the wire to FILE (tcpdump -r FILE reads it)
+  --help, -h    this text
+
+Exit status: ping's (0 when every request was answered).`,
+  run(args) {
+    const { values, positionals } = parse(args, {
+      count: { type: "string" },
+      pcap: { type: "string" },
+    });
+    if (positionals[0] !== "ping" || positionals.length > 1) {
+      throw new UsageError(
+        `Give what to run: exo net ping${
+          positionals.length ? `, not ${positionals.join(" ")}` : ""
+        }`,
+      );
+    }
+    const count = whole("count", values.count, 4, 1, 1000);
+    const r = ping(count, values.pcap);
+    const us = (v: number) => v.toFixed(2);
+    const lines = r.roundTrips.map((t, i) =>
+      `icmp_seq=${i + 1}  ${us(t)} us${i === 0 ? "  (with the ARP exchange for 10.0.0.2)" : ""}`
+    );
+    const rt = r.roundTrips;
+    console.log(
+      [
+        r.output.trimEnd(),
+        "",
+        "round trips (emulated us, from ping's sendto to its recvfrom's return):",
+        ...lines,
+        ...(rt.length > 0
+          ? [
+            `min/avg/max ${us(Math.min(...rt))}/${us(rt.reduce((a, b) => a + b, 0) / rt.length)}/${
+              us(Math.max(...rt))
+            } us`,
+          ]
+          : []),
+        ...(values.pcap ? [`${r.frames} frames written to ${values.pcap}`] : []),
+      ].join("\n"),
+    );
+    return r.status ?? 1;
+  },
+};
+
 const commands: Record<string, Command> = {
   repl,
   run,
@@ -682,6 +793,7 @@ const commands: Record<string, Command> = {
   bench,
   disasm,
   paper,
+  net,
   fuzz: fuzzCommand,
 };
 
@@ -693,7 +805,8 @@ Commands:
   exec PROG         run a UNIX program as an ExOS process (/bin/sh, /bin/echo, an ELF)
   bench cpu         emulated instructions per host second
   disasm PROG.elf   disassemble a program
-  paper [TABLE]     the paper's tables, measured (aegis, avm, ipc, sched, all)
+  paper [TABLE]     the paper's tables, measured (aegis, avm, ipc, net, sched, all)
+  net ping          two machines on a wire; ping from one to the other
 
 Run \`exo COMMAND --help\` for a command's options. --json, where a command has it, prints one
 JSON value on stdout; progress, when stderr is a terminal, goes to stderr.

@@ -135,3 +135,23 @@ export {
   Signals,
   UNIX,
 } from "./exos/mod.ts";
+export { type Classification, type FilterInfo, type NetStats, Network } from "./aegis/network.ts";
+export { type Filter, type FilterAtom } from "./aegis/abi.ts";
+export { formatFilter, parseFilter } from "./aegis/dpf.ts";
+export {
+  ArpCache,
+  BLOCK,
+  type NetConfig,
+  type NetProcess,
+  NetStack,
+  type NetStackStats,
+  type Received,
+} from "./exos/net/mod.ts";
+export {
+  NetLab,
+  NetMachine,
+  type NetMachineOptions,
+  ping,
+  type PingResult,
+  type UnixCall,
+} from "./shell/net.ts";

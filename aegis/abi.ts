@@ -170,10 +170,63 @@ export const SYS = {
    * "system call with stack" against "without". Results and errors as GETID.
    */
   GETID_STACK: 23,
+  /**
+   * Installs a packet filter (DPF): the filter's encoding (FILTER) lies at byte offset a1 of
+   * page a0, which the caller owns, presented with either of its capabilities a2:a3. v0 = the
+   * filter's id; from then on every frame the filter matches goes to the caller (NET_RXPAGE,
+   * NET_ASH) and to no one else. Errors: INVAL (no page of RAM, a misaligned offset, or an
+   * encoding that runs off the page), CAP, PERM (not the caller's page), REFUSED (the filter
+   * breaks a rule: v1 = FILTER_REFUSAL reason << 16 | the atom's index, 0xffff for none), BUSY
+   * (some frame would match both it and filter v1, installed already: filters never overlap),
+   * NOSLOT (NET_FILTERS filters, NET_FILTERS_PER_ENV of the caller's, or no room for the
+   * compiled code).
+   */
+  NET_FILTER: 24,
+  /**
+   * Removes filter a0 with its receive slots and its ASH. Errors: INVAL (no such filter), PERM
+   * (another environment's).
+   */
+  NET_UNFILTER: 25,
+  /**
+   * Gives filter a0 the receive page a1 (the caller's, read-write capability a2:a3): two
+   * receive slots (NET_SLOT) join the filter's ring, their status words cleared. Errors: INVAL
+   * (no such filter, no page of RAM, or the page is in the ring already), CAP, PERM (another's
+   * filter or page), NOSLOT (NET_SLOTS slots already).
+   */
+  NET_RXPAGE: 26,
+  /**
+   * Transmits the frame of t0 bytes (14 to 1514: destination, source, type, data; the LANCE adds
+   * the FCS and pads to 60) at byte offset a1 (word-aligned) of page a0, which the caller owns,
+   * presented with either capability a2:a3. Errors: INVAL (no page of RAM, a misaligned offset,
+   * a length out of range, or a frame that runs off the page), CAP, PERM (not the caller's page),
+   * NOSLOT (every transmit buffer is busy: try again).
+   */
+  NET_SEND: 27,
+  /**
+   * Downloads an ASH for filter a0: t0 = byte offset (word-aligned) | instruction count << 16 of
+   * its code in page a1, which becomes the handler's memory (ASH), read-write capability a2:a3.
+   * A count of 0 removes the filter's ASH. The code is inspected and sandboxed now; from then on
+   * it runs in the kernel on each matching frame. Errors: INVAL (no such filter, no page of RAM,
+   * a misaligned offset or code that runs off the page), CAP, PERM (another's filter or page),
+   * REFUSED (v1 = ASH_REFUSAL reason << 16 | the instruction's index), NOSLOT (no room for the
+   * sandboxed code).
+   */
+  NET_ASH: 28,
+  /**
+   * The network's numbers: a0 = NET_INFO selector. MAC: v0 = the station address's bytes 0-3
+   * (byte 0 lowest), v1 = bytes 4-5. COUNTS: v0 = frames received, v1 = frames no filter claimed
+   * (dropped). Errors: INVAL (no such selector).
+   */
+  NET_INFO: 29,
+  /**
+   * The slice clock: v0 = ticks since boot (modulo 2^32), v1 = nanoseconds per tick. Errors:
+   * none.
+   */
+  CLOCK: 30,
 } as const;
 
 /** How many system calls there are; a number at or above this gets ERR.NOSYS. */
-export const SYSCALL_COUNT = 24;
+export const SYSCALL_COUNT = 31;
 
 /** Names of the system calls, by number. */
 export const SYS_NAMES: readonly string[] = Object.keys(SYS);
@@ -198,6 +251,10 @@ export const ERR = {
   ADDR: -8,
   /** The callee of a protected call has set no entry point for it. */
   NOENTRY: -9,
+  /** The kernel's inspection refused a packet filter or an ASH; v1 says which rule and where. */
+  REFUSED: -10,
+  /** The packet filter overlaps one installed already (v1): some frame would match both. */
+  BUSY: -11,
 } as const;
 
 /** Names of the error codes, by code ("error -12" for one that is not). */
@@ -221,16 +278,25 @@ export const ERR_TEXT: Readonly<Record<number, string>> = {
   [ERR.ADDR]: "an address the call may not use: kernel space, the guaranteed region at " +
     "0x7ff00000 and up, or memory the caller does not own",
   [ERR.NOENTRY]: "the callee has set no entry point for that protected call (SET_ENTRY)",
+  [ERR.REFUSED]: "the kernel's inspection refused the filter or handler (v1 names the rule and " +
+    "where)",
+  [ERR.BUSY]: "the filter overlaps a filter installed already: some frame would match both; " +
+    "make it more specific",
 };
 
 /** A system call that failed: the call, its arguments and the kernel's error code. */
 export class AegisError extends Error {
   /** Builds the error for `call` (with its arguments) failing with `code`. */
-  constructor(readonly call: string, readonly code: number, readonly args: readonly number[] = []) {
+  constructor(
+    readonly call: string,
+    readonly code: number,
+    readonly args: readonly number[] = [],
+    detail?: string,
+  ) {
     const shown = args.map((a) => (a < 0 && a > -1000 ? String(a) : "0x" + (a >>> 0).toString(16)));
     super(
       `${call}(${shown.join(", ")}) failed: ${errorName(code)} (${code}): ` +
-        (ERR_TEXT[code] ?? "an error code this library does not know"),
+        (detail ?? ERR_TEXT[code] ?? "an error code this library does not know"),
     );
     this.name = "AegisError";
   }
@@ -420,4 +486,180 @@ export interface SyscallPath {
   onException(code: number, handler: TsHandler): void;
   /** The call path of environment `id`, which this environment created (ENV_ALLOC). */
   child(id: number): SyscallPath;
+}
+
+// ---- the network ------------------------------------------------------------------------------
+
+/**
+ * One comparison of a packet filter: the big-endian number of `size` bytes at byte `offset` of
+ * the frame (counted from the destination address; the FCS is not part of the frame), ANDed with
+ * `mask`, equals `value`. A filter is a conjunction of atoms and a length check.
+ */
+export interface FilterAtom {
+  /** Byte offset in the frame. */
+  offset: number;
+  /** Bytes compared: 1, 2 or 4. */
+  size: 1 | 2 | 4;
+  /** The bits compared (within `size` bytes); all of them by default. */
+  mask?: number;
+  /** What those bits must be. */
+  value: number;
+}
+
+/** A packet filter: every atom holds, and the frame has at least `minLength` bytes. */
+export interface Filter {
+  /** The comparisons, all of which must hold (1 to FILTER_MAX_ATOMS). */
+  atoms: readonly FilterAtom[];
+  /** The shortest frame the filter accepts, in bytes (default 0: as long as the atoms reach). */
+  minLength?: number;
+}
+
+/**
+ * The encoding of a filter, as NET_FILTER reads it from the caller's page: word 0 = the atom
+ * count | minLength << 16, then per atom three words: offset | size << 16, mask, value.
+ */
+export const FILTER = {
+  /** The most atoms a filter may have. */
+  MAX_ATOMS: 8,
+  /** The longest frame there is (no FCS): no atom may reach past it. */
+  MAX_FRAME: 1514,
+  /** Bytes of an encoding with `n` atoms: 4 + 12 n. */
+  bytes: (n: number) => 4 + 12 * n,
+} as const;
+
+/** The most filters Aegis holds. */
+export const NET_FILTERS = 32;
+/** The most filters of one environment. */
+export const NET_FILTERS_PER_ENV = 16;
+/** The most receive slots a filter's ring may have (two per page). */
+export const NET_SLOTS = 16;
+
+/**
+ * A receive slot: 2048 bytes, two per receive page (offsets 0 and 2048). Word 0 is the status:
+ * 0 while the slot is the kernel's to fill, the frame's length in bytes once it holds a frame
+ * (the frame itself follows, from byte 4, without its FCS). The library writes 0 to give the
+ * slot back. The kernel fills the slots of a ring in order and drops a frame (counting an
+ * overrun) when the next slot is still full.
+ */
+export const NET_SLOT = { BYTES: 2048, STATUS: 0, FRAME: 4 } as const;
+
+/** Why NET_FILTER refused a filter (v1 >> 16). */
+export const FILTER_REFUSAL = {
+  /** No atoms, or more than FILTER.MAX_ATOMS. */
+  COUNT: 1,
+  /** An atom's size is not 1, 2 or 4. */
+  SIZE: 2,
+  /** An atom reaches past the longest frame (FILTER.MAX_FRAME bytes). */
+  OFFSET: 3,
+  /** An atom's mask is zero or has bits beyond its size. */
+  MASK: 4,
+  /** An atom's value has bits outside its mask. */
+  VALUE: 5,
+  /** The length check asks for more than FILTER.MAX_FRAME bytes. */
+  LENGTH: 6,
+  /** Two atoms contradict each other: no frame could match. */
+  NEVER: 7,
+} as const;
+
+/** Why NET_ASH refused a handler (v1 >> 16). */
+export const ASH_REFUSAL = {
+  /** No instructions, or more than ASH.MAX_INSTRUCTIONS. */
+  LENGTH: 1,
+  /** An instruction the sandbox does not allow (traps, HI/LO, coprocessors, system calls). */
+  OPCODE: 2,
+  /** An instruction names a register the sandbox keeps (ASH.RESERVED). */
+  REGISTER: 3,
+  /** A branch whose target lies outside the handler. */
+  BRANCH: 4,
+  /** A delay slot holding a load, store, branch or jump, or a branch with no delay slot. */
+  DELAY: 5,
+  /** A jump other than `jal` to a helper (ASH_HELPER) or the return, `jr $ra`. */
+  JUMP: 6,
+} as const;
+
+/** The explanation of each refusal, for messages: [filter reasons, ASH reasons]. */
+export const REFUSAL_TEXT = {
+  filter: {
+    [FILTER_REFUSAL.COUNT]: `a filter has 1 to ${FILTER.MAX_ATOMS} atoms`,
+    [FILTER_REFUSAL.SIZE]: "an atom compares 1, 2 or 4 bytes",
+    [FILTER_REFUSAL.OFFSET]: `an atom must end within the longest frame, ${FILTER.MAX_FRAME} bytes`,
+    [FILTER_REFUSAL.MASK]: "an atom's mask must be nonzero and fit its size",
+    [FILTER_REFUSAL.VALUE]: "an atom's value must have no bits outside its mask",
+    [FILTER_REFUSAL.LENGTH]: `the length check may ask for at most ${FILTER.MAX_FRAME} bytes`,
+    [FILTER_REFUSAL.NEVER]: "two atoms contradict each other, so no frame could match",
+  } as Record<number, string>,
+  ash: {
+    [ASH_REFUSAL.LENGTH]: "a handler has 1 to 256 instructions",
+    [ASH_REFUSAL.OPCODE]: "the sandbox allows only ALU instructions that cannot trap, loads and " +
+      "stores (lb, lbu, lh, lhu, lw, sb, sh, sw), branches, jal to a helper and jr $ra",
+    [ASH_REFUSAL.REGISTER]: "at, k0, k1, gp, sp, fp and ra belong to the sandbox",
+    [ASH_REFUSAL.BRANCH]: "a branch must land inside the handler (or just past its end)",
+    [ASH_REFUSAL.DELAY]: "a delay slot must hold an ALU instruction (a nop will do)",
+    [ASH_REFUSAL.JUMP]: "the only jumps are jal to a helper (ASH_HELPER) and jr $ra to return",
+  } as Record<number, string>,
+} as const;
+
+/**
+ * Application-specific handlers (ASHs): a handler is MIPS code run by the kernel when a frame
+ * matches its filter, with interrupts off, sandboxed. It sees two segments, addressed modulo
+ * 8 KB: its page at DATA (read and write) and the frame at MESSAGE (read only, as long as the
+ * frame; a load beyond it aborts the handler). Stores always land in its page. At entry a0 =
+ * the frame's length (no FCS) and a1 = the filter's id; it returns (jr $ra, or by running off
+ * its end) with v0 = 0 when it consumed the frame, anything else to have the frame delivered
+ * to the filter's ring as well. A handler that runs out of its budget (BUDGET cycles of work:
+ * each backward branch and each helper call spends some) or reads past the frame is stopped and
+ * the frame delivered; both count as aborts.
+ */
+export const ASH = {
+  /** Where its page starts, in its own addresses. */
+  DATA: 0x0000,
+  /** Where the frame starts. */
+  MESSAGE: 0x1000,
+  /** The most instructions a handler may have. */
+  MAX_INSTRUCTIONS: 256,
+  /** The work a run may do, in cycles, before it is stopped. */
+  BUDGET: 25000,
+  /** The registers the sandbox keeps: at, k0, k1, gp, sp, fp, ra. */
+  RESERVED: [1, 26, 27, 28, 29, 30, 31] as readonly number[],
+} as const;
+
+/**
+ * The helpers a handler may call with `jal` (the addresses are the handler's own; the kernel
+ * links them). Each takes arguments in a0-a2, returns v0, and may change v0, v1, a0-a3 and
+ * t0-t9.
+ */
+export const ASH_HELPER = {
+  /**
+   * copy(a0 = offset in its page, a1 = offset in the frame, a2 = bytes): copies frame bytes
+   * into its page, adding them up as the Internet checksum does while it copies; v0 = their
+   * 16-bit ones'-complement sum (not complemented), or -1 when a range falls outside the frame or
+   * the page or an offset is odd.
+   */
+  COPY: 0x0fff0000,
+  /**
+   * send(a0 = offset in its page, word-aligned; a1 = bytes, 14 to 1514): transmits those bytes
+   * as a frame; v0 = 0, -1 for a bad range, -2 when every transmit buffer is busy.
+   */
+  SEND: 0x0fff0010,
+} as const;
+
+/** NET_INFO selectors. */
+export const NET_INFO = {
+  /** The station address. */
+  MAC: 0,
+  /** Frames received, and frames no filter claimed. */
+  COUNTS: 1,
+} as const;
+
+/** The encoding of `filter` as NET_FILTER reads it (see FILTER), as words. */
+export function encodeFilter(filter: Filter): Int32Array {
+  const out = new Int32Array(1 + 3 * filter.atoms.length);
+  out[0] = (filter.atoms.length & 0xffff) | ((filter.minLength ?? 0) << 16);
+  filter.atoms.forEach((a, i) => {
+    const full = a.size === 4 ? -1 : (1 << (8 * a.size)) - 1;
+    out[1 + 3 * i] = (a.offset & 0xffff) | (a.size << 16);
+    out[2 + 3 * i] = a.mask ?? full;
+    out[3 + 3 * i] = a.value;
+  });
+  return out;
 }

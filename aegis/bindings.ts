@@ -46,7 +46,7 @@ import type { KernelState } from "./state.ts";
 const hi = (v: number) => (v >>> 16) & 0xffff;
 
 /** `dst` = (`reg` < pages): one instruction while the count fits sltiu's immediate, three after. */
-function pageBound(dst: string, reg: string, pages: number): string {
+export function pageBound(dst: string, reg: string, pages: number): string {
   if (pages < 0x8000) return `        sltiu   ${dst}, ${reg}, ${pages}`;
   return `        lui     ${dst}, ${hi(pages)}
         ori     ${dst}, ${dst}, ${pages & 0xffff}
@@ -108,6 +108,33 @@ guaranteed:                                  # TypeScript binds it (or forwards)
 }
 
 /**
+ * The capability compare TLBWR and NET_SEND share, for the page in register `page`: t1 = its
+ * page-table entry, then t2 = 1 when a2:a3 is its read-write capability, t4 = 1 when it is its
+ * read-only one, t3 = 1 when a2:a3 is a capability at all (free and kernel pages have none). Both
+ * words are compared against both capabilities before any branch, whatever matched. Uses t1-t5;
+ * its first instruction may sit in a delay slot.
+ */
+export function capabilityCompareAsm(page: string): string {
+  return `        sll     $t1, ${page}, ${PT.ENTRY_SHIFT}
+        lui     $t2, ${hi(K.PAGE_TABLE)}
+        addu    $t1, $t1, $t2                # the page's entry
+        lw      $t2, ${PT.CAP_RW}($t1)
+        lw      $t3, ${PT.CAP_RW + 4}($t1)
+        lw      $t4, ${PT.CAP_RO}($t1)
+        lw      $t5, ${PT.CAP_RO + 4}($t1)
+        xor     $t2, $t2, $a2
+        xor     $t3, $t3, $a3
+        or      $t2, $t2, $t3                # 0: the read-write capability
+        xor     $t4, $t4, $a2
+        xor     $t5, $t5, $a3
+        or      $t4, $t4, $t5                # 0: the read-only capability
+        or      $t3, $a2, $a3
+        sltu    $t3, $zero, $t3              # 1: a capability at all
+        sltiu   $t2, $t2, 1
+        sltiu   $t4, $t4, 1`;
+}
+
+/**
  * TLBWR for the caller: a0 = va | flags, a1 = page, a2:a3 = capability, t0 = 0 (a child's
  * binding goes to TypeScript). The capability check compares both words against both of the
  * page's capabilities before its one branch, whatever matched.
@@ -123,23 +150,7 @@ sys_tlbwr:
         bnez    $t2, tlbwr_inval
 ${pageBound("$t2", "$a1", pages)}
         beqz    $t2, tlbwr_inval             # no page of RAM
-        sll     $t1, $a1, ${PT.ENTRY_SHIFT}
-        lui     $t2, ${hi(K.PAGE_TABLE)}
-        addu    $t1, $t1, $t2                # the page's entry
-        lw      $t2, ${PT.CAP_RW}($t1)
-        lw      $t3, ${PT.CAP_RW + 4}($t1)
-        lw      $t4, ${PT.CAP_RO}($t1)
-        lw      $t5, ${PT.CAP_RO + 4}($t1)
-        xor     $t2, $t2, $a2
-        xor     $t3, $t3, $a3
-        or      $t2, $t2, $t3                # 0: the read-write capability
-        xor     $t4, $t4, $a2
-        xor     $t5, $t5, $a3
-        or      $t4, $t4, $t5                # 0: the read-only capability
-        or      $t3, $a2, $a3
-        sltu    $t3, $zero, $t3              # 1: a capability at all (free and kernel pages have none)
-        sltiu   $t2, $t2, 1
-        sltiu   $t4, $t4, 1
+${capabilityCompareAsm("$a1")}
         andi    $t5, $a0, ${TLBWR.WRITABLE}
         xori    $t5, $t5, 1
         and     $t4, $t4, $t5                # the read-only one will do: no write asked

@@ -18,9 +18,18 @@
 import { assemble } from "../machine/asm/mod.ts";
 import { CP0, SR } from "../machine/cp0.ts";
 import { SYS, SYSCALL_COUNT } from "./abi.ts";
-import { guaranteedMiss, refillAsm, tlbVaDeleteAsm, tlbwrAsm, utlbMissAsm } from "./bindings.ts";
+import {
+  capabilityCompareAsm,
+  guaranteedMiss,
+  pageBound,
+  refillAsm,
+  tlbVaDeleteAsm,
+  tlbwrAsm,
+  utlbMissAsm,
+} from "./bindings.ts";
 import { generalAsm } from "./exceptions.ts";
 import { DEADLINE_INTERRUPT, E, ENV, envRecord, G, HC, K, STLB, U } from "./layout.ts";
+import { initNetwork, NET_MORE, networkAsm } from "./network.ts";
 import { initPages } from "./pages.ts";
 import { destroyEnvironment } from "./environments.ts";
 import { asidService, pctAsm } from "./pct.ts";
@@ -35,6 +44,9 @@ const RTC = { BASE: 0x1fe80000, A: 0x28, B: 0x2c, C: 0x30 } as const;
 /** The clock's interrupt line in Cause and Status (IP3 / IM3). */
 const CLOCK_LINE = 1 << 11;
 
+/** The I/O cascade's line (IP2 / IM2): the system CSR, behind which the LANCE interrupts. */
+const IO_LINE = 1 << 10;
+
 /** The kernel's text: both vectors first, each at its hardware address. */
 export function kernelText(pages: number): string {
   return `
@@ -44,7 +56,9 @@ ${refillAsm()}
         .align  7                            # the general vector is at 0x80000080
 ${generalAsm()}${utlbMissAsm()}${dispatchAsm()}${
     tlbwrAsm(pages)
-  }${tlbVaDeleteAsm()}${pctAsm()}${yieldAsm()}${interruptAsm()}
+  }${tlbVaDeleteAsm()}${pctAsm()}${yieldAsm()}${interruptAsm()}${
+    networkAsm((dst, reg) => pageBound(dst, reg, pages), capabilityCompareAsm)
+  }
 kernel_end:
 `;
 }
@@ -106,6 +120,7 @@ export function boot(k: KernelState, rate: number): void {
   for (let s = 0; s < ENV.SLOTS; s++) k.zero(envRecord(s), ENV.BYTES);
   k.w32(envRecord(0) + E.ID, -1); // slot 0 never matches an id, not even 0
   k.setGlobal(G.SLICE_POS, k.sliceCount - 1); // so the first tick starts position 0
+  initNetwork(k);
   k.host.exits.length = 0;
   k.host.handlers.clear();
   k.host.entries.clear();
@@ -113,9 +128,12 @@ export function boot(k: KernelState, rate: number): void {
   m.bus.write(RTC.BASE + RTC.A, 1, 0x20 | rate);
   m.bus.write(RTC.BASE + RTC.B, 1, 0x46);
   for (const code of Object.values(HC)) m.onHypercall(code, (c) => service(k, c));
-  // Environments run with the clock and the revocation deadline on; the kernel idles likewise.
-  k.setGlobal(G.USER_STATUS, CLOCK_LINE | DEADLINE_INTERRUPT | 0x3c);
-  cpu.cp0[CP0.Status] = SR.IEc | CLOCK_LINE | DEADLINE_INTERRUPT; // kernel mode, BEV clear
+  // Environments run with the clock, the revocation deadline and the network on (the LANCE's
+  // source stays masked in the system CSR until the first filter); the kernel idles likewise,
+  // in kernel mode with BEV clear.
+  const lines = CLOCK_LINE | DEADLINE_INTERRUPT | IO_LINE | NET_MORE;
+  k.setGlobal(G.USER_STATUS, lines | 0x3c);
+  cpu.cp0[CP0.Status] = SR.IEc | lines;
   m.onUnsupported = (pc) => unsupported(k, pc);
   cpu.writeCp0(CP0.EntryHi, 0);
   cpu.pc = k.symbols.idle;
@@ -168,6 +186,7 @@ function interruptService(k: KernelState): void {
   if ((cause & DEADLINE_INTERRUPT) !== 0) expireRevocations(k);
   if ((cause & CLOCK_LINE) !== 0) {
     k.machine.bus.read(RTC.BASE + RTC.C, 1); // acknowledge: reading C lowers the line
+    k.setGlobal(G.TICKS, (k.global(G.TICKS) + 1) | 0);
     return tick(k);
   }
   const cur = k.current;

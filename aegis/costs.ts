@@ -42,4 +42,15 @@ export const COSTS = {
   query: 10,
   /** Start a revocation or repossess a page by force, breaking its bindings. */
   revoke: 200,
+  /** A network call's checks: the page's capability and owner, the filter's record. */
+  netCall: 40,
+  /** Check a new filter against one installed already for overlap (byte constraints). */
+  filterCheck: 60,
+  /**
+   * Emit one instruction of compiled filter code: the paper says VCODE, which DPF uses, emits
+   * about 10 instructions per instruction it generates.
+   */
+  dpfInstruction: 10,
+  /** Inspect and rewrite one instruction of an ASH: decode, check registers, emit its sandbox. */
+  ashInstruction: 20,
 } as const;

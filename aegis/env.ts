@@ -12,17 +12,22 @@
  */
 
 import type { Program } from "../machine/asm/mod.ts";
-import { AsmSource } from "../machine/asm/mod.ts";
+import { AsmSource, disassemble } from "../machine/asm/mod.ts";
 import {
   AegisError,
   type Capability,
   capabilityOf,
   capabilityWords,
+  encodeFilter,
   ENTRY,
+  ERR,
   EXPORT,
+  type Filter,
   formatCapability,
   HANDLER,
   handlerCode,
+  NET_INFO,
+  REFUSAL_TEXT,
   SYS,
   SYS_NAMES,
   type SyscallPath,
@@ -30,6 +35,7 @@ import {
   TLBWR,
   type TsHandler,
 } from "./abi.ts";
+import { parseFilter } from "./dpf.ts";
 import type { Aegis } from "./kernel.ts";
 import type { TsEntry } from "./state.ts";
 import { E, PAGE_SIZE, U } from "./layout.ts";
@@ -269,6 +275,94 @@ export class Syscalls {
     this.#ok(SYS.REVOKE_ANSWER, n, 0, lo, hi);
   }
 
+  /**
+   * NET_FILTER: installs the filter encoded at `offset` of `page`; returns its id. A refusal
+   * throws AegisError naming the rule and the atom; an overlap names the other filter.
+   */
+  netFilter(page: PageRef, offset = 0): number {
+    const [n, lo, hi] = pageWords(page);
+    const r = this.#env.call(SYS.NET_FILTER, n, offset, lo, hi);
+    if (r.v0 === ERR.REFUSED) {
+      const reason = r.v1 >>> 16, index = r.v1 & 0xffff;
+      const where = index === 0xffff ? "" : ` (atom ${index})`;
+      throw new AegisError(
+        "NET_FILTER",
+        r.v0,
+        [n, offset],
+        `the filter breaks a rule${where}: ` +
+          (REFUSAL_TEXT.filter[reason] ?? `rule ${reason}`),
+      );
+    }
+    if (r.v0 === ERR.BUSY) {
+      throw new AegisError(
+        "NET_FILTER",
+        r.v0,
+        [n, offset],
+        `the filter overlaps filter ${r.v1}, ` +
+          "installed already: some frame would match both; make it more specific",
+      );
+    }
+    if (r.v0 < 0) throw new AegisError("NET_FILTER", r.v0, [n, offset]);
+    return r.v0;
+  }
+
+  /** NET_UNFILTER: removes filter `id`. */
+  netUnfilter(id: number): void {
+    this.#ok(SYS.NET_UNFILTER, id);
+  }
+
+  /** NET_RXPAGE: `page` (held read-write) becomes two receive slots of filter `id`. */
+  netRxPage(id: number, page: PageRef): void {
+    const [n, lo, hi] = pageWords(page);
+    this.#ok(SYS.NET_RXPAGE, id, n, lo, hi);
+  }
+
+  /** NET_SEND: transmits the `length` bytes at `offset` of `page` as a frame. */
+  netSend(page: PageRef, offset: number, length: number): void {
+    const [n, lo, hi] = pageWords(page);
+    this.#ok(SYS.NET_SEND, n, offset, lo, hi, length);
+  }
+
+  /**
+   * NET_ASH: the `count` instructions at `offset` of `page` become filter `id`'s ASH, and `page`
+   * its memory (count 0 removes it). A refusal throws AegisError naming the rule and showing
+   * the instruction.
+   */
+  netAsh(id: number, page: PageRef, offset: number, count: number): void {
+    const [n, lo, hi] = pageWords(page);
+    const t0 = (offset & 0xffff) | (count << 16);
+    const r = this.#env.call(SYS.NET_ASH, id, n, lo, hi, t0);
+    if (r.v0 === ERR.REFUSED) {
+      const reason = r.v1 >>> 16, index = r.v1 & 0xffff;
+      let shown = "";
+      try {
+        const word = this.#env.aegis.machine.bus.ram32[(n * PAGE_SIZE + offset + 4 * index) >>> 2];
+        shown = ` (${disassemble(word >>> 0, 4 * index)})`;
+      } catch { /* nothing to show */ }
+      throw new AegisError(
+        "NET_ASH",
+        r.v0,
+        [id, n, offset, count],
+        `instruction ${index}` +
+          `${shown} breaks a rule: ${REFUSAL_TEXT.ash[reason] ?? `rule ${reason}`}`,
+      );
+    }
+    if (r.v0 < 0) throw new AegisError("NET_ASH", r.v0, [id, n, offset, count]);
+  }
+
+  /** NET_INFO: the station address and the counters of frames received and dropped. */
+  netInfo(): { mac: Uint8Array; received: number; dropped: number } {
+    const m = this.#ok(SYS.NET_INFO, NET_INFO.MAC), c = this.#ok(SYS.NET_INFO, NET_INFO.COUNTS);
+    const mac = Uint8Array.of(m.v0, m.v0 >>> 8, m.v0 >>> 16, m.v0 >>> 24, m.v1, m.v1 >>> 8);
+    return { mac, received: c.v0 >>> 0, dropped: c.v1 >>> 0 };
+  }
+
+  /** CLOCK: slice-clock ticks since boot, and nanoseconds per tick. */
+  clock(): { ticks: number; nsPerTick: number } {
+    const r = this.#ok(SYS.CLOCK);
+    return { ticks: r.v0 >>> 0, nsPerTick: r.v1 };
+  }
+
   /** SCALL: a synchronous protected call to `target`, run until the callee's entry point. */
   scall(target: Environment): void {
     this.#transfer(SYS.SCALL, target);
@@ -396,6 +490,75 @@ export class Environment implements SyscallPath {
   }
 
   #nextCode = 0x00400000;
+  #scratch: Page | undefined;
+
+  /**
+   * Installs `filter` (atoms, or the text form: dpf.ts parseFilter) through a page of this
+   * environment's own that holds the encoding; returns the filter's id. Throws as
+   * `sys.netFilter` does.
+   *
+   * @example
+   * ```ts
+   * const id = e.installFilter("[12:2] == 0x0800 && [23:1] == 17 && [36:2] == 7000");
+   * e.receivePages(id, 2);              // four slots
+   * ```
+   */
+  installFilter(filter: Filter | string): number {
+    const f = typeof filter === "string" ? parseFilter(filter) : filter;
+    const words = encodeFilter(f);
+    if (words.length * 4 > PAGE_SIZE) throw new RangeError("That filter has far too many atoms");
+    const page = this.#scratchPage();
+    this.aegis.machine.bus.ram32.set(words, page.paddr >>> 2);
+    return this.sys.netFilter(page, 0);
+  }
+
+  /** The page `installFilter` and `sendFrame` write through: this environment's, made once. */
+  #scratchPage(): Page {
+    const p = this.#scratch;
+    if (p !== undefined && this.aegis.capabilityOf(p.number) === p.capability) return p;
+    return this.#scratch = this.sys.allocPage();
+  }
+
+  /** Gives filter `id` `count` fresh pages as receive slots (two each); returns them. */
+  receivePages(id: number, count = 1): Page[] {
+    const pages: Page[] = [];
+    for (let i = 0; i < count; i++) {
+      const p = this.sys.allocPage();
+      this.sys.netRxPage(id, p);
+      pages.push(p);
+    }
+    return pages;
+  }
+
+  /**
+   * Downloads the handler `source` (assembled at 0, the handler's own addresses; or its words)
+   * for filter `id`, into `page` (a fresh one by default), which becomes its memory: the code is
+   * copied to the page's end. Returns the page. Throws as `sys.netAsh` does.
+   */
+  installAsh(id: number, source: AsmSource | Uint32Array, page?: Page): Page {
+    const words = source instanceof AsmSource ? source.at(0).text : source;
+    if (!(words instanceof Uint32Array)) {
+      throw new TypeError(`An ASH is assembly or its words (a Uint32Array), not ${String(source)}`);
+    }
+    const p = page ?? this.sys.allocPage();
+    const offset = Math.max(0, PAGE_SIZE - 4 * words.length) & ~3;
+    const ram = this.aegis.machine.bus.ram32;
+    for (let i = 0; i < words.length && offset + 4 * i < PAGE_SIZE; i++) {
+      ram[(p.paddr + offset) / 4 + i] = words[i];
+    }
+    this.sys.netAsh(id, p, offset, words.length);
+    return p;
+  }
+
+  /** Sends `frame` (destination, source, type, data; no FCS) from a page of this environment's. */
+  sendFrame(frame: Uint8Array): void {
+    if (!(frame instanceof Uint8Array)) {
+      throw new TypeError(`sendFrame takes the frame's bytes (a Uint8Array), not ${String(frame)}`);
+    }
+    const page = this.#scratchPage();
+    this.aegis.machine.bus.ram8.set(frame.subarray(0, PAGE_SIZE - 512), page.paddr + 512);
+    this.sys.netSend(page, 512, frame.length);
+  }
 
   /**
    * Assembles `source` at the next free code address (or `at`), allocates and maps the pages it

@@ -40,6 +40,7 @@ import {
   TRAMP,
   U,
 } from "./layout.ts";
+import { dropNetFilters } from "./network.ts";
 import { freePage, invalidateTlbEntry } from "./pages.ts";
 import { leaveCpu } from "./slices.ts";
 import type { KernelState } from "./state.ts";
@@ -126,6 +127,7 @@ export function destroyEnvironment(
   for (let p = k.firstPage; p < k.pages; p++) {
     if (k.r32(pteAddress(p) + PT.OWNER) === id) freePage(k, p);
   }
+  dropNetFilters(k, id);
   for (let i = 0; i < k.sliceCount; i++) {
     if (k.global(G.SLICES + 4 * i) === id) k.setGlobal(G.SLICES + 4 * i, 0);
   }

@@ -16,6 +16,11 @@
  * - Records: ids match their slots; save areas lie in the record or in a page the environment
  *   owns; guaranteed mappings and pins are the environment's own pages, within the limits;
  *   slice holders and revocations name live environments and their pages.
+ * - The network: every filter belongs to a live environment, within its limit, and is one the
+ *   kernel would take; no two filters overlap (a frame has one owner at most); every receive
+ *   slot lies in a page the filter's owner owns, once, and every ASH's page is the owner's and
+ *   its code in a slot of its own; the classifier the kernel runs is the one the filters compile
+ *   to.
  *
  * @module
  */
@@ -25,6 +30,10 @@ import {
   type Capability,
   capabilityOf,
   GUARANTEED_MAX,
+  NET_FILTERS,
+  NET_FILTERS_PER_ENV,
+  NET_SLOT,
+  NET_SLOTS,
   PINNED_MAX,
   SAVE_AREA_BYTES,
   TREE_UNREVOCABLE_MAX,
@@ -35,8 +44,10 @@ import {
   E,
   ENV,
   envRecord,
+  F,
   G,
   K,
+  N,
   PAGE_SHIFT,
   PAGE_SIZE,
   PT,
@@ -48,6 +59,14 @@ import {
   U,
 } from "./layout.ts";
 import { revocations, treeUnrevocable, unrevocableOf } from "./revocation.ts";
+import { checkFilter, overlaps } from "./dpf.ts";
+import {
+  classifierWords,
+  expectedClassifier,
+  filterOf,
+  filterRecord,
+  liveFilters,
+} from "./network.ts";
 
 /** A capability an environment was given: a page, the capability, and whether it is the rw one. */
 export interface Grant {
@@ -74,7 +93,75 @@ export function checkInvariants(aegis: Aegis, grants?: Grants): string[] {
   checkBindings(aegis, grants, out);
   checkCpu(aegis, out);
   checkRecords(aegis, out);
+  checkNetwork(aegis, out);
   return out;
+}
+
+/** Filters, rings, ASHs and the compiled classifier. */
+function checkNetwork(aegis: Aegis, out: string[]): void {
+  const k = aegis.mem;
+  const live = liveFilters(k);
+  if (k.r32(K.NET + N.FILTERS) !== live.length) {
+    out.push(`the network counts ${k.r32(K.NET + N.FILTERS)} filters, not ${live.length}`);
+  }
+  const perOwner = new Map<number, number>();
+  const checked: { id: number; bytes: ReturnType<typeof checkFilter> }[] = [];
+  const ashAt = new Set<number>();
+  for (let id = 0; id < NET_FILTERS; id++) {
+    const rec = filterRecord(id), owner = k.r32(rec + F.OWNER);
+    if (owner === 0) {
+      if (k.r32(rec + F.SLOTS) !== 0 || k.r32(rec + F.ASH) !== 0) {
+        out.push(`free filter record ${id} keeps slots or an ASH`);
+      }
+      continue;
+    }
+    if (aegis.slotOf(owner) < 0) out.push(`filter ${id} is owned by ${hex(owner)}, which is dead`);
+    perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
+    const c = checkFilter(filterOf(k, id));
+    if ("refusal" in c) out.push(`filter ${id} is one the kernel refuses`);
+    else {
+      for (const o of checked) {
+        if ("bytes" in o.bytes && overlaps(c.bytes, o.bytes.bytes)) {
+          out.push(`filters ${o.id} and ${id} overlap: a frame could reach both owners`);
+        }
+      }
+      checked.push({ id, bytes: c });
+    }
+    const n = k.r32(rec + F.SLOTS), next = k.r32(rec + F.NEXT);
+    if (n > NET_SLOTS || (n > 0 && next >= n) || (n === 0 && next !== 0)) {
+      out.push(`filter ${id}'s ring has ${n} slots and its next is ${next}`);
+    }
+    const pages = new Set<number>();
+    for (let i = 0; i < Math.min(n, NET_SLOTS); i++) {
+      const slot = k.r32(rec + F.SLOT + 4 * i) >>> 0, p = (slot & 0x1fffffff) >>> PAGE_SHIFT;
+      if (slot >>> 29 !== 4 || (slot & (NET_SLOT.BYTES - 1)) !== 0) {
+        out.push(`filter ${id}'s slot ${i} at ${hex(slot)} is no slot of a page`);
+      } else if (aegis.ownerOf(p) !== owner) {
+        out.push(`filter ${id}'s slot ${i} is in page ${hex(p, 4)}, not its owner's`);
+      }
+      if ((slot & (PAGE_SIZE - 1)) === 0) {
+        if (pages.has(p)) out.push(`filter ${id}'s ring has page ${hex(p, 4)} twice`);
+        pages.add(p);
+      }
+    }
+    const ash = k.r32(rec + F.ASH) >>> 0;
+    if (ash !== 0) {
+      const page = (k.r32(rec + F.ASH_PAGE) & 0x1fffffff) >>> PAGE_SHIFT;
+      if (aegis.ownerOf(page) !== owner) out.push(`filter ${id}'s ASH page is not its owner's`);
+      if (ash < K.ASH_CODE >>> 0 || ash >= K.STLB >>> 0 || (ash & (PAGE_SIZE - 1)) !== 0) {
+        out.push(`filter ${id}'s ASH at ${hex(ash)} is not in a code slot`);
+      }
+      if (ashAt.has(ash)) out.push(`two filters share the ASH code at ${hex(ash)}`);
+      ashAt.add(ash);
+    }
+  }
+  for (const [owner, n] of perOwner) {
+    if (n > NET_FILTERS_PER_ENV) out.push(`${hex(owner)} holds ${n} filters`);
+  }
+  const now = classifierWords(k), want = expectedClassifier(k);
+  if (now.length !== want.length || now.some((w, i) => w !== want[i])) {
+    out.push("the classifier the kernel runs is not the one its filters compile to");
+  }
 }
 
 /** Page table and free bitmap. */

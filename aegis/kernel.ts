@@ -8,6 +8,7 @@
  *   pct.ts          protected control transfer
  *   slices.ts       time slices, yields, the end-of-slice upcall, excess time
  *   revocation.ts   revocation, the abort protocol, unrevocable pages
+ *   network.ts      the LANCE, packet filters (dpf.ts) and ASHs (ash.ts), sending
  *   host.ts         the host acting for environments; TypeScript handlers and entries
  *   syscalls.ts     the one system-call table
  *   boot.ts         the text, the layout, the clock
@@ -33,6 +34,7 @@ import { hostCall, hostEnter, settle } from "./host.ts";
 import { E, ENV, envRecord, G, slotOfId, TRAMP, U } from "./layout.ts";
 import { CP0 } from "../machine/cp0.ts";
 import { capabilityOfPage, ownerOf } from "./pages.ts";
+import { Network } from "./network.ts";
 import { isUnrevocable, repossess, revocations, revoke } from "./revocation.ts";
 import { type AegisState, restoreSnapshot, takeSnapshot } from "./snapshot.ts";
 import { type ExitLog, KernelState } from "./state.ts";
@@ -64,6 +66,8 @@ export class Aegis {
   readonly mem: KernelState;
   /** The host's objects for environments, by id (made by `createEnv` and `child`). */
   readonly environments: Map<number, Environment> = new Map();
+  /** The network: counters, filters, rings, the classifier (aegis/network.ts). */
+  readonly network: Network;
   readonly #rate: number;
 
   /** Boots Aegis on `machine`; throws RangeError for options out of range. */
@@ -82,6 +86,7 @@ export class Aegis {
     this.#rate = rate;
     this.mem = new KernelState(machine, slices, Math.round(25_000_000 / periodicHz(rate)));
     if (options.insecureSeed !== undefined) this.mem.random = seededWords(options.insecureSeed);
+    this.network = new Network(this.mem, () => settle(this.mem));
     boot(this.mem, rate);
   }
 

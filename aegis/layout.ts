@@ -13,9 +13,13 @@
  *   0x80010000  kernel globals (G), the ASID owners, the slice vector
  *   0x80011000  the system-call table
  *   0x80012000  the revocation list: pages being revoked, with their deadlines
- *   0x80013000  the kernel stack (the system-call path with a stack)
+ *   0x80013000  the network: its counters, the interrupt path's register save area and the
+ *               packet filters (N, F; aegis/network.ts)
+ *   0x80016000  the compiled packet filters (DPF code, aegis/dpf.ts)
+ *   0x80018000  the sandboxed ASHs, one 4 KB slot each (aegis/ash.ts)
  *   0x80020000  the STLB: 4096 entries of 8 bytes (EntryHi, EntryLo), direct-mapped (exported)
- *   0x80028000  the free-page bitmap, one bit per physical page (exported)
+ *   0x80028000  the free-page bitmap, one bit per physical page (exported: four pages)
+ *   0x8002c000  the kernel stack (the system-call path with a stack), not exported
  *   0x80030000  the trampoline page, mapped read-only in every environment
  *   0x80040000  environment records, one 4 KB page each (each exported to its own environment)
  *   0x800c0000  the page table: 32 bytes per physical page (owner, two capabilities, flags)
@@ -44,10 +48,13 @@ export const K = {
   GLOBALS: 0x80010000,
   SYSCALL_TABLE: 0x80011000,
   REVOCATIONS: 0x80012000,
-  /** The kernel stack, for the system-call path that has one: 4 KB below this address. */
-  STACK_TOP: 0x80014000,
+  NET: 0x80013000,
+  DPF_CODE: 0x80016000,
+  ASH_CODE: 0x80018000,
   STLB: 0x80020000,
   FREE_BITMAP: 0x80028000,
+  /** The kernel stack, for the system-call path that has one: 4 KB below this address. */
+  STACK_TOP: 0x8002d000,
   TRAMPOLINE: 0x80030000,
   ENVS: 0x80040000,
   PAGE_TABLE: 0x800c0000,
@@ -82,6 +89,8 @@ export const G = {
    * own E.STATUS adds its coprocessor usability.
    */
   USER_STATUS: 0x030,
+  /** Slice-clock ticks since boot (CLOCK). */
+  TICKS: 0x034,
   /** The ASID owners: 64 words, the id of the environment holding each ASID (0: free). */
   ASID_OWNER: 0x100,
   /** The slice vector: 256 words, the id of the environment holding each position (0: free). */
@@ -294,6 +303,75 @@ export const HC = {
   GUARANTEED: 0x102,
   /** The environment a transfer or yield just made current has no ASID: give it one. */
   ASID: 0x103,
+} as const;
+
+/** The network's words, as offsets from K.NET (aegis/network.ts). */
+export const N = {
+  /** The next receive descriptor the kernel looks at. */
+  RX_NEXT: 0x000,
+  /** The next transmit descriptor the kernel fills. */
+  TX_NEXT: 0x004,
+  /** Frames taken from the receive ring. */
+  RECEIVED: 0x008,
+  /** Frames no filter claimed. */
+  DROPPED: 0x00c,
+  /** Frames the LANCE marked bad (CRC, a chain without its end). */
+  ERRORS: 0x010,
+  /** Interrupts that found MISS set: frames the LANCE had no buffer for. */
+  MISSED: 0x014,
+  /** Frames handed to the LANCE to send. */
+  SENT: 0x018,
+  /** The classifier the receive path runs: 0 the compiled filters (DPF), 1 the interpreter (MPF). */
+  ENGINE: 0x01c,
+  /** Whether the LANCE's interrupt is enabled (the first filter enables it). */
+  ENABLED: 0x020,
+  /** Live filters. */
+  FILTERS: 0x024,
+  /** Words of compiled filter code at K.DPF_CODE. */
+  DPF_WORDS: 0x028,
+  /** The interrupt path's save area: the registers it uses, by number (32 words). */
+  SAVE: 0x100,
+  /** What the receive path keeps while an ASH runs: frame, length, descriptor, record, ra. */
+  ASH_STATE: 0x180,
+  /** The callee-saved registers an ASH may use: s0-s7, gp, sp, fp (11 words). */
+  ASH_SAVE: 0x1a0,
+  /** The filter records: NET_FILTERS of F.BYTES each. */
+  FILTERS_AT: 0x400,
+} as const;
+
+/** Fields of a filter record (K.NET + N.FILTERS_AT + id * F.BYTES). */
+export const F = {
+  BYTES: 0x100,
+  /** The owner's id; 0 when the record is free. */
+  OWNER: 0x00,
+  /** Atoms. */
+  COUNT: 0x04,
+  /** The shortest frame it accepts: its length check and the end of its last atom. */
+  LENGTH: 0x08,
+  /** Frames it matched. */
+  MATCHED: 0x0c,
+  /** Frames copied into its ring. */
+  DELIVERED: 0x10,
+  /** Frames dropped because the next slot of its ring was full (or it has none). */
+  OVERRUN: 0x14,
+  /** Receive slots in its ring. */
+  SLOTS: 0x18,
+  /** The next slot the kernel fills. */
+  NEXT: 0x1c,
+  /** kseg0 address of its sandboxed ASH, 0 for none. */
+  ASH: 0x20,
+  /** kseg0 address of the ASH's page. */
+  ASH_PAGE: 0x24,
+  /** ASH runs. */
+  ASH_RUNS: 0x28,
+  /** ASH runs stopped (out of budget, or a load past the frame). */
+  ASH_ABORTS: 0x2c,
+  /** The length check as given. */
+  MIN_LENGTH: 0x30,
+  /** The slots: NET_SLOTS kseg0 addresses. */
+  SLOT: 0x40,
+  /** The atoms as given, three words each (offset | size << 16, mask, value). */
+  ATOMS: 0x80,
 } as const;
 
 /** Cause.IP0, software interrupt 0: the revocation deadline's interrupt (aegis/revocation.ts). */

@@ -30,6 +30,7 @@ import {
   STLB,
 } from "./layout.ts";
 import type { KernelState } from "./state.ts";
+import { forgetNetPage } from "./network.ts";
 import { dropRevocation } from "./revocation.ts";
 
 /** Whether `p` names a page of RAM environments may hold. */
@@ -181,6 +182,7 @@ export function freePage(k: KernelState, p: number): void {
   const pte = pteAddress(p);
   k.zero(pte, PT.ENTRY_BYTES);
   purgePage(k, p);
+  forgetNetPage(k, p); // out of every receive ring and ASH
   k.zero(0x80000000 + (p << PAGE_SHIFT), PAGE_SIZE);
   dropRevocation(k, p);
   for (let s = 1; s < ENV.SLOTS; s++) {

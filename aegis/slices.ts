@@ -121,11 +121,22 @@ yield_asid:                                  # no ASID: the kernel gives one and
 `;
 }
 
-/** The interrupt path: TypeScript acts on the clock and the deadline, then someone runs. */
+/**
+ * The interrupt path: the clock and the deadline first (TypeScript acts on them, then someone
+ * runs), else the network's lines (IP2, the LANCE; IP1, frames left waiting) to its assembly
+ * (aegis/network.ts).
+ */
 export function interruptAsm(): string {
   return `
-interrupt:                                   # TypeScript picks who runs, and goes there
-        hcall   ${HC.INTERRUPT}
+interrupt:
+        mfc0    $k0, $cause
+        nop
+        andi    $k1, $k0, 0x0900             # IP3 (the clock) or IP0 (a deadline)
+        bnez    $k1, 1f
+        andi    $k1, $k0, 0x0600             # IP2 (the LANCE) or IP1 (frames waiting)
+        bnez    $k1, net_interrupt
+        nop
+1:      hcall   ${HC.INTERRUPT}              # TypeScript picks who runs, and goes there
         mfc0    $k0, $epc                    # (if it stayed: resume where it was)
         move    $k1, $zero
         jr      $k0

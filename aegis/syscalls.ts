@@ -26,6 +26,7 @@ import { setHandler, setSaveArea } from "./exceptions.ts";
 import { E, HC, K, PT, pteAddress, U } from "./layout.ts";
 import { allocPage, capabilityIs, deallocPage, isUserPage } from "./pages.ts";
 import { fpuMod, setEntry } from "./pct.ts";
+import { clock, netAsh, netFilter, netInfo, netRxPage, netUnfilter } from "./network.ts";
 import { pin } from "./revocation.ts";
 import { sliceAlloc, sliceFree, yieldService } from "./slices.ts";
 import type { KernelState } from "./state.ts";
@@ -42,6 +43,7 @@ export const ASM_SYSCALLS: Readonly<Record<number, string>> = {
   [SYS.TLBVADELETE]: "sys_tlbvadelete",
   [SYS.GETID]: "sys_getid",
   [SYS.GETID_STACK]: "sys_getid_stack",
+  [SYS.NET_SEND]: "sys_net_send",
 };
 
 /**
@@ -126,7 +128,7 @@ export function syscallService(k: KernelState): void {
   const caller = k.current;
   const [n, a0, a1, a2, a3, t0] = [r[2], r[4], r[5], r[6], r[7], r[8]];
   let v0 = 0;
-  const v1 = 0;
+  let v1 = 0;
   switch (n) {
     case SYS.YIELD:
       return yieldService(k);
@@ -201,6 +203,24 @@ export function syscallService(k: KernelState): void {
       break;
     case SYS.GUARANTEE:
       v0 = guarantee(k, caller, a0, a1, a2, a3, t0);
+      break;
+    case SYS.NET_FILTER:
+      ({ v0, v1 } = netFilter(k, caller, a0, a1, a2, a3));
+      break;
+    case SYS.NET_UNFILTER:
+      v0 = netUnfilter(k, caller, a0);
+      break;
+    case SYS.NET_RXPAGE:
+      v0 = netRxPage(k, caller, a0, a1, a2, a3);
+      break;
+    case SYS.NET_ASH:
+      ({ v0, v1 } = netAsh(k, caller, a0, a1, a2, a3, t0));
+      break;
+    case SYS.NET_INFO:
+      ({ v0, v1 } = netInfo(k, a0));
+      break;
+    case SYS.CLOCK:
+      ({ v0, v1 } = clock(k));
       break;
     case SYS.UNHANDLED: {
       k.cpu.charge(COSTS.query);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { NetStack } from "./net/stack.ts";
 import {
   type ExosHost,
   type ExosOptions,
@@ -56,6 +57,11 @@ export class ExOS {
   /** Copy-on-write faults: pages copied, pages claimed without a copy. */
   get cow(): { copied: number; claimed: number } {
     return this.#t.cow;
+  }
+
+  /** The network stack, when the machine has an address (ExosOptions.net). */
+  get net(): NetStack | undefined {
+    return this.#t.net;
   }
 
   /** Every process so far, oldest first; prints as a table. */
@@ -115,6 +121,14 @@ export class ExOS {
       );
     }
     post(this.#t, p, n);
+  }
+
+  /**
+   * Wakes the processes whose sleep has ended. `run` does it itself; a driver that runs the
+   * machine on its own (the wire of shell/net.ts) calls it between its steps.
+   */
+  wakeSleepers(): void {
+    this.#t.sched.expire();
   }
 
   /** Says that console input has ended: a read with nothing left returns 0. */

@@ -23,7 +23,8 @@
 import { SYS } from "../aegis/abi.ts";
 import { inheritFds } from "./fd.ts";
 import { PAGE_SHIFT, USER } from "./layout.ts";
-import { PTE } from "./page_table.ts";
+import { isNetPage } from "./net/link.ts";
+import { PTE, SOFT } from "./page_table.ts";
 import type { Process, ProcessTable } from "./process.ts";
 import { ERRNO } from "./unix.ts";
 
@@ -32,7 +33,7 @@ import { ERRNO } from "./unix.ts";
  * pipe's ring, a segment's page), so fork shares it writable instead of copying it on write,
  * and the process table counts its users.
  */
-export const SHARED = 0x040;
+export const SHARED: number = SOFT.SHARED;
 
 /**
  * FORK: a child of `parent` that resumes at `pc` with the parent's registers `regs` and v0 = 0,
@@ -55,6 +56,7 @@ export function fork(t: ProcessTable, parent: Process, regs: Int32Array, pc: num
   let shared = 0, unbound = 0, copied = 0;
   for (const m of parent.vm.entries()) {
     if (m.vpn < USER.MIN >>> PAGE_SHIFT) continue; // the library's own pages
+    if (isNetPage(m.flags)) continue; // a socket's: the parent's alone
     let flags = m.flags;
     const va = m.vpn << PAGE_SHIFT;
     if ((flags & SHARED) !== 0) { // shared on purpose: the child maps it too, as it is

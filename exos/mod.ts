@@ -31,6 +31,7 @@ export {
   type PageTable,
   type PageTableKind,
   PTE,
+  SOFT,
   unpackEntry,
 } from "./page_table.ts";
 export { LinearPageTable } from "./pt_linear.ts";

@@ -43,8 +43,18 @@ export const PTE = {
   C: 0x010,
   /** The page belongs to another environment (mapped from a grant): never freed here. */
   FOREIGN: 0x020,
-  /** Bits left to the layers above. */
+  /** Bits left to the layers above (SOFT names the ones taken). */
   SOFT: 0xfc0,
+} as const;
+
+/**
+ * The PTE.SOFT bits the layers above use, given out here so that no two collide: SHARED, a page
+ * shared on purpose (a pipe's ring, a segment's page: exos/fork.ts), and NET, a page of the
+ * network's (rings, transmit page: exos/net/link.ts).
+ */
+export const SOFT = {
+  SHARED: 0x040,
+  NET: 0x080,
 } as const;
 
 /** One mapping: virtual page `vpn` to physical page `page`, with its capability and flags. */

@@ -52,6 +52,7 @@ import { closeAll, installConsole, type OpenFile } from "./fd.ts";
 import { copyOnWrite, SHARED } from "./fork.ts";
 import { DATA, FAULT, LIB, PAGE_SHIFT, PAGE_SIZE, USER } from "./layout.ts";
 import { type Mapping, type PageTableKind, PTE } from "./page_table.ts";
+import { type NetConfig, NetStack } from "./net/stack.ts";
 import { Scheduler } from "./sched.ts";
 import { detachAll, Segments } from "./shm.ts";
 import {
@@ -89,6 +90,8 @@ export interface ExosHost {
   cycles(): number;
   /** Whether environment `id` still exists (Aegis may have ended it behind the library). */
   alive(id: number): boolean;
+  /** Charges the CPU `cycles` for the library's own TypeScript work (the network stack's). */
+  charge?(cycles: number): void;
 }
 
 /** Options for an ExOS instance. */
@@ -97,6 +100,8 @@ export interface ExosOptions {
   structure?: PageTableKind;
   /** Programs that exec may name, by path. */
   files?: Iterable<[string, Uint8Array]>;
+  /** The machine's network address: processes get sockets (exos/net). */
+  net?: NetConfig;
 }
 
 /**
@@ -288,6 +293,8 @@ export class ProcessTable {
   readonly segments: Segments = new Segments();
   /** The process whose trap the library is handling now, if any. */
   current: Process | undefined;
+  /** The network stack, when the machine has an address (ExosOptions.net). */
+  readonly net: NetStack | undefined;
   readonly structure: PageTableKind;
   readonly #shared = new Map<number, Shared>();
 
@@ -296,6 +303,11 @@ export class ProcessTable {
     this.structure = options.structure ?? "linear";
     this.files = new Map(options.files ?? []);
     this.sched = new Scheduler(this);
+    this.net = options.net === undefined ? undefined : new NetStack(
+      options.net,
+      (name) => counted(host.createEnv(name), () => this.syscalls++),
+      (cycles) => host.charge?.(cycles),
+    );
   }
 
   // ---- starting programs ---------------------------------------------------------------------
@@ -397,6 +409,7 @@ export class ProcessTable {
 
   /** `image` replaces `p`'s program (same pid, same environment); returns the entry pc. */
   replace(p: Process, image: ElfImage, argv: string[], name: string, regs: Int32Array): number {
+    this.net?.closeAll(p); // sockets do not survive exec here
     p.vm.reset();
     p.vm.stack(2);
     p.program = name;
@@ -514,6 +527,7 @@ export class ProcessTable {
     p.fault = where;
     p.state = p.parent === undefined ? "exited" : "zombie";
     closeAll(this, p);
+    if (p.alive) this.net?.closeAll(p);
     detachAll(this, p);
     for (const m of p.vm.entries()) {
       if (m.vpn >= USER.MIN >>> PAGE_SHIFT) this.release(p, m, true);

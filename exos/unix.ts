@@ -38,6 +38,8 @@ import { fork } from "./fork.ts";
 import { PAGE_SIZE, USER } from "./layout.ts";
 import { RING, ringRead, ringWaiting, ringWrite } from "./pipe.ts";
 import type { End, Outcome, Process, ProcessTable } from "./process.ts";
+import { SOCKET_CALLS, socketCall } from "./net/socket.ts";
+import { SOCKET_FD } from "./net/stack.ts";
 import { detachAll, shmat, shmdt, shmget } from "./shm.ts";
 import {
   deliverPending,
@@ -220,6 +222,7 @@ function call(t: ProcessTable, p: Process, x: ExceptionInfo): Outcome {
       return fd;
     }
     case UNIX.CLOSE:
+      if (a0 >= SOCKET_FD) return socketCall(t, p, r[2], x);
       if (!isOpen(p, a0)) return -ERRNO.EBADF;
       closeFd(t, p, a0);
       return 0;
@@ -286,9 +289,13 @@ function call(t: ProcessTable, p: Process, x: ExceptionInfo): Outcome {
     case UNIX.PROCS:
       return procs(t, p, a0, a1);
     default:
+      if (SOCKET_NUMBERS.has(r[2])) return socketCall(t, p, r[2], x);
       return -ERRNO.EINVAL;
   }
 }
+
+/** The socket calls' numbers (exos/net/socket.ts), which the default case hands on. */
+const SOCKET_NUMBERS: ReadonlySet<number> = new Set(Object.values(SOCKET_CALLS));
 
 /** Whether `fd` is an open fd of `p`. */
 function isOpen(p: Process, fd: number): boolean {

@@ -68,6 +68,11 @@ export const BIN_PROGRAMS = [
   "kill",
   "sleep",
   "ps",
+  "ping",
+  "udpecho",
+  "udpclient",
+  "pingpong",
+  "spin",
 ] as const;
 
 /**

@@ -410,6 +410,14 @@ export class Lance implements Device {
     return { rx: this.#r.rx, tx: this.#r.tx };
   }
 
+  /**
+   * The LANCE's event actions, by which a snapshot restored into another machine (which binds
+   * events by name) finds this LANCE's own, whichever of them are pending here.
+   */
+  get eventActions(): readonly (() => void)[] {
+    return [this.#kick, this.#initDone, this.#txCheck, this.#txDone, this.#arrive];
+  }
+
   /** True while the interrupt request (INTR with INEA) is raised. */
   get interrupting(): boolean {
     return this.#r.level;

@@ -9,8 +9,10 @@
  * and stores anywhere, random words (reserved instructions, coprocessor use), branches and jumps
  * into the kernel, handlers and end-of-slice upcalls at random points of their own code. The
  * slice clock runs. Between runs the host makes random system calls for random environments
- * through the same path, revokes random pages with random deadlines, and replaces environments
- * that died. Capabilities come from the kernel's reproducible source (AegisOptions.insecureSeed)
+ * through the same path, revokes random pages with random deadlines, lets frames arrive at the
+ * LANCE (ones the fuzzers' filters may claim, and random ones) and replaces environments that
+ * died. Network calls come both random and as a library would make them (its own pages, the
+ * filter, frame and ASHs spawn leaves in them). Capabilities come from the kernel's reproducible source (AegisOptions.insecureSeed)
  * seeded from the fuzz seed, so a seed and a call index reproduce a run exactly.
  *
  * After every call, from the host or from guest code (the run stops at the kernel's system-call
@@ -32,7 +34,16 @@ import { DECstation } from "../machine/decstation.ts";
 import { CP0, TLB } from "../machine/cp0.ts";
 import { Aegis } from "../aegis/kernel.ts";
 import type { Environment } from "../aegis/env.ts";
-import { capabilityWords, EXC, SYS, SYSCALL_COUNT } from "../aegis/abi.ts";
+import {
+  ASH_HELPER,
+  capabilityWords,
+  encodeFilter,
+  EXC,
+  SYS,
+  SYSCALL_COUNT,
+} from "../aegis/abi.ts";
+import { assemble } from "../machine/asm/mod.ts";
+import { withFcs } from "../machine/ethernet.ts";
 import { interruptible, settle } from "../aegis/host.ts";
 import { checkInvariants, type Grant } from "../aegis/invariants.ts";
 import { E, ENV, G, K, PAGE_SIZE, pteAddress, STLB, U } from "../aegis/layout.ts";
@@ -59,6 +70,11 @@ export interface FuzzResult {
   violations: number;
   /** Exceptions the host (the kernel's TypeScript) threw. */
   hostExceptions: number;
+  /** Network calls (NET_FILTER ... NET_INFO) that succeeded: the fuzzer reached them for real. */
+  network: number;
+  /** Frames the kernel took from the LANCE, and ASH runs (those of filters alive at the end). */
+  frames: number;
+  ashRuns: number;
   /** The seed. */
   seed: number;
   /** The first problems, each with the call index that reproduces it. */
@@ -68,8 +84,41 @@ export interface FuzzResult {
 /** Where each fuzzing environment's code and data live. */
 const CODE = 0x00400000, DATA = 0x10000000, DATA_PAGES = 3;
 
+/**
+ * Where spawn leaves network material in each data page: a filter's encoding, a frame, and an
+ * ASH (a loop that spends its budget, or a handler that copies and sends), for NET_FILTER,
+ * NET_SEND and NET_ASH to find among the random arguments.
+ */
+const FILTER_AT = 0, FRAME_AT = 0x400, ASH_AT = 0x800, ASH_WORDS = 8;
+
 /** Registers a system call leaves as they are (s0-s7, gp, sp, fp, ra). */
 const PRESERVED = new Set([16, 17, 18, 19, 20, 21, 22, 23, 28, 29, 30, 31]);
+
+/** An ASH that spins until its budget runs out (ASH_WORDS words). */
+const SPIN_ASH = assemble(`
+        .set noreorder
+1:      addiu   $t0, $t0, 1
+        b       1b
+        nop
+        nop
+        nop
+        nop
+        nop
+        nop
+`).text;
+
+/** An ASH that copies its frame into its page and sends it back (ASH_WORDS words). */
+const SEND_ASH = assemble(`
+        .set noreorder
+        move    $a2, $a0
+        move    $a1, $zero
+        jal     ${ASH_HELPER.COPY}
+        move    $a0, $zero
+        move    $a0, $zero
+        jal     ${ASH_HELPER.SEND}
+        ori     $a1, $zero, 60
+        nop
+`).text;
 
 /** A small seeded generator (xorshift32). */
 class Rng {
@@ -120,6 +169,7 @@ function kernelWords(aegis: Aegis, out?: Int32Array): Int32Array {
     ram.subarray(at(K.GLOBALS), at(K.GLOBALS) + 1024),
     ram.subarray(at(K.REVOCATIONS), at(K.REVOCATIONS) + 1024),
     ram.subarray(at(K.ENVS), at(K.ENVS) + (ENV.SLOTS * ENV.BYTES) / 4),
+    ram.subarray(at(K.NET), at(K.STLB)), // filters, rings, the classifier, the ASHs
   ];
   out ??= new Int32Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -183,6 +233,9 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     environments: 0,
     violations: 0,
     hostExceptions: 0,
+    network: 0,
+    frames: 0,
+    ashRuns: 0,
     seed,
     first: [],
   };
@@ -204,7 +257,24 @@ export function fuzz(options: FuzzOptions): FuzzResult {
       case 0:
         return rng.word();
       case 1:
-        return rng.pick([0, -1, 1, 2, 0x7fffffff, -0x80000000, 4096, 256, 257]);
+        return rng.pick([
+          0,
+          -1,
+          1,
+          2,
+          0x7fffffff,
+          -0x80000000,
+          4096,
+          256,
+          257,
+          FILTER_AT,
+          ASH_AT | (ASH_WORDS << 16), // NET_ASH's t0: the handler spawn writes
+          ASH_AT | (rng.below(300) << 16),
+          FRAME_AT,
+          60,
+          14,
+          1514,
+        ]);
       case 2:
         return rng.pick(f.pages).number;
       case 3:
@@ -259,6 +329,30 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     }
   };
 
+  /**
+   * A network call as a library would make it, with its own pages and capabilities (and now and
+   * then another's): [number, a0, a1, a2, a3, t0].
+   */
+  const netCall = (f: Fuzzee): number[] => {
+    const page = rng.pick(f.pages.slice(0, DATA_PAGES));
+    const [lo, hi] = rng.chance(0.9) ? capabilityWords(page.capability) : anyCapability(f);
+    const id = rng.below(8);
+    switch (rng.below(6)) {
+      case 0:
+        return [SYS.NET_FILTER, page.number, FILTER_AT, lo, hi, 0];
+      case 1:
+        return [SYS.NET_RXPAGE, id, page.number, lo, hi, 0];
+      case 2:
+        return [SYS.NET_SEND, page.number, FRAME_AT, lo, hi, rng.pick([60, 14, 1000])];
+      case 3:
+        return [SYS.NET_ASH, id, page.number, lo, hi, ASH_AT | (ASH_WORDS << 16)];
+      case 4:
+        return [SYS.NET_UNFILTER, id, 0, 0, 0, 0];
+      default:
+        return [SYS.NET_INFO, rng.below(3), 0, 0, 0, 0];
+    }
+  };
+
   /** Records that `id` was handed `capability` for `page`. */
   const give = (id: number, page: number, capability: bigint) => {
     let list = grants.get(id);
@@ -275,7 +369,12 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     };
     while (w.length < 1000) {
       const kind = rng.below(12);
-      if (kind < 5) {
+      if (kind < 5 && rng.chance(0.2)) {
+        const [n, ...args] = netCall(f);
+        li(2, n);
+        args.forEach((a, i) => li(i < 4 ? 4 + i : 8, a));
+        w.push(0x0000000c); // syscall
+      } else if (kind < 5) {
         const [lo, hi] = anyCapability(f);
         li(2, rng.chance(0.9) ? rng.below(SYSCALL_COUNT + 1) : anyWord(f));
         li(4, anyWord(f) | (rng.chance(0.3) ? rng.below(4) : 0));
@@ -348,6 +447,18 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     f.pages.push({ number: codePage.number, capability: codePage.capability });
     fuzzees.push(f); // (anyWord may pick it for its own code)
     m.bus.ram32.set(code(f), codePage.paddr >>> 2);
+    for (const p of f.pages.slice(0, DATA_PAGES)) {
+      const at = (o: number) => (p.number * PAGE_SIZE + o) >>> 2;
+      const filter = encodeFilter({
+        atoms: [
+          { offset: 12, size: 2, value: 0x88b5 },
+          { offset: 14, size: 2, value: rng.below(8) },
+        ],
+      });
+      m.bus.ram32.set(filter, at(FILTER_AT));
+      for (let i = 0; i < 15; i++) m.bus.ram32[at(FRAME_AT) + i] = rng.word();
+      m.bus.ram32.set(rng.chance(0.5) ? SPIN_ASH : SEND_ASH, at(ASH_AT));
+    }
     for (const c of [EXC.Mod, EXC.TLBL, EXC.TLBS, EXC.AdEL, EXC.AdES, EXC.RI, EXC.Ov, EXC.Bp]) {
       if (rng.chance(0.5)) env.sys.setHandler(c, CODE + 4 * rng.below(1000));
     }
@@ -385,15 +496,16 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     const live = fuzzees.filter((f) => f.env.alive);
     if (live.length === 0) return;
     const f = rng.pick(live);
-    const n = rng.chance(0.95) ? rng.below(SYSCALL_COUNT + 1) : anyWord(f);
+    let n = rng.chance(0.95) ? rng.below(SYSCALL_COUNT + 1) : anyWord(f);
     const [lo, hi] = anyCapability(f);
-    const args = [
+    let args = [
       anyWord(f) | (rng.chance(0.3) ? rng.below(4) : 0),
       anyWord(f),
       lo,
       hi,
       rng.chance(0.6) ? 0 : anyWord(f),
     ];
+    if (rng.chance(0.15)) [n, ...args] = netCall(f);
     if (n === SYS.SCALL || n === SYS.ACALL || n === SYS.YIELD) args[0] = anyWord(f);
     if (n === SYS.YIELD && args[0] === 0) return; // the host waiting for itself: not a test
     settle(aegis.mem); // a kernel path the last run stopped in finishes before the snapshot
@@ -402,6 +514,7 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     const before = kernelWords(aegis, snapshot), tlb = userBindings(aegis);
     const r = f.env.call(n, ...args);
     result.calls++;
+    if (r.v0 >= 0 && n >= SYS.NET_FILTER && n <= SYS.NET_INFO) result.network++;
     if (r.v0 < 0 && f.env.alive) {
       refusedChangedNothing(`host call ${n} (${args.join(", ")})`, r.v0, before, tlb);
     }
@@ -423,7 +536,15 @@ export function fuzz(options: FuzzOptions): FuzzResult {
       if (after[27] !== 0) report("violation", `call ${n} returned with k1 = ${after[27]}`);
       if (after[26] >>> 0 !== cpu.pc) report("violation", `call ${n} returned with k0 not the pc`);
       const outputs = new Set([2]);
-      if (n === SYS.GETID || n === SYS.GETID_STACK) outputs.add(3);
+      const twoResults: number[] = [
+        SYS.GETID,
+        SYS.GETID_STACK,
+        SYS.NET_FILTER,
+        SYS.NET_ASH,
+        SYS.NET_INFO,
+        SYS.CLOCK,
+      ];
+      if (twoResults.includes(n)) outputs.add(3);
       if (n === SYS.ALLOC || n === SYS.CAP_READONLY) [6, 7].forEach((x) => outputs.add(x));
       for (let x = 1; x < 32; x++) {
         if (x === 26 || x === 27 || outputs.has(x)) continue;
@@ -435,6 +556,7 @@ export function fuzz(options: FuzzOptions): FuzzResult {
         }
       }
       if (after[2] < 0) refusedChangedNothing(`guest call ${n}`, after[2], before, tlb);
+      else if (n >= SYS.NET_FILTER && n <= SYS.NET_INFO) result.network++;
     } else if (
       (n === SYS.SCALL || n === SYS.ACALL) && !cpu.kernelMode && aegis.current === regs[4]
     ) {
@@ -448,6 +570,19 @@ export function fuzz(options: FuzzOptions): FuzzResult {
       if (after[27] !== 0) report("violation", `a transfer left k1 = ${after[27]}`);
     }
     checkAll();
+  };
+
+  /**
+   * A frame arrives from the wire now: one a fuzz filter may claim (type 0x88b5), or random
+   * bytes, to this station or broadcast; the kernel's receive path takes it at the next point
+   * where it can be interrupted.
+   */
+  const frame = () => {
+    const f = new Uint8Array(60 + rng.below(200));
+    for (let i = 0; i < f.length; i++) f[i] = rng.word();
+    f.set(rng.chance(0.8) ? m.lance.mac : [255, 255, 255, 255, 255, 255], 0);
+    if (rng.chance(0.7)) f.set([0x88, 0xb5, 0, rng.below(8)], 12);
+    m.lance.receive(withFcs(f), m.cpu.cycles);
   };
 
   /** Revokes a random page with a random grace period. */
@@ -465,7 +600,8 @@ export function fuzz(options: FuzzOptions): FuzzResult {
     try {
       const action = rng.below(100);
       if (action < 35) hostCall();
-      else if (action < 97) guestCall();
+      else if (action < 94) guestCall();
+      else if (action < 97) frame();
       else revoke();
       for (const f of fuzzees) if (!f.env.alive && !dead.includes(f.env.id)) dead.push(f.env.id);
       fuzzees = fuzzees.filter((f) => f.env.alive);
@@ -480,6 +616,8 @@ export function fuzz(options: FuzzOptions): FuzzResult {
       options.progress(result.calls);
     }
   }
+  result.frames = aegis.network.stats.received;
+  result.ashRuns = aegis.network.filters.reduce((n, f) => n + (f.ash?.runs ?? 0), 0);
   return result;
 }
 

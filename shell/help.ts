@@ -38,7 +38,8 @@ A run returns why it stopped, where, and which environments died; an error shows
 (all its frames are in err.frames).
 
 Demos to read and run: scripts/demo_fault_counter.ts, scripts/demo_revocation.ts,
-scripts/demo_page_table.ts; the paper's tables: deno task exo paper`;
+scripts/demo_page_table.ts; the paper's tables: deno task exo paper; two machines on a wire:
+deno task exo net ping, and NetLab (shell/net.ts) in a script`;
 
 const SECTIONS: Section[] = [
   {
@@ -100,6 +101,24 @@ const SECTIONS: Section[] = [
       },
       { code: `c`, note: "side by side, with a bar chart" },
       { code: `c.svg()`, note: "the chart as an SVG file; returns its path" },
+    ],
+  },
+  {
+    heading:
+      "The network: a packet filter, compiled to MIPS with the others, and a frame classified:",
+    examples: [
+      {
+        code: `const f = e.installFilter("[12:2] == 0x0800 && [23:1] == 17 && [36:2] == 7000")`,
+        note: "checked, merged, compiled (DPF)",
+      },
+      { code: `e.receivePages(f, 2)`, note: "four receive slots in e's own pages" },
+      {
+        code:
+          `const frame = new Uint8Array(60); frame.set([8, 0], 12); frame[23] = 17; frame.set([0x1b, 0x58], 36)`,
+      },
+      { code: `m.aegis.network.classify(frame)`, note: "the compiled classifier, on the CPU" },
+      { code: `m.aegis.network.classify(frame, "mpf")`, note: "the interpreter, on the same" },
+      { code: `m.aegis.network`, note: "filters, what each matched, delivered, dropped" },
     ],
   },
   {

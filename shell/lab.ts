@@ -79,12 +79,12 @@ const LAB_OPTIONS = [
 /** Where the programs a guest may exec live, each as /bin/NAME. */
 const BIN_PROGRAMS = new URL("../guest/out/bin/", import.meta.url);
 
-/** The ELF files in `dir`, as /bin/NAME (without .elf); none when it cannot be read. */
-function programsIn(dir: URL): [string, Uint8Array][] {
+/** The programs that ship (guest/out/bin/NAME.elf), as [/bin/NAME, bytes]; none when unreadable. */
+export function binPrograms(): [string, Uint8Array][] {
   try {
-    return [...Deno.readDirSync(dir)].filter((f) => f.name.endsWith(".elf")).map((f) => [
+    return [...Deno.readDirSync(BIN_PROGRAMS)].filter((f) => f.name.endsWith(".elf")).map((f) => [
       `/bin/${f.name.slice(0, -4)}`,
-      Deno.readFileSync(new URL(f.name, dir)),
+      Deno.readFileSync(new URL(f.name, BIN_PROGRAMS)),
     ]);
   } catch {
     return [];
@@ -596,7 +596,7 @@ export class Lab {
           return undefined;
         }
       },
-    }, { files: programsIn(BIN_PROGRAMS), structure: this.#options.pageTable ?? "linear" });
+    }, { files: binPrograms(), structure: this.#options.pageTable ?? "linear" });
     const run = exos.run.bind(exos), exec = exos.exec.bind(exos);
     return Object.assign(exos, {
       run: (limit?: number | { maxInstructions?: number }, ...rest: unknown[]) => {
@@ -642,7 +642,7 @@ export class Lab {
   #path(env: SyscallPath): SyscallPath {
     return {
       id: env.id,
-      call: (n, a0, a1, a2, a3) => env.call(n, a0, a1, a2, a3),
+      call: (n, a0, a1, a2, a3, t0) => env.call(n, a0, a1, a2, a3, t0),
       read32: (va) => env.read32(va),
       write32: (va, v) => env.write32(va, v),
       onException: (code: number, handler: TsHandler) => {
@@ -1023,7 +1023,10 @@ export class Lab {
     }
     const bareBefore = this.#aegis === null;
     if (snap.summary.environments >= 0 && bareBefore) this.reset();
-    const state = snap.bind(this, this.#aegis, this.#machine.events.snapshot());
+    const pending = this.#machine.events.snapshot().actions;
+    const state = snap.bind(this, this.#aegis, {
+      actions: [...pending, ...this.#machine.lance.eventActions], // the LANCE's, pending or not
+    });
     this.#machine.restore(state.machine);
     if (state.aegis === null) {
       this.#aegis = null;

@@ -11,6 +11,7 @@ import { call, elf } from "./exos/_unix.ts";
 import { formatAegis, measureAegis } from "../scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "../scripts/paper_avm.ts";
 import { formatIpc, measureIpc } from "../scripts/paper_ipc.ts";
+import { formatNet, measureFigure2, measureNet } from "../scripts/paper_net.ts";
 
 const mainTs = new URL("../main.ts", import.meta.url).pathname;
 const guest = (name: string) => new URL(`./guest/out/${name}.elf`, import.meta.url).pathname;
@@ -142,7 +143,7 @@ Deno.test("exo with an unknown command or option says so and exits 1", async () 
 Deno.test("exo --help documents every command and what each exit status means", async () => {
   const r = await exo(["--help"]);
   assert.equal(r.code, 0);
-  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper"]) {
+  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper", "net"]) {
     assert.match(r.stdout, new RegExp(`^  ${command} `, "m"), command);
   }
   assert.match(r.stdout, /^ {2}0 +success$/m);
@@ -152,7 +153,7 @@ Deno.test("exo --help documents every command and what each exit status means", 
 });
 
 Deno.test("exo COMMAND --help prints the command's usage and exits 0", async () => {
-  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper"]) {
+  for (const command of ["repl", "run", "exec", "bench", "disasm", "paper", "net"]) {
     const r = await exo([command, "--help"]);
     assert.equal(r.code, 0, command);
     assert.match(r.stdout, new RegExp(`^exo ${command}`), command);
@@ -223,15 +224,20 @@ Deno.test("exo paper avm --json prints one array: every AVM row with its keys", 
   }
 });
 
-Deno.test("exo paper all prints the Aegis table, the AVM tables, the IPC table; --json all", async () => {
-  const r = await exo(["paper", "all"]);
+Deno.test("exo paper all prints the Aegis, AVM, IPC and network tables; --json all", async () => {
+  const quick = ["--rounds", "4", "--figure-rounds", "2"];
+  const r = await exo(["paper", "all", ...quick]);
   assert.equal(r.code, 0, r.stderr);
+  const net = formatNet(measureNet(4), measureFigure2(10, 2), 4, 2);
   assert.equal(
     r.stdout,
-    `${formatAegis(measureAegis())}\n\n${formatAvm(measureAvm())}\n\n${formatIpc(measureIpc())}\n`,
+    `${formatAegis(measureAegis())}\n\n${formatAvm(measureAvm())}\n\n${
+      formatIpc(measureIpc())
+    }\n\n${net}\n`,
   );
-  const json = JSON.parse((await exo(["paper", "--json"])).stdout);
-  assert.equal(json.length, measureAegis().length + measureAvm().length + measureIpc().length);
+  const json = JSON.parse((await exo(["paper", "--json", ...quick])).stdout);
+  const tables = measureAegis().length + measureAvm().length + measureIpc().length;
+  assert.equal(json.length, tables + 4 + 20, "and Figure 2's 20 points");
 });
 
 Deno.test("exo paper ipc --json prints the five IPC rows with their keys", async () => {
@@ -280,7 +286,7 @@ Deno.test("exo paper sched prints the shares and Figure 3; --json the series; --
   assert.equal(mixed.code, 1);
   assert.match(mixed.stderr, /--json prints sched alone/);
   const stray = await exo(["paper", "ipc", "--svg", "x.svg"]);
-  assert.match(stray.stderr, /--svg draws Figure 3/);
+  assert.match(stray.stderr, /--svg writes one figure/);
 });
 
 Deno.test("exo exec /bin/sh -c runs the one-liner; what follows the program is its own", async () => {

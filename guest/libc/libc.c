@@ -71,6 +71,57 @@ int sleep(unsigned seconds) { return nanosleep(seconds, 0); }
 
 int procs(struct procinfo *buf, int n) { return unix_call(SYS_PROCS, (long)buf, n, 0); }
 
+int socket(int domain, int type, int protocol) {
+  return unix_call(SYS_SOCKET, domain, type, protocol);
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t size) {
+  return unix_call(SYS_BIND, fd, (long)addr, size);
+}
+
+int sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+           socklen_t size) {
+  long args[5] = {(long)buf, (long)len, flags, (long)to, (long)size};
+  return unix_call(SYS_SENDTO, fd, (long)args, 0);
+}
+
+int recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *size) {
+  long args[5] = {(long)buf, (long)len, flags, (long)from, (long)size};
+  return unix_call(SYS_RECVFROM, fd, (long)args, 0);
+}
+
+int setsockopt(int fd, int level, int name, const void *value, socklen_t size) {
+  long args[4] = {level, name, (long)value, (long)size};
+  return unix_call(SYS_SETSOCKOPT, fd, (long)args, 0);
+}
+
+unsigned short htons(unsigned short v) { return (unsigned short)((v << 8) | (v >> 8)); }
+
+unsigned htonl(unsigned v) {
+  return (v << 24) | ((v << 8) & 0xff0000) | ((v >> 8) & 0xff00) | (v >> 24);
+}
+
+int atoi(const char *s) {
+  int v = 0, neg = *s == '-';
+  if (neg) s++;
+  while (*s >= '0' && *s <= '9') v = v * 10 + (*s++ - '0');
+  return neg ? -v : v;
+}
+
+int inet_aton(const char *s, struct in_addr *a) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    unsigned part = 0;
+    if (*s < '0' || *s > '9') return 0;
+    while (*s >= '0' && *s <= '9') part = part * 10 + (*s++ - '0');
+    if (part > 255 || (i < 3 && *s++ != '.')) return 0;
+    v = (v << 8) | part;
+  }
+  if (*s != 0) return 0;
+  a->s_addr = htonl(v);
+  return 1;
+}
+
 NO_LIBCALLS size_t strlen(const char *s) {
   size_t n = 0;
   while (s[n]) n++;

@@ -97,6 +97,30 @@
  * other one ends the process. SIGKILL cannot be caught, ignored or blocked. A parent gets SIGCHLD
  * when a child ends. A caught signal is delivered when the process next runs: at once if it sent
  * it to itself, when a call it waits in returns (-4 EINTR), else at the start of its next slice.
+ *
+ * Sockets (UDP, and ICMP echo as Linux's "ping sockets"), on a machine ExOS gave an address.
+ * Descriptors count from 64. The calls with more than three arguments take a pointer to a block
+ * of words instead (the libc wrappers build it on their stack):
+ *   SOCKET     97  a0 = AF_INET, a1 = SOCK_DGRAM, a2 = 0 or IPPROTO_UDP (UDP), IPPROTO_ICMP
+ *                  (echo: sendto takes an ICMP echo request, whose identifier ExOS sets and
+ *                  whose checksum it computes; recvfrom returns the echo replies to it, ICMP
+ *                  header included); v0 = the descriptor; -97 EAFNOSUPPORT, -93 EPROTONOSUPPORT
+ *   BIND      104  a0 = fd, a1 = struct sockaddr_in *, a2 = its size; port 0 picks one; -98
+ *                  EADDRINUSE when a socket (here or on the machine) has it
+ *   SETSOCKOPT 105 a0 = fd, a1 = {level, name, value *, size}; SOL_SOCKET's SO_RCVTIMEO (a
+ *                  struct timeval: recvfrom gives up with -11 EAGAIN after it, measured on the
+ *                  slice clock) and ExOS's SO_EXOS_PINGPONG (an int limit: the socket's
+ *                  datagrams are answered in the kernel, their leading big-endian counter
+ *                  incremented, until the counter reaches the limit; see exos/net/ash.ts)
+ *   RECVFROM  125  a0 = fd, a1 = {buf, len, flags, struct sockaddr_in *from, socklen_t *size};
+ *                  blocks (the process keeps its turn in the round robin) until a datagram
+ *                  comes; v0 = its bytes (cut to len); the sender's address to *from
+ *   SENDTO    133  a0 = fd, a1 = {buf, len, flags, struct sockaddr_in *to, socklen_t size};
+ *                  an unbound socket gets a port; waits while the next hop's address is
+ *                  resolved (ARP); v0 = len; -90 EMSGSIZE past 1472 bytes (ExOS does not
+ *                  fragment), -113 EHOSTUNREACH when ARP gets no answer
+ *   CLOSE       6  a0 = fd; -9 EBADF for no socket
+ * Without a network every socket call but CLOSE returns -100 ENETDOWN.
  */
 #ifndef UNIX_H
 #define UNIX_H
@@ -126,6 +150,11 @@
 #define SYS_SHMGET 231
 #define SYS_SLEEP 240
 #define SYS_PROCS 500
+#define SYS_SOCKET 97
+#define SYS_BIND 104
+#define SYS_SETSOCKOPT 105
+#define SYS_RECVFROM 125
+#define SYS_SENDTO 133
 
 #define EPERM 1
 #define ENOENT 2
@@ -143,6 +172,18 @@
 #define EINVAL 22
 #define EMFILE 24
 #define EPIPE 32
+#define EMSGSIZE 90
+#define EADDRINUSE 98
+#define ENETDOWN 100
+#define EHOSTUNREACH 113
+
+#define AF_INET 2
+#define SOCK_DGRAM 2
+#define IPPROTO_ICMP 1
+#define IPPROTO_UDP 17
+#define SOL_SOCKET 0xffff
+#define SO_RCVTIMEO 0x1006
+#define SO_EXOS_PINGPONG 0x8001
 
 #define SIGHUP 1
 #define SIGINT 2
@@ -259,6 +300,41 @@ int puts(const char *s);
 /* A first-fit allocator on sbrk; malloc returns 0 when sbrk fails. */
 void *malloc(size_t n);
 void free(void *p);
+
+/* Sockets. Addresses and ports are in network order (big-endian) in a sockaddr_in. */
+typedef unsigned socklen_t;
+struct in_addr {
+  unsigned s_addr;
+};
+struct sockaddr {
+  unsigned short sa_family;
+  char sa_data[14];
+};
+struct sockaddr_in {
+  unsigned short sin_family;
+  unsigned short sin_port;
+  struct in_addr sin_addr;
+  unsigned char sin_zero[8];
+};
+struct timeval {
+  long tv_sec;
+  long tv_usec;
+};
+
+int socket(int domain, int type, int protocol);
+int bind(int fd, const struct sockaddr *addr, socklen_t size);
+int sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+           socklen_t size);
+int recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *size);
+int setsockopt(int fd, int level, int name, const void *value, socklen_t size);
+
+/* Byte order (this machine is little-endian), "10.0.2.15" to an address, and decimal digits. */
+unsigned short htons(unsigned short v);
+unsigned htonl(unsigned v);
+#define ntohs htons
+#define ntohl htonl
+int inet_aton(const char *s, struct in_addr *a);
+int atoi(const char *s);
 
 #endif /* __ASSEMBLER__ */
 #endif

@@ -7,7 +7,8 @@
  * page table (owners, capabilities, flags), the free-page bitmap, the STLB, all 128 environment
  * records, the globals (the current environment, the slice vector, the ASID owners and the rest;
  * not the accounting window's start and the host's cycle count, which move with every call), the
- * revocation list and the system-call table; and, outside it, the hardware TLB and the list of
+ * revocation list, the system-call table and the network's words (counters, filters, rings, the
+ * compiled classifier, the ASHs); and, outside it, the hardware TLB and the list of
  * exits. The slice clock is masked (Status.IM3 cleared) unless a test asks for it, so a
  * guest program runs until its `until` address whatever the emulated time: runs are bounded by
  * instruction counts and never depend on the host's speed.
@@ -64,6 +65,7 @@ export function kernelState(lab: Lab): KernelState {
     ),
     revocations: words(lab, K.REVOCATIONS, REV.MAX * REV.ENTRY_BYTES),
     syscallTable: words(lab, K.SYSCALL_TABLE, 4 * SYSCALL_COUNT),
+    network: words(lab, K.NET, K.STLB - K.NET),
     tlbHi: m.cpu.tlbHi.slice(),
     tlbLo: m.cpu.tlbLo.slice(),
     slices: aegis.slices.slice(),

@@ -409,7 +409,46 @@ interface World {
   /** A slice position b holds, and one nobody holds. */
   bSlice: number;
   freeSlice: number;
+  /** a's filter (with aRx as a receive page) and b's; a page of a's holding bad filters. */
+  fa: number;
+  fb: number;
+  aRx: Page;
+  bad: Page;
 }
+
+/** Where world() writes each bad filter in page `bad`, and what NET_FILTER must say of it. */
+const BAD_FILTERS: [note: string, offset: number, words: number[]][] = [
+  ["no atoms", 0x000, [0]],
+  ["nine atoms", 0x100, [9]],
+  ["size 3", 0x200, [1, 12 | (3 << 16), 0xffffff, 0]],
+  ["an atom past the longest frame", 0x300, [1, 1513 | (2 << 16), 0xffff, 0]],
+  ["a zero mask", 0x400, [1, 12 | (2 << 16), 0, 0]],
+  ["a mask wider than its size", 0x500, [1, 12 | (1 << 16), 0x1ff, 0]],
+  ["a value outside its mask", 0x600, [1, 12 | (2 << 16), 0xff00, 0x00ff]],
+  ["contradicting atoms", 0x700, [2, 12 | (2 << 16), 0xffff, 1, 13 | (1 << 16), 0xff, 2]],
+  ["a length check past the longest frame", 0x800, [1 | (1515 << 16), 12 | (2 << 16), -1, 1]],
+  ["b's filter again", 0x900, [2, 12 | (2 << 16), 0xffff, 0x88b5, 14 | (2 << 16), 0xffff, 2]],
+  ["a subset of b's", 0xa00, [1, 12 | (2 << 16), 0xffff, 0x88b5]],
+  ["an encoding running off the page", 0xffc, [4]],
+];
+
+/** An ASH that is fine but for one word: [note, words, reason]. */
+const BAD_ASHES: [note: string, words: number[]][] = [
+  ["a syscall", [0x0000000c, 0]],
+  ["addi (it traps on overflow)", [0x21080001, 0]],
+  ["mult (HI/LO)", [0x01090018, 0]],
+  ["a write to $sp", [0x27bd0004, 0]],
+  ["a load based on $gp", [0x8f880000, 0]],
+  ["j (a jump)", [0x08000000, 0]],
+  ["jalr", [0x0100f809, 0]],
+  ["jr $t0", [0x01000008, 0]],
+  ["jal to no helper", [0x0c000040, 0]],
+  ["a branch out of the handler", [0x1000ff00, 0]],
+  ["a load in a delay slot", [0x10000001, 0x8d080000, 0]],
+  ["a branch at the end (no delay slot)", [0, 0x1000fffe]],
+  ["mfc0", [0x40086000, 0]],
+  ["lwl", [0x89080000, 0]],
+];
 
 function world(): World {
   const lab = boot();
@@ -427,6 +466,16 @@ function world(): World {
   const heir = aegis.createEnv("heir");
   assert.equal(heir.id & 0x7f, stale & 0x7f, "the stale id's slot is live again");
   const bSlice = b.sys.sliceAlloc(3);
+  const fa = a.installFilter("[12:2] == 0x88b5 && [14:2] == 1");
+  const fb = b.installFilter("[12:2] == 0x88b5 && [14:2] == 2");
+  const [aRx] = a.receivePages(fa, 1);
+  const bad = a.sys.allocPage();
+  for (const [, offset, words] of BAD_FILTERS) {
+    words.forEach((v, i) => setPhysWord(lab, bad.number, offset + 4 * i, v));
+  }
+  BAD_ASHES.forEach(([, words], k) => {
+    words.forEach((v, i) => setPhysWord(lab, bad.number, 0xc00 + 0x20 * k + 4 * i, v));
+  });
   const w: World = {
     lab,
     a,
@@ -441,6 +490,10 @@ function world(): World {
     absent: (1 << 8) | 100,
     bSlice,
     freeSlice: 5,
+    fa,
+    fb,
+    aRx,
+    bad,
   };
   assert.equal(aegis.ownerOf(w.free), 0);
   return w;
@@ -677,6 +730,103 @@ const TABLE: Record<number, (w: World) => Row[]> = {
   ],
 };
 
+Object.assign(TABLE, {
+  [SYS.NET_FILTER]: (w: World): Row[] => [
+    ...badPages(w).map(([n, p]): Row => [n, pageArgs(p, w.pa.capability), ERR.INVAL]),
+    ...[2, -4, 4096, 0x7ffffffc].map(
+      (
+        o,
+      ): Row => [`offset ${o}`, [w.bad.number, o, ...capabilityWords(w.bad.capability)], ERR.INVAL],
+    ),
+    ["capability 0", pageArgs(w.pa.number, 0n), ERR.CAP],
+    ["the high word wrong", pageArgs(w.pa.number, highWrong(w.pa.capability)), ERR.CAP],
+    ["another's page, wrong capability", pageArgs(w.pb.number, w.pa.capability), ERR.CAP],
+    ["another's page, its capability", pageArgs(w.pb.number, w.pb.capability), ERR.PERM],
+    ["a free page", pageArgs(w.free, w.pa.capability), ERR.CAP],
+    ...BAD_FILTERS.map(([note, offset]): Row => [
+      note,
+      [w.bad.number, offset, ...capabilityWords(w.bad.capability)],
+      note.startsWith("b's") || note.startsWith("a subset")
+        ? ERR.BUSY
+        : note.startsWith("an encoding")
+        ? ERR.INVAL
+        : ERR.REFUSED,
+    ]),
+  ],
+  [SYS.NET_UNFILTER]: (w: World): Row[] => [
+    ...[-1, 32, 1000, 0x80000000 | 0].map((id): Row => [`filter ${id}`, [id], ERR.INVAL]),
+    ["a free filter", [31], ERR.INVAL],
+    ["another's filter", [w.fb], ERR.PERM],
+  ],
+  [SYS.NET_RXPAGE]: (w: World): Row[] => {
+    const rx = (id: number, p: number, cap: Capability) => [id, p, ...capabilityWords(cap)];
+    return [
+      ...[-1, 32, 31].map(
+        (id): Row => [`filter ${id}`, rx(id, w.pa.number, w.pa.capability), ERR.INVAL],
+      ),
+      ["another's filter", rx(w.fb, w.pa.number, w.pa.capability), ERR.PERM],
+      ...badPages(w).map(([n, p]): Row => [n, rx(w.fa, p, w.pa.capability), ERR.INVAL]),
+      ["capability 0", rx(w.fa, w.pa.number, 0n), ERR.CAP],
+      ["the read-only capability", rx(w.fa, w.pa.number, w.paRo), ERR.CAP],
+      ["another's page, its capability", rx(w.fa, w.pb.number, w.pb.capability), ERR.PERM],
+      ["a page in the ring already", rx(w.fa, w.aRx.number, w.aRx.capability), ERR.INVAL],
+    ];
+  },
+  [SYS.NET_SEND]: (w: World): Row[] => {
+    const send = (p: number, cap: Capability, offset = 0, length = 60) => [
+      p,
+      offset,
+      ...capabilityWords(cap),
+      length,
+    ];
+    return [
+      ...badPages(w).map(([n, p]): Row => [
+        n,
+        send(p, w.pa.capability),
+        kernelPage(w, p) ? ERR.CAP : ERR.INVAL,
+      ]),
+      ...[2, -4, 4096, 4040].map(
+        (o): Row => [`offset ${o}`, send(w.pa.number, w.pa.capability, o), ERR.INVAL],
+      ),
+      ...[0, 13, 1515, -1].map(
+        (n): Row => [`${n} bytes`, send(w.pa.number, w.pa.capability, 0, n), ERR.INVAL],
+      ),
+      ["capability 0", send(w.pa.number, 0n), ERR.CAP],
+      ["the high word wrong", send(w.pa.number, highWrong(w.pa.capability)), ERR.CAP],
+      ["another's page, wrong capability", send(w.pb.number, w.pa.capability), ERR.CAP],
+      ["another's page, its capability", send(w.pb.number, w.pb.capability), ERR.PERM],
+      ["a free page", send(w.free, w.pa.capability), ERR.CAP],
+    ];
+  },
+  [SYS.NET_ASH]: (w: World): Row[] => {
+    const ash = (id: number, p: number, cap: Capability, offset: number, count: number) => [
+      id,
+      p,
+      ...capabilityWords(cap),
+      (offset & 0xffff) | (count << 16),
+    ];
+    return [
+      ...[-1, 32, 31].map(
+        (id): Row => [`filter ${id}`, ash(id, w.bad.number, w.bad.capability, 0xc00, 2), ERR.INVAL],
+      ),
+      ["another's filter", ash(w.fb, w.bad.number, w.bad.capability, 0xc00, 2), ERR.PERM],
+      ...badPages(w).map(([n, p]): Row => [n, ash(w.fa, p, w.pa.capability, 0, 2), ERR.INVAL]),
+      ["a misaligned offset", ash(w.fa, w.bad.number, w.bad.capability, 0xc02, 2), ERR.INVAL],
+      ["code running off the page", ash(w.fa, w.bad.number, w.bad.capability, 0xff8, 4), ERR.INVAL],
+      ["the read-only capability", ash(w.fa, w.pa.number, w.paRo, 0, 2), ERR.CAP],
+      ["another's page, its capability", ash(w.fa, w.pb.number, w.pb.capability, 0, 2), ERR.PERM],
+      ["257 instructions", ash(w.fa, w.bad.number, w.bad.capability, 0, 257), ERR.REFUSED],
+      ...BAD_ASHES.map(([note, words], k): Row => [
+        note,
+        ash(w.fa, w.bad.number, w.bad.capability, 0xc00 + 0x20 * k, words.length),
+        ERR.REFUSED,
+      ]),
+    ];
+  },
+  [SYS.NET_INFO]: (): Row[] =>
+    [-1, 2, 1000, 0x80000000 | 0].map((x): Row => [`selector ${x}`, [x], ERR.INVAL]),
+});
+
 /** DEALLOC and REVOKE_ANSWER refuse the same things. */
 function deallocRows(w: World): Row[] {
   return [
@@ -715,7 +865,7 @@ Deno.test("Aegis unknown system-call numbers get NOSYS and change nothing", () =
 });
 
 Deno.test("Aegis table covers every system call an env makes with arguments", () => {
-  const noArgs = [SYS.NULL, SYS.GETID, SYS.GETID_STACK, SYS.UNHANDLED];
+  const noArgs = [SYS.NULL, SYS.GETID, SYS.GETID_STACK, SYS.UNHANDLED, SYS.CLOCK];
   for (let n = 0; n < SYSCALL_COUNT; n++) {
     if (noArgs.includes(n as typeof noArgs[number])) continue;
     assert.ok(TABLE[n] !== undefined, `no rows for ${SYS_NAMES[n]}`);

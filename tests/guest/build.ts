@@ -73,12 +73,13 @@ const DEFAULT_LAYOUT_FLAGS = [
 
 /**
  * Each UNIX test program's console input and exit status (its output is in unix/expected/), the
- * sources it takes from tests/guest besides its own (relative to unix/), and whether `--host` can
- * run it (it uses only calls guest/libc/host.c maps onto Linux's).
+ * sources it takes from tests/guest besides its own (relative to unix/), whether `--host` can
+ * run it (it uses only calls guest/libc/host.c maps onto Linux's), and whether it is about the
+ * network (tests/exos/net_test.ts runs it on a machine with an address).
  */
 export const UNIX_PROGRAMS: Record<
   string,
-  { input?: string; status: number; shared?: string[]; host?: false }
+  { input?: string; status: number; shared?: string[]; host?: false; net?: true }
 > = {
   hello: { status: 0 },
   forktree: { status: 0 },
@@ -91,6 +92,7 @@ export const UNIX_PROGRAMS: Record<
   pipes: { status: 0, host: false },
   signals: { status: 0, host: false },
   shm: { status: 0, host: false },
+  netfork: { status: 0, host: false, net: true },
 };
 
 const unix = join(here, "unix");

@@ -1,7 +1,8 @@
 /**
  * The fuzzer (scripts/fuzz.ts) and the invariants it checks (aegis/invariants.ts): a seeded
- * short campaign finds nothing and repeats exactly, and the invariants do catch a kernel that
- * breaks them (a binding nobody granted, a stolen ASID, a capability left on a free page).
+ * short campaign finds nothing, repeats exactly and really reaches the network (calls that
+ * succeed, frames taken from the LANCE), and the invariants do catch a kernel that breaks them
+ * (a binding nobody granted, a stolen ASID, a capability left on a free page).
  *
  * The million-call figure is a benchmark (`exo fuzz --calls 1000000`), not a test.
  *
@@ -21,6 +22,8 @@ Deno.test("fuzz: a seeded campaign of hostile environments finds no violation, a
   assert.equal(a.hostExceptions, 0);
   assert.equal(a.calls, 2500);
   assert.ok(a.environments > 4, "environments died and were replaced");
+  assert.ok(a.network > 20, `${a.network} network calls succeeded`);
+  assert.ok(a.frames > 20, `${a.frames} frames received`);
   const b = fuzz({ calls: 2500, seed: 11, envs: 4 });
   assert.equal(b.environments, a.environments, "the same seed makes the same run");
 });

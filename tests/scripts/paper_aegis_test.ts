@@ -183,7 +183,7 @@ Deno.test("exo paper aegis --json prints one array of rows with their keys", asy
 });
 
 Deno.test("exo paper all prints the Aegis table first", async () => {
-  const r = await exo(["paper", "all"]);
+  const r = await exo(["paper", "all", "--rounds", "2", "--figure-rounds", "2"]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.stdout.startsWith(formatAegis(rows) + "\n\n"), "the Aegis table, then a blank line");
   assert.match(r.stdout, /^ExOS application-level virtual memory/m, "then the AVM tables");

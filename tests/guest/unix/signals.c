@@ -50,6 +50,7 @@ static void overflow(void) {
   __asm__ volatile("addi %0, %0, 1" : "+r"(big));
 }
 static void spin_until_caught(void) {
+  got = 0; /* not the count inherited from the parent */
   signal(SIGUSR1, on);
   kill(getppid(), SIGUSR2);
   while (!got) continue;
