@@ -203,8 +203,16 @@ export function measureFigure2(max = 10, rounds = FIGURE_ROUNDS): FigurePoint[] 
 /** Figure 2's two lines. */
 function series(points: readonly FigurePoint[]): Series[] {
   return [
-    { label: "ExOS (library)", points: points.map((p) => [p.processes, p.library] as const) },
-    { label: "ExOS with ASHs", points: points.map((p) => [p.processes, p.ash] as const) },
+    {
+      label: "ExOS (library)",
+      mark: "L",
+      points: points.map((p) => [p.processes, p.library] as const),
+    },
+    {
+      label: "ExOS with ASHs",
+      mark: "A",
+      points: points.map((p) => [p.processes, p.ash] as const),
+    },
   ];
 }
 
