@@ -457,11 +457,11 @@ measured once, in that order.
 
 Options:
   --json               aegis, avm, ipc, net: one JSON array of rows: name, instructions,
-                       cycles, modeledCycles, us, paper (and structure, ultrix, ratio, table
-                       and paperMachine, for the avm rows; ultrix, ratio and table for the
-                       aegis rows; per, ultrix, ratio and unix, the same exchange through the
-                       UNIX personality, for the ipc rows; ultrix, ratio and note for the net
-                       rows; Figure 2's points as rows named fig2 with variant and processes).
+                       cycles, modeledCycles, us, paper, and ratio (us over paper) and ultrix
+                       in every table; table (aegis, avm), structure and paperMachine (avm),
+                       per, speedup (ultrix over us) and unix, the same exchange through the
+                       UNIX personality (ipc), speedup and note (net); Figure 2's points as
+                       rows named fig2 with variant and processes.
                        sched: one JSON object: slices, sliceCycles, clients (name, tickets,
                        slices, count, sliceShare, countShare, ideal) and counts (per slice,
                        per client)

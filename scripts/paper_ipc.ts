@@ -95,8 +95,10 @@ export interface IpcRow extends Measurement {
   paper: number;
   /** The paper's Ultrix figure (us), or null where it gives none. */
   ultrix: number | null;
-  /** Ultrix's figure over the measured us (how many times faster), or null. */
+  /** us / paper, as in every paper table's rows. */
   ratio: number | null;
+  /** Ultrix's figure over the measured us (how many times faster than Ultrix), or null. */
+  speedup: number | null;
   /** The same exchange through ExOS's UNIX personality. */
   unix: UnixFigure;
   /** Why modeledCycles is not 0, when it is not. */
@@ -511,7 +513,8 @@ export function measureIpc(): IpcRow[] {
       ...r,
       paper: paper.exos,
       ultrix: paper.ultrix,
-      ratio: paper.ultrix === null ? null : Number((paper.ultrix / r.us).toFixed(1)),
+      ratio: Number((r.us / paper.exos).toFixed(2)),
+      speedup: paper.ultrix === null ? null : Number((paper.ultrix / r.us).toFixed(1)),
       unix: unix[name],
       ...(note ? { note } : {}),
     };
@@ -526,7 +529,9 @@ export function formatIpc(rows: readonly IpcRow[]): string {
     [
       "benchmark",
       "per",
-      ...["instructions", "cycles", "modeled", "us", "paper", "Ultrix", "Ultrix/us"].map(right),
+      ...["instructions", "cycles", "modeled", "us", "paper", "ratio", "Ultrix", "Ultrix/us"].map(
+        right,
+      ),
       ...["UNIX instr", "UNIX modeled", "UNIX us", "UNIX/raw"].map(right),
     ],
     rows.map((r) => [
@@ -537,8 +542,9 @@ export function formatIpc(rows: readonly IpcRow[]): string {
       n(r.modeledCycles),
       r.us.toFixed(2),
       r.paper,
-      r.ultrix ?? "-",
       r.ratio ?? "-",
+      r.ultrix ?? "-",
+      r.speedup ?? "-",
       n(r.unix.instructions),
       n(r.unix.modeledCycles),
       r.unix.us.toFixed(2),

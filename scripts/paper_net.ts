@@ -22,8 +22,9 @@
  *   receiver, with and without the ASHs, FIGURE_ROUNDS round trips a point.
  *
  * `paper` is the paper's figure (shared/PAPER.md) for the row, `ultrix` Ultrix's where the paper
- * has one (null otherwise), and `ratio` that Ultrix figure over the measured microseconds (how
- * many times faster than the paper's Ultrix the emulated ExOS is; null with no Ultrix figure).
+ * has one (null otherwise), `ratio` the measured microseconds over the paper's (as in every
+ * table), and `speedup` that Ultrix figure over the measured microseconds (how many times faster
+ * than the paper's Ultrix the emulated ExOS is; null with no Ultrix figure).
  * Nothing is arranged: every figure is what the mechanisms did.
  *
  * Run it with `deno run -A scripts/paper_net.ts`, or `exo paper net [--json] [--svg FILE]`.
@@ -47,8 +48,10 @@ export interface NetRow extends Measurement {
   paper: number | null;
   /** Ultrix's figure in the paper, where it has one. */
   ultrix: number | null;
-  /** `ultrix` over `us`, or null. */
+  /** `us` over `paper`, or null. */
   ratio: number | null;
+  /** `ultrix` over `us`, or null. */
+  speedup: number | null;
   /** What the row measures, in a few words. */
   note: string;
 }
@@ -166,7 +169,8 @@ function row(
     us: round(m.us),
     paper,
     ultrix,
-    ratio: ultrix === null ? null : round(ultrix / m.us),
+    ratio: paper === null ? null : round(m.us / paper),
+    speedup: ultrix === null ? null : round(ultrix / m.us),
     note,
   };
 }
@@ -239,9 +243,8 @@ export function formatNet(
   const table = formatTable(
     [
       "row",
-      ...["instructions", "cycles", "modeled", "us", "paper us", "Ultrix us", "Ultrix/us"].map(
-        right,
-      ),
+      ...["instructions", "cycles", "modeled", "us", "paper us", "ratio", "Ultrix us", "Ultrix/us"]
+        .map(right),
       "measures",
     ],
     rows.map((r) => [
@@ -251,8 +254,9 @@ export function formatNet(
       r.modeledCycles,
       r.us.toFixed(2),
       r.paper ?? "-",
-      r.ultrix ?? "-",
       r.ratio ?? "-",
+      r.ultrix ?? "-",
+      r.speedup ?? "-",
       r.note,
     ]),
   );

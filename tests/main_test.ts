@@ -259,7 +259,8 @@ Deno.test("exo paper ipc --json prints the five IPC rows with their keys", async
     assert.equal(typeof row.unix.us, "number");
   }
   assert.equal(rows[0].ultrix, 199);
-  assert.equal(rows[0].ratio, Number((199 / rows[0].us).toFixed(1)));
+  assert.equal(rows[0].ratio, Number((rows[0].us / rows[0].paper).toFixed(2)));
+  assert.equal(rows[0].speedup, Number((199 / rows[0].us).toFixed(1)));
 });
 
 Deno.test("exo paper sched prints the shares and Figure 3; --json the series; --svg a file", async () => {

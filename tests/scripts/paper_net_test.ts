@@ -38,15 +38,17 @@ Deno.test("measureNet gives dpf, mpf, udp and udp+ash with their keys and the pa
       "paper",
       "ultrix",
       "ratio",
+      "speedup",
       "note",
     ]);
     assert.ok(r.us > 0 && r.cycles > 0 && r.instructions > 0, r.name);
   }
   const [dpf, mpf, udp, ash] = rows;
   assert.deepEqual([dpf.paper, mpf.paper, udp.paper, ash.paper], [1.5, 35, 320, 259]);
-  assert.deepEqual([dpf.ultrix, mpf.ultrix, dpf.ratio, mpf.ratio], [null, null, null, null]);
+  assert.deepEqual([dpf.ultrix, mpf.ultrix, dpf.speedup, mpf.speedup], [null, null, null, null]);
   assert.deepEqual([udp.ultrix, ash.ultrix], [3400, 3400]);
-  assert.ok(Math.abs(udp.ratio! - 3400 / udp.us) < 0.01);
+  assert.ok(Math.abs(udp.speedup! - 3400 / udp.us) < 0.01);
+  for (const r of rows) assert.ok(Math.abs(r.ratio! - r.us / r.paper!) < 0.01, r.name);
   assert.equal(dpf.modeledCycles, 0, "the classifiers are executed MIPS code");
   assert.equal(mpf.modeledCycles, 0);
   assert.ok(mpf.us > 5 * dpf.us, `MPF ${mpf.us} us against DPF ${dpf.us} us`);
