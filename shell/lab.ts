@@ -290,10 +290,17 @@ export class Lab {
     });
     this.#debugger = new Debugger(this.#machine, {
       env: () => this.#aegis?.current ?? 0,
-      envName: (id) => (this.#aegis?.nameOf(id) || undefined),
+      envName: (id) => this.#envName(id),
       interrupted: () => ctrlC.pressed,
       symbols: this.symbols,
     });
+  }
+
+  /** Environment `id`'s name, live or from the exit log once it has ended; undefined for none. */
+  #envName(id: number): string | undefined {
+    const a = this.#aegis;
+    if (a === null || a === undefined) return undefined;
+    return a.nameOf(id) || a.exits.findLast((x) => x.id === id)?.name || undefined;
   }
 
   // ---- the machine ---------------------------------------------------------------------------
@@ -890,7 +897,7 @@ export class Lab {
       symbols: this.symbols,
       userPhysical: (env, va) => this.#aegis?.physicalFor(env, va) ?? -1,
       current: () => this.#aegis?.current ?? 0,
-      envName: (env) => (this.#aegis?.nameOf(env) || undefined),
+      envName: (env) => this.#envName(env),
     };
   }
 

@@ -255,7 +255,7 @@ export class Stats {
       `cycles        ${r.cycles} (modeled ${r.modeledCycles})`,
       `exceptions    ${list(r.exceptions)}`,
       `system calls  ${list(r.syscalls)}`,
-      `TLB misses    ${t.utlb} at the UTLB vector (STLB refilled ${t.stlbHits}, not ${t.stlbMisses}), ` +
+      `TLB misses    ${t.utlb} at the UTLB vector (${t.stlbHits} refilled from the STLB, ${t.stlbMisses} passed on), ` +
       `${t.general} at the general vector`,
       `interrupts    ${r.interrupts}`,
       `hypercalls    ${r.hypercalls} (the kernel's TypeScript services)`,

@@ -286,6 +286,8 @@ Deno.test("Lab stats print names, hex ids and a row per environment, and reset",
   assert.match(text, /^instructions +\d+ \(kernel \d+, user \d+\)$/m);
   assert.match(text, /^system calls +.*TLBWR \d+/m);
   assert.match(text, /^0x0081 +bench +\d+ +\d+/m);
+  m.aegis.destroyEnvironment(0x81, "ended by the test");
+  assert.match(String(m.stats), /^0x0081 +bench +\d+ +\d+/m, "the name outlives the environment");
   m.stats.reset();
   assert.equal(m.stats.toJSON().instructions, 0);
 });
