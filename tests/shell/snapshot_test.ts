@@ -13,6 +13,7 @@ import { asm } from "../../machine/asm/mod.ts";
 import { Lab } from "../../shell/lab.ts";
 import { Snapshot } from "../../shell/snapshot.ts";
 import { checkInvariants } from "../../aegis/invariants.ts";
+import { call, elf } from "../exos/_unix.ts";
 
 /** The expected console output of tests/guest/unix/NAME.c. */
 const expected = (name: string) => new URL(`../guest/unix/expected/${name}.txt`, import.meta.url);
@@ -405,6 +406,73 @@ Deno.test("Lab restore of a damaged ExOS record names what is wrong and changes 
     damage((h) => h.exos.files = [["/bin/nothing", null]]);
     assert.throws(() => m.restore(path), /names the program \/bin\/nothing that ships/);
     same();
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("Snapshot covers processes queued for a slice position (a machine with 2 slices)", () => {
+  const m = new Lab({ slices: 2 });
+  m.exos.exec("/bin/sh", ["sh", "-c", "echo a | wc -c; echo b | wc -c; echo done"]);
+  runUntil(m, () => m.exos.record().queue.length > 0);
+  const s = m.snapshot();
+  const path = Deno.makeTempFileSync({ suffix: ".snap" });
+  try {
+    s.save(path);
+    const first = finish(m);
+    assert.equal(first.console, "2\n2\ndone\n");
+    m.restore(s);
+    assert.deepEqual(finish(m), first, "in this lab");
+    const other = new Lab({ slices: 2 });
+    other.restore(path);
+    assert.deepEqual(finish(other), first, "in a fresh lab, from the file");
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("Snapshot covers a process armed for a signal sent between runs", () => {
+  const m = new Lab();
+  const spin = m.exos.exec("/bin/spin", ["spin"]);
+  m.exos.exec("/bin/sh", ["sh", "-c", "echo hello world | wc -w"]);
+  m.exos.run(30_000);
+  m.exos.kill(spin.pid, "SIGTERM");
+  const s = m.snapshot();
+  assert.equal(m.exos.record().processes[0].signals.armed, true, "its next slice delivers it");
+  const first = finish(m);
+  assert.equal(m.exos.process(1)?.how, "exited (SIGTERM)");
+  m.restore(s);
+  assert.deepEqual(finish(m), first);
+});
+
+Deno.test("Snapshot covers a parent that exited while its child still shares its pages", () => {
+  const m = new Lab();
+  m.exos.exec(elf(asm`
+        .set    noreorder
+        ${call("FORK")}
+        bnez    $v0, 1f
+        nop
+        move    $a0, $zero
+        li      $a1, 1000000                 # the child sleeps 1 ms
+        ${call("SLEEP")}
+        li      $a0, 5
+        ${call("EXIT")}
+1:      li      $a0, 3
+        ${call("EXIT")}
+`));
+  runUntil(m, () => m.exos.record().processes.some((p) => p.holding));
+  const s = m.snapshot();
+  const path = Deno.makeTempFileSync({ suffix: ".snap" });
+  try {
+    s.save(path);
+    const first = finish(m);
+    assert.deepEqual(first.statuses, [[1, "exited", 3 << 8], [2, "exited", 5 << 8]]);
+    assert.deepEqual(m.aegis.envIds, [], "the holder ended with its last shared page");
+    m.restore(s);
+    assert.deepEqual(finish(m), first, "in this lab");
+    const other = new Lab();
+    other.restore(path);
+    assert.deepEqual(finish(other), first, "in a fresh lab, from the file");
   } finally {
     Deno.removeSync(path);
   }
