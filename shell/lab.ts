@@ -1017,11 +1017,11 @@ export class Lab {
    *
    * @example
    * ```ts
-   * m.exos.exec("/bin/sh", ["sh", "-c", "echo hello world | wc -w"]); m.exos.run(20_000)
-   * const s = m.snapshot()   // Snapshot · 32 MB · Aegis: 3 environments · ExOS: 3 processes, 3 live · ...
-   * m.exos.run()             // 2
-   * m.restore(s); m.exos.run()   // 2 again, from the same point
-   * s.save("/tmp/lab.snap")  // m.restore("/tmp/lab.snap"), in any lab of the same memory size
+   * m.exos.exec("/bin/sh", ["sh", "-c", "echo hello world | wc -w"]); m.exos.run(30_000)
+   * const s = m.snapshot()      // Snapshot · 32 MB · Aegis: 2 environments · ExOS: 3 processes, 2 live · ...
+   * m.exos.run()                // the console shows 2
+   * m.restore(s); m.exos.run()  // the same run again, from the same point: 2
+   * s.save("/tmp/lab.snap")     // m.restore("/tmp/lab.snap"), in any lab of the same memory size
    * ```
    */
   snapshot(...args: unknown[]): Snapshot {
