@@ -60,7 +60,7 @@ export {
 export { type EnvStats, Stats, type StatsReport } from "./shell/stats.ts";
 export { type Symbols, type SymbolSources, SymbolTable } from "./shell/symbols.ts";
 export { type Access, accessOf, Tracer, type TraceSink } from "./shell/trace.ts";
-export { type LabState, Snapshot, type SnapshotSummary } from "./shell/snapshot.ts";
+export { type ExosState, type LabState, Snapshot, type SnapshotSummary } from "./shell/snapshot.ts";
 export { ctrlC } from "./shell/interrupt.ts";
 export {
   type Compared,
@@ -114,11 +114,14 @@ export {
   ExOS,
   type ExosHost,
   type ExosOptions,
+  type ExosRecord,
   type ExosRunResult,
   type FaultSite,
+  type FdRecord,
   type ForkStats,
   type Grant,
   type Mapping,
+  type MappingRecord,
   type Memory,
   type OpenFile,
   type Outcome,
@@ -126,13 +129,19 @@ export {
   type PageTableKind,
   Pipe,
   type PipeEnd,
+  type PipeRecord,
   Process,
+  type ProcessRecord,
   type ProcessState,
   type Routines,
   type Segment,
+  type SegmentRecord,
+  type SharedRecord,
   SIGNAL,
   SIGNAL_NAMES,
   Signals,
+  type SignalsRecord,
+  type SpaceRecord,
   UNIX,
 } from "./exos/mod.ts";
 export { type Classification, type FilterInfo, type NetStats, Network } from "./aegis/network.ts";

@@ -19,10 +19,12 @@ import {
   processTable,
 } from "./process.ts";
 import { post, SIGNAL, SIGNAL_NAMES } from "./signal.ts";
+import { type ExosRecord, rebuildTable, recordTable } from "./snapshot.ts";
+import type { SyscallPath } from "../aegis/abi.ts";
 
 /** The library operating system's processes, for the processes of one machine. */
 export class ExOS {
-  readonly #t: ProcessTable;
+  #t: ProcessTable;
 
   /**
    * ExOS on `host`, with `options`.
@@ -37,6 +39,34 @@ export class ExOS {
    */
   constructor(readonly host: ExosHost, options: ExosOptions = {}) {
     this.#t = new ProcessTable(host, options);
+  }
+
+  /**
+   * ExOS on `host` as `record` (from `record()`, perhaps through a file) describes it, over the
+   * environments that already exist in the restored machine: `adopt` gives the call path of
+   * each, and each live process's TypeScript handlers are installed through it (the host binds
+   * them without a system call: see exos/snapshot.ts). Programs come from `options.files`.
+   * Throws an Error naming what is wrong with a damaged record, building nothing.
+   */
+  static rebuild(
+    host: ExosHost,
+    record: ExosRecord,
+    options: ExosOptions,
+    adopt: (env: number) => SyscallPath,
+  ): ExOS {
+    const t = rebuildTable(host, record, options, adopt);
+    const exos = new ExOS(host, { structure: t.structure });
+    exos.#t = t;
+    return exos;
+  }
+
+  /**
+   * What ExOS keeps outside guest memory, as plain data (JSON-able) for `ExOS.rebuild`: the
+   * process table, open files, pipes, segments, signals, the scheduler's queue, console input.
+   * Throws for an ExOS with a network stack, which snapshots do not cover.
+   */
+  record(): ExosRecord {
+    return recordTable(this.#t);
   }
 
   /** Programs exec may name, by path (a guest's exec looks only here). */

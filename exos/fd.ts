@@ -82,6 +82,11 @@ const CONSOLE_ERR: ConsoleFile = { kind: "console", stream: 2 };
 /** The console as /dev/console opens it. */
 export const CONSOLE: ConsoleFile = CONSOLE_OUT;
 
+/** The console file whose writes go to `stream` (the one every such fd shares). */
+export function consoleFile(stream: 1 | 2): ConsoleFile {
+  return stream === 1 ? CONSOLE_OUT : CONSOLE_ERR;
+}
+
 /** Puts `p`'s fds 0, 1 and 2 on the console. */
 export function installConsole(p: Process): void {
   p.fds[0] = CONSOLE_OUT;

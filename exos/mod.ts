@@ -43,10 +43,12 @@ export {
   type AddressSpaceOptions,
   bindsWritable,
   type Grant,
+  type MappingRecord,
   newPageTable,
   readBytes,
   type Routines,
   type Segment,
+  type SpaceRecord,
   writeBytes,
 } from "./vm.ts";
 export { ExOS } from "./exos.ts";
@@ -85,4 +87,14 @@ export {
   ringWrite,
 } from "./pipe.ts";
 export { SHM } from "./shm.ts";
+export { checkRecord } from "./snapshot.ts";
+export type {
+  ExosRecord,
+  FdRecord,
+  PipeRecord,
+  ProcessRecord,
+  SegmentRecord,
+  SharedRecord,
+  SignalsRecord,
+} from "./snapshot.ts";
 export { client as lrpcClient, LRPC, serve as lrpcServe } from "./lrpc.ts";

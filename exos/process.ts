@@ -66,7 +66,7 @@ import {
   sliceStartSignal,
 } from "./signal.ts";
 import { argvBytes, BadAddress, NOFILE, UNIX_TRAP, unixCall } from "./unix.ts";
-import { AddressSpace, writeBytes } from "./vm.ts";
+import { AddressSpace, type SpaceRecord, writeBytes } from "./vm.ts";
 import { LIB_TRAP } from "./vm_asm.ts";
 
 /** What ExOS needs from the lab it runs on. */
@@ -161,7 +161,7 @@ export interface FaultSite {
  * A page more than one table maps: its owner and its read-write capability (to free it with),
  * how many tables map it, and how many of those are each process's.
  */
-interface Shared {
+export interface Shared {
   owner: Process;
   capability: Capability;
   users: number;
@@ -368,15 +368,43 @@ export class ProcessTable {
     const p = new Process(pid, path, vm, program);
     this.procs.push(p);
     vm.setFaultHandler(vm.routines.faultTrap);
-    path.onException(EXC.Bp, (x) => this.#handle(p, () => this.#onBreak(p, x)));
-    for (const code of SIGNAL_CODES) {
-      path.onException(code, (x) => this.#handle(p, () => this.#onSignal(p, x)));
-    }
+    this.#install(p);
     if (parent !== undefined) {
       p.parent = parent;
       parent.children.push(p);
     }
     return p;
+  }
+
+  /**
+   * Process `pid` of a table rebuilt from a record (snapshot.ts), in the existing environment
+   * behind `path`, its address space adopted from `space` (nothing allocated or assembled); its
+   * TypeScript handlers are installed when `live`. The caller puts back the rest of its state.
+   */
+  adopt(
+    pid: number,
+    path: SyscallPath,
+    space: SpaceRecord,
+    program: string,
+    live: boolean,
+  ): Process {
+    const own = counted(path, () => this.syscalls++);
+    const vm = AddressSpace.adopt(own, space, {
+      structure: this.structure,
+      release: (m) => this.release(p, m, false),
+    });
+    const p = new Process(pid, own, vm, program);
+    this.procs.push(p);
+    if (live) this.#install(p);
+    return p;
+  }
+
+  /** Installs `p`'s TypeScript handlers: the break (UNIX calls, library traps) and the signals. */
+  #install(p: Process): void {
+    p.path.onException(EXC.Bp, (x) => this.#handle(p, () => this.#onBreak(p, x)));
+    for (const code of SIGNAL_CODES) {
+      p.path.onException(code, (x) => this.#handle(p, () => this.#onSignal(p, x)));
+    }
   }
 
   /** Loads `image` into `p` with `argv` on its stack; sets sp, a0-a2 in `regs`, returns the pc. */
@@ -445,6 +473,17 @@ export class ProcessTable {
   sharedWithOthers(p: Process, m: Mapping): boolean {
     const s = this.#shared.get(m.page);
     return s !== undefined && !(s.users === 1 && s.owner === p);
+  }
+
+  /** The pages more than one table maps, by page, oldest first (for a snapshot). */
+  get shared(): ReadonlyMap<number, Readonly<Shared>> {
+    return this.#shared;
+  }
+
+  /** Puts back the counts of shared pages (a table rebuilt from a record); the old ones go. */
+  restoreShared(pages: Iterable<[number, Shared]>): void {
+    this.#shared.clear();
+    for (const [page, s] of pages) this.#shared.set(page, s);
   }
 
   /** Forgets the count of `page` (a COW page one process claimed as its own). */

@@ -69,6 +69,16 @@ export class Scheduler {
   /** The scheduler of table `t`. */
   constructor(readonly t: ProcessTable) {}
 
+  /** The processes waiting for a slice position, first first (for a snapshot). */
+  get queued(): readonly Process[] {
+    return [...this.#queue];
+  }
+
+  /** Puts `queue` back as the processes waiting for a position (a table rebuilt from a record). */
+  requeue(queue: readonly Process[]): void {
+    this.#queue.splice(0, this.#queue.length, ...queue);
+  }
+
   /** Whether `p` needs the CPU: runnable, or an exited holder let go that must still end. */
   wants(p: Process): boolean {
     return p.alive && (p.state === "runnable" || (p.waitStatus !== undefined && !p.holding));

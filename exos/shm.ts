@@ -81,6 +81,18 @@ export class Segments {
     return [...this.#byId.values()];
   }
 
+  /** The id the next segment gets. */
+  get nextId(): number {
+    return this.#next;
+  }
+
+  /** Puts back `segments` and the next id (a table rebuilt from a record); the old ones go. */
+  restore(segments: readonly Segment[], nextId: number): void {
+    this.#byId.clear();
+    for (const s of segments) this.#byId.set(s.id, s);
+    this.#next = nextId;
+  }
+
   /** Records a new segment; returns it. */
   add(make: (id: number) => Segment): Segment {
     const s = make(this.#next++);

@@ -30,7 +30,10 @@
  * `loadSegments` maps a program image, `reset` empties the user part for exec, `inherit` copies
  * the heap's bounds to a fork's child, `privatize` gives a page a private copy (the copy of
  * copy-on-write) and `claim` makes a COW page plainly writable again; the `release` option lets
- * the process layer free pages that leave the table (it counts who shares them). Failures throw:
+ * the process layer free pages that leave the table (it counts who shares them). For snapshots,
+ * `record` gives what the address space keeps outside guest memory (the heap's bounds, the
+ * library's pages and entry points) and `AddressSpace.adopt` takes it back over the same
+ * environment, building nothing: the table, the code and the pages are in memory. Failures throw:
  * RangeError for an address or size outside the layout, Error naming the system call and its
  * error code when Aegis refuses something.
  *
@@ -228,36 +231,106 @@ export function bindsWritable(flags: number): boolean {
   return (flags & (PTE.W | PTE.D | PTE.C)) === (PTE.W | PTE.D);
 }
 
+/** One library page of an address space as a record holds it (the capability in decimal). */
+export interface MappingRecord {
+  /** Virtual page number. */
+  vpn: number;
+  /** Physical page number. */
+  page: number;
+  /** The capability, as a decimal string (JSON has no 64-bit integers). */
+  capability: string;
+  /** PTE flags. */
+  flags: number;
+}
+
+/**
+ * What an address space keeps outside guest memory, as plain data (`record`, `adopt`): the
+ * heap's bounds, the next mmap address, the library's pages and the library's entry points.
+ */
+export interface SpaceRecord {
+  /** Where the heap starts (the program's end). */
+  heapBase: number;
+  /** The break. */
+  break: number;
+  /** The address the next mmap without `at` gets. */
+  mmapNext: number;
+  /** The library's pages (code, data, page table), by virtual page. */
+  lib: MappingRecord[];
+  /** The library's guest entry points. */
+  routines: Routines;
+}
+
+/** The library's code for page table `table`: vm_asm.ts and the IPC stubs; throws when too big. */
+function libraryCode(table: PageTable): Program {
+  const ipc = [pipeAsm(), lrpcAsm(), signalAsm(), blockToAsm()].join("\n");
+  const code = vmSource(asm`${table.guest()}
+${ipc}`).at(LIB.CODE);
+  if (code.text.length * 4 > LIB.DATA - LIB.CODE || code.data.length > 0) {
+    throw new RangeError(`The library's code takes ${code.text.length * 4} bytes: one page fits`);
+  }
+  return code;
+}
+
 /** One process's virtual memory, managed by the library in the environment behind `path`. */
 export class AddressSpace {
   /** The page table. */
   readonly table: PageTable;
   /** The library's guest entry points. */
   readonly routines: Routines;
-  /** The library's assembled code. */
-  readonly code: Program;
+  #code: Program | undefined;
   #heapBase: number = USER.PROGRAM;
   #break: number = USER.PROGRAM;
   #mmapNext: number = USER.MMAP;
   /** The library's pages, by virtual page - 1: rebound from here when a binding was lost. */
   readonly #lib: Mapping[] = [];
   readonly #release: ((m: Mapping) => void) | undefined;
+  /** The record `adopt` is building from, for the constructor. */
+  static #adopting: SpaceRecord | undefined;
+
+  /**
+   * The address space of the environment behind `path` as `record` describes it, adopted: its
+   * pages, table and code are already in guest memory, so nothing is allocated, bound, written
+   * or assembled, and no system call is made. For a process table rebuilt from a snapshot.
+   */
+  static adopt(
+    path: SyscallPath,
+    record: SpaceRecord,
+    options: AddressSpaceOptions = {},
+  ): AddressSpace {
+    AddressSpace.#adopting = record;
+    try {
+      return new AddressSpace(path, options);
+    } finally {
+      AddressSpace.#adopting = undefined;
+    }
+  }
 
   /**
    * Builds the address space of the environment behind `path` (see the module comment); throws
    * when Aegis refuses a page or a binding.
    */
   constructor(readonly path: SyscallPath, options: AddressSpaceOptions = {}) {
+    const adopted = AddressSpace.#adopting;
+    AddressSpace.#adopting = undefined;
     this.#release = options.release;
     const bytes = LIB.TABLE_PAGES * PAGE_SIZE;
     this.table = newPageTable(options.structure ?? "linear", this, LIB.TABLE, bytes);
-    const ipc = [pipeAsm(), lrpcAsm(), signalAsm(), blockToAsm()].join("\n");
-    const code = vmSource(asm`${this.table.guest()}
-${ipc}`).at(LIB.CODE);
-    if (code.text.length * 4 > LIB.DATA - LIB.CODE || code.data.length > 0) {
-      throw new RangeError(`The library's code takes ${code.text.length * 4} bytes: one page fits`);
+    if (adopted !== undefined) {
+      this.routines = { ...adopted.routines };
+      this.#heapBase = adopted.heapBase;
+      this.#break = adopted.break;
+      this.#mmapNext = adopted.mmapNext;
+      for (const m of adopted.lib) {
+        this.#lib.push({
+          vpn: m.vpn,
+          page: m.page,
+          capability: BigInt(m.capability),
+          flags: m.flags,
+        });
+      }
+      return;
     }
-    this.code = code;
+    const code = this.#code = libraryCode(this.table);
     // The library's pages, guaranteed and writable while we fill them: code, data, page table.
     const lib = this.#lib;
     for (let va = LIB.CODE; va < LIB.END; va += PAGE_SIZE) {
@@ -307,6 +380,22 @@ ${ipc}`).at(LIB.CODE);
     this.#sys(SYS.SET_HANDLER, EXC.Mod, s.mod, 0);
     this.stack(options.stackPages ?? 2);
     this.write32(LIB.DATA + DATA.STACK, USER.STACK_TOP);
+  }
+
+  /** The library's assembled code (assembled again on first use in an adopted space). */
+  get code(): Program {
+    return this.#code ??= libraryCode(this.table);
+  }
+
+  /** What this address space keeps outside guest memory, as plain data for `adopt`. */
+  record(): SpaceRecord {
+    return {
+      heapBase: this.#heapBase,
+      break: this.#break,
+      mmapNext: this.#mmapNext,
+      lib: this.#lib.map((m) => ({ ...m, capability: m.capability.toString() })),
+      routines: { ...this.routines },
+    };
   }
 
   /** Maps `pages` fresh pages of stack below USER.STACK_TOP; throws RangeError over a mapping. */

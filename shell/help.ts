@@ -32,8 +32,9 @@ const INTRO = `exolab: a DECstation 5000/200 (R3000A, 25 MHz) running the Aegis 
 The bench: Ctrl-C stops any run. m.step(n), m.next(), m.break(addr | "symbol" |
 { exception: "TLBL" } | { syscall: "TLBWR" }), m.watch(addr, { access, physical }),
 m.breakpoints, m.unbreak(), m.trace(true | "file"); m.disasm(at?, n?, env?), m.dump(at, n?, env?),
-m.stats (m.stats.reset()), m.symbols.add(prog, env); m.snapshot() (s.save(file)), m.restore(s |
-file), m.reset() (reboots Aegis), m.loadElf(bytes) (a bare program instead of Aegis).
+m.stats (m.stats.reset()), m.symbols.add(prog, env); m.snapshot() (machine, Aegis and ExOS's
+processes; s.save(file)), m.restore(s | file), m.reset() (reboots Aegis), m.loadElf(bytes) (a bare
+program instead of Aegis).
 A run returns why it stopped, where, and which environments died; an error shows its message
 (all its frames are in err.frames).
 

@@ -42,7 +42,15 @@ import { Aegis, type AegisOptions, type EnvExit } from "../aegis/kernel.ts";
 import { Environment } from "../aegis/env.ts";
 import type { ExceptionInfo, SyscallPath, TsHandler } from "../aegis/abi.ts";
 import { SYS } from "../aegis/abi.ts";
-import { ExOS, type ExosRunResult, type PageTableKind, Process, UNIX } from "../exos/mod.ts";
+import {
+  ExOS,
+  type ExosHost,
+  type ExosRecord,
+  type ExosRunResult,
+  type PageTableKind,
+  Process,
+  UNIX,
+} from "../exos/mod.ts";
 import { address, atMost, count, oneOf, options, show } from "./args.ts";
 import {
   type BreakCondition,
@@ -53,7 +61,7 @@ import {
 } from "./debugger.ts";
 import { ctrlC } from "./interrupt.ts";
 import { Text } from "./plot.ts";
-import { type LabState, Snapshot } from "./snapshot.ts";
+import { type ExosState, type LabState, Snapshot } from "./snapshot.ts";
 import { type Symbols, SymbolTable } from "./symbols.ts";
 import type { Stats } from "./stats.ts";
 import { disasmView, dumpView, type MemorySpace, reader } from "./views.ts";
@@ -253,6 +261,10 @@ export class Lab {
   /** Symbols of each environment's program, with the program's name they belong to. */
   readonly #programs = new Map<number, { program: string; symbols: Symbols }>();
   #symbolGeneration = 0;
+  /** The TypeScript handlers ExOS installed through this lab (a snapshot's record remakes them). */
+  readonly #exosHandlers = new WeakSet<TsHandler>();
+  /** The programs that ship, read on first use: ExOS's files start as these very bytes. */
+  #shipped: Map<string, Uint8Array> | undefined;
   /**
    * Where ExOS process output goes, with its fd (1 or 2); unset, both go to the console.
    * `exo exec` sets it to keep fd 2 on stderr.
@@ -576,10 +588,19 @@ export class Lab {
     return this.#exos ??= this.#makeExos();
   }
 
-  /** ExOS on this lab's Aegis, with `run` and `exec` made the bench's. */
-  #makeExos(): LabExOS {
+  /**
+   * ExOS on this lab's Aegis, with `run` and `exec` made the bench's: a fresh one, or one rebuilt
+   * from a snapshot's record (its handlers go into `handlers`, for Aegis's restore to bind).
+   */
+  #makeExos(
+    from?: {
+      record: ExosRecord;
+      files: [string, Uint8Array][];
+      handlers: Map<number, Map<number, TsHandler>>;
+    },
+  ): LabExOS {
     const aegis = this.aegis;
-    const exos = new ExOS({
+    const host: ExosHost = {
       createEnv: (name) => this.#path(aegis.createEnv(name)),
       run: (maxInstructions, maxCycles) => {
         const limits = maxCycles === undefined
@@ -603,7 +624,24 @@ export class Lab {
           return undefined;
         }
       },
-    }, { files: binPrograms(), structure: this.#options.pageTable ?? "linear" });
+    };
+    let exos: ExOS;
+    if (from === undefined) {
+      exos = new ExOS(host, {
+        files: this.#shippedFiles(),
+        structure: this.#options.pageTable ?? "linear",
+      });
+    } else {
+      exos = ExOS.rebuild(host, from.record, { files: from.files }, (id) => {
+        const name = aegis.slotOf(id) >= 0 ? aegis.nameOf(id) : "";
+        const env = aegis.environments.get(id) ?? new Environment(aegis, id, name);
+        return this.#path(env, (code, handler) => {
+          let table = from.handlers.get(id);
+          if (table === undefined) from.handlers.set(id, table = new Map());
+          table.set(code, handler);
+        });
+      });
+    }
     const run = exos.run.bind(exos), exec = exos.exec.bind(exos);
     return Object.assign(exos, {
       run: (limit?: number | { maxInstructions?: number }, ...rest: unknown[]) => {
@@ -644,16 +682,17 @@ export class Lab {
 
   /**
    * `env`'s call path as ExOS gets it: its TypeScript handlers are wrapped to note the fault
-   * they saw (so a death reports its pc and address).
+   * they saw (so a death reports its pc and address), and installed by `install` when given
+   * (a rebuilt ExOS's, bound without a system call) instead of `env.onException`.
    */
-  #path(env: SyscallPath): SyscallPath {
+  #path(env: SyscallPath, install?: (code: number, handler: TsHandler) => void): SyscallPath {
     return {
       id: env.id,
       call: (n, a0, a1, a2, a3, t0) => env.call(n, a0, a1, a2, a3, t0),
       read32: (va) => env.read32(va),
       write32: (va, v) => env.write32(va, v),
       onException: (code: number, handler: TsHandler) => {
-        env.onException(code, (x: ExceptionInfo) => {
+        const wrapped = (x: ExceptionInfo) => {
           this.#faults.set(env.id, {
             code: x.code,
             epc: x.epc,
@@ -667,7 +706,10 @@ export class Lab {
           } finally {
             if (exec) this.#symbolGeneration++; // the process may run another program now
           }
-        });
+        };
+        this.#exosHandlers.add(wrapped);
+        if (install !== undefined) install(code, wrapped);
+        else env.onException(code, wrapped);
       },
       child: (id) => this.#path(env.child(id)),
     };
@@ -976,41 +1018,59 @@ export class Lab {
   // ---- snapshots -----------------------------------------------------------------------------
 
   /**
-   * The whole state, machine and kernel, to repeat an experiment from here with `restore`;
-   * prints as one line, and `.save(path)` writes it to a file. Throws while ExOS has processes
-   * (its process table is not covered yet).
+   * The whole state, machine, kernel and ExOS's processes, to repeat an experiment from here
+   * with `restore`; prints as one line, and `.save(path)` writes it to a file. Throws for an
+   * ExOS with a network stack (snapshots do not cover it).
    *
    * @example
    * ```ts
-   * const s = m.snapshot()               // Snapshot · 32 MB · Aegis: 1 environment · ...
-   * s.save("/tmp/lab.snap")
-   * m.restore(s)                         // or m.restore("/tmp/lab.snap"), in any lab
+   * m.exos.exec("/bin/sh", ["sh", "-c", "echo hello world | wc -w"]); m.exos.run(30_000)
+   * const s = m.snapshot()      // Snapshot · 32 MB · Aegis: 2 environments · ExOS: 3 processes, 2 live · ...
+   * m.exos.run()                // the console shows 2
+   * m.restore(s); m.exos.run()  // the same run again, from the same point: 2
+   * s.save("/tmp/lab.snap")     // m.restore("/tmp/lab.snap"), in any lab of the same memory size
    * ```
    */
   snapshot(...args: unknown[]): Snapshot {
     atMost("m.snapshot", args, 0);
-    if (this.#exos !== undefined && this.#exos.processes.length > 0) {
-      throw new Error(
-        "Snapshots do not cover ExOS processes yet: take the snapshot before the first exec " +
-          "(machine and kernel state are covered; ExOS's process table is not)",
-      );
-    }
-    const state: LabState = {
-      machine: this.#machine.snapshot(),
-      aegis: this.#aegis === null ? null : this.#aegis.snapshot(),
-    };
+    const aegis = this.#aegis === null ? null : this.#aegis.snapshot();
+    const exos = this.#exos === undefined || aegis === null ? null : this.#exosState(aegis);
+    const machine = this.#machine.snapshot(), console = this.console.bytes.slice();
+    const state: LabState = { machine, aegis, exos, console };
+    const procs = exos?.record.processes;
     return Snapshot.of(this, state, {
       memoryMB: this.ramBytes >> 20,
       environments: this.#aegis === null ? -1 : this.#aegis.envIds.length,
+      processes: procs?.length ?? -1,
+      live: procs?.filter((p) => p.waitStatus === null).length ?? 0,
       us: this.us,
       instructions: this.cpu.instructions,
       pc: this.cpu.pc,
     });
   }
 
+  /** ExOS's part of a snapshot whose kernel part is `aegis`. */
+  #exosState(aegis: NonNullable<LabState["aegis"]>): ExosState {
+    const exos = this.#exos!, record = exos.record(), shipped = this.#shippedFiles();
+    const files = [...exos.files].map(([name, bytes]): [string, Uint8Array | null] => [
+      name,
+      shipped.get(name) === bytes ? null : bytes,
+    ]);
+    const handlers = new Set<TsHandler>();
+    for (const p of record.processes) {
+      if (!p.alive) continue;
+      for (const h of aegis.handlers.get(p.env)?.values() ?? []) {
+        if (this.#exosHandlers.has(h)) handlers.add(h);
+      }
+    }
+    return { record, files, handlers };
+  }
+
   /**
-   * Puts the machine and the kernel back as a snapshot found them: one taken of this lab, or a
-   * file written by `save`. Throws, changing nothing, for a snapshot of another machine size.
+   * Puts the machine, the kernel and ExOS's processes back as a snapshot found them: one taken
+   * of this lab, or a file written by `save`. `m.exos` is rebuilt (its Process objects are new:
+   * find them again with `m.exos.process(pid)`). Throws, changing nothing, for a snapshot of
+   * another machine size or a damaged file.
    */
   restore(s: Snapshot | string, ...rest: unknown[]): void {
     atMost("m.restore", [s, ...rest], 1);
@@ -1034,16 +1094,49 @@ export class Lab {
     const state = snap.bind(this, this.#aegis, {
       actions: [...pending, ...this.#machine.lance.eventActions], // the LANCE's, pending or not
     });
+    const exos = state.exos;
+    const files = exos === null ? [] : this.#programFiles(exos, s);
     this.#machine.restore(state.machine);
+    const shown = this.console.bytes, saved = state.console;
+    if (saved !== null && (shown.length !== saved.length || shown.some((b, i) => b !== saved[i]))) {
+      this.console.truncate(0); // another lab's console, or a session's from a file: show the saved
+      this.console.write(saved);
+    }
+    this.#exos = undefined;
     if (state.aegis === null) {
       this.#aegis = null;
       this.#bare ??= "prog";
-    } else this.#aegis!.restore(state.aegis);
-    this.#exos = undefined; // the snapshot had no processes: a fresh ExOS matches it
+    } else {
+      // ExOS's handlers are made anew and bound in place of the snapshot's, with no system call.
+      const handlers = new Map([...state.aegis.handlers].map(([id, t]) => [id, new Map(t)]));
+      if (exos !== null) this.#exos = this.#makeExos({ record: exos.record, files, handlers });
+      this.#aegis!.restore({ ...state.aegis, handlers });
+    }
     this.#faults.clear();
     this.#programs.clear();
     this.#symbolGeneration++;
     this.#debugger.stats.reset();
+  }
+
+  /** The programs of a snapshot's ExOS, by name; throws for a shipped one this lab lacks. */
+  #programFiles(exos: ExosState, from: Snapshot | string): [string, Uint8Array][] {
+    const shipped = this.#shippedFiles();
+    return exos.files.map(([name, bytes]) => {
+      const b = bytes ?? shipped.get(name);
+      if (b === undefined) {
+        throw new Error(
+          `The snapshot${typeof from === "string" ? ` ${from}` : ""} names the program ${name} ` +
+            "that ships with exolab, and guest/out/bin has no such program: build it " +
+            "(deno task guest) or restore where it exists",
+        );
+      }
+      return [name, b];
+    });
+  }
+
+  /** The programs that ship, read once. */
+  #shippedFiles(): Map<string, Uint8Array> {
+    return this.#shipped ??= new Map(binPrograms());
   }
 
   // ---- printing ------------------------------------------------------------------------------

@@ -1,27 +1,40 @@
 /**
- * Snapshots of a lab: the machine (CPU, RAM, devices, pending events, console) and Aegis's
- * TypeScript-side state, to restore later in the same session or, written to a file, in another.
+ * Snapshots of a lab: the machine (CPU, RAM, devices, pending events, console), Aegis's
+ * TypeScript-side state and ExOS's processes, to restore later in the same session or, written
+ * to a file, in another.
  *
  * `m.snapshot()` returns a Snapshot, which prints as one line and restores with `m.restore(s)`
  * into the lab it was taken of. `s.save(path)` writes it to a file; `m.restore(path)` reads the
  * file back into any lab with the same memory size. The file holds a JSON header (every register,
- * device and kernel table) and the RAM pages that are not all zero.
+ * device and kernel table, ExOS's record) and the RAM pages that are not all zero.
  *
- * Aegis keeps its whole state in the machine's memory, so RAM carries the kernel; the file adds
- * the host's log of exits and the host's objects for environments. What a file cannot hold is
- * code: a TypeScript exception handler or entry function is a closure. `save` refuses a snapshot
- * that has one and names it, rather than write a file that would come back without it. The
- * device events of the machine (the clock's ticks) and the kernel's revocation deadline are
- * saved by name and bound again to the restoring machine's and kernel's own. ExOS processes are
- * not covered yet: `m.snapshot()` refuses while there are any.
+ * Aegis keeps its whole state in the machine's memory, so RAM carries the kernel; the snapshot
+ * adds the host's log of exits and the host's objects for environments. ExOS keeps its page
+ * tables, code and pipes' rings in guest memory too; what it keeps in TypeScript (the process
+ * table, open files, pipes' ends, segments, signals, the scheduler's queue, console input) is a
+ * plain-data record (exos/snapshot.ts), the same in a live snapshot and in a file, from which
+ * the lab rebuilds `m.exos` over the restored environments, with the library's TypeScript
+ * handlers made anew. The programs exec may name go with it: by name for those that ship
+ * (guest/out/bin, read again where the file is restored), by their bytes for any other. So does
+ * what the console had shown: a lab whose console shows something else is given those bytes.
+ *
+ * What a file cannot hold is code: a TypeScript exception handler or entry function installed
+ * by hand is a closure. `save` refuses a snapshot that has one and names it, rather than write a
+ * file that would come back without it (ExOS's own handlers are not such: the record makes them
+ * again). The device events of the machine (the clock's ticks) and the kernel's revocation
+ * deadline are saved by name and bound again to the restoring machine's and kernel's own. ExOS's
+ * network stack is not covered (Lab does not make one; `m.snapshot()` says so if it meets one).
  *
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type { MachineSnapshot } from "../machine/decstation.ts";
 import type { AegisState } from "../aegis/kernel.ts";
 import { Environment, Page } from "../aegis/env.ts";
 import type { Aegis } from "../aegis/kernel.ts";
+import type { TsHandler } from "../aegis/abi.ts";
+import { checkRecord, type ExosRecord } from "../exos/mod.ts";
 
 /** The first line of a snapshot file. */
 const MAGIC = "exolab snapshot 1";
@@ -35,6 +48,10 @@ export interface SnapshotSummary {
   memoryMB: number;
   /** Live environments (Aegis), or -1 when the lab ran a bare program. */
   environments: number;
+  /** ExOS's processes so far, or -1 when ExOS had not started. */
+  processes: number;
+  /** Of those, the ones that have not ended. */
+  live: number;
   /** Emulated microseconds at the snapshot. */
   us: number;
   /** Instructions executed at the snapshot. */
@@ -66,18 +83,40 @@ type Face = ReturnType<Environment["faceState"]>;
 /** The name the kernel's deadline event is saved under. */
 const DEADLINE = "aegis deadline";
 
+/** ExOS's part of a file: the record and the programs (null: the shipped one of that name). */
+type ExosFile = Pick<ExosState, "record" | "files">;
+
 /** The parts of a snapshot read from a file, before they are bound to a lab. */
 interface Detached {
   machine: Omit<MachineSnapshot, "events"> & { events: { cycles: number[]; actions: string[] } };
   aegis: AegisRecord | null;
+  exos: ExosFile | null;
+  console: Uint8Array | null;
 }
 
-/** The state a lab restores: the machine's, and Aegis's (null for a bare program). */
+/** ExOS's part of a lab's state. */
+export interface ExosState {
+  /** What ExOS keeps outside guest memory (exos/snapshot.ts). */
+  record: ExosRecord;
+  /**
+   * The programs exec may name, in order: their bytes, or null for the program of that name
+   * that ships (guest/out/bin), unchanged.
+   */
+  files: [string, Uint8Array | null][];
+  /** The Aegis TypeScript handlers that are ExOS's own, which the record makes again. */
+  handlers: ReadonlySet<TsHandler>;
+}
+
+/** The state a lab restores: the machine's, Aegis's (null for a bare program), ExOS's. */
 export interface LabState {
   /** The machine. */
   machine: MachineSnapshot;
   /** Aegis's TypeScript-side state, or null when the lab ran a bare program. */
   aegis: AegisState | null;
+  /** ExOS's processes, or null when ExOS had not started. */
+  exos: ExosState | null;
+  /** Every byte the console had shown (null: not known, for a file written before it was kept). */
+  console: Uint8Array | null;
 }
 
 /** A lab's whole state at one moment; prints as one line. */
@@ -104,12 +143,15 @@ export class Snapshot {
     return new Snapshot(summary, state, null, owner);
   }
 
-  /** One line: memory, environments, emulated time, instructions, pc. */
+  /** One line: memory, environments, ExOS's processes, emulated time, instructions, pc. */
   toString(): string {
     const s = this.summary;
     const envs = s.environments < 0
       ? "a bare program"
-      : `Aegis: ${s.environments} environment${s.environments === 1 ? "" : "s"}`;
+      : `Aegis: ${s.environments} environment${s.environments === 1 ? "" : "s"}` +
+        (s.processes > 0
+          ? ` · ExOS: ${s.processes} process${s.processes === 1 ? "" : "es"}, ${s.live} live`
+          : "");
     const time = s.us >= 1000 ? `${(s.us / 1000).toFixed(2)} ms` : `${s.us.toFixed(2)} us`;
     return `Snapshot · ${s.memoryMB} MB · ${envs} · ${time} emulated · ` +
       `${s.instructions} instructions · pc 0x${(s.pc >>> 0).toString(16).padStart(8, "0")}` +
@@ -150,7 +192,7 @@ export class Snapshot {
       ...d.machine,
       events: { cycles: d.machine.events.cycles, actions },
     };
-    if (d.aegis === null) return { machine, aegis: null };
+    if (d.aegis === null) return { machine, aegis: null, exos: null, console: d.console };
     if (aegis === null) throw new Error("This snapshot has Aegis: m.reset() boots it first");
     const a = d.aegis;
     const environments = new Map<number, Environment>();
@@ -175,6 +217,8 @@ export class Snapshot {
         faces,
         names: new Map(a.environments),
       },
+      exos: d.exos === null ? null : { ...d.exos, handlers: new Set() },
+      console: d.console,
     };
   }
 
@@ -200,6 +244,8 @@ export class Snapshot {
       pages,
       machine: { ...d.machine, ram: null },
       aegis: d.aegis,
+      exos: d.exos,
+      console: d.console,
     }, "snapshot");
     const head = new TextEncoder().encode(`${MAGIC}\n${JSON.stringify(header)}\n`);
     const out = new Uint8Array(head.length + pages.length * PAGE);
@@ -233,14 +279,26 @@ export class Snapshot {
     (h.pages as number[]).forEach((p, i) =>
       ram.set(body.subarray(i * PAGE, (i + 1) * PAGE), p * PAGE)
     );
-    const detached: Detached = { machine: { ...h.machine, ram }, aegis: h.aegis };
+    const exos = h.exos ?? null;
+    if (
+      exos !== null && (!Array.isArray(exos.files) ||
+        !exos.files.every((f: unknown) =>
+          Array.isArray(f) && typeof f[0] === "string" &&
+          (f[1] === null || f[1] instanceof Uint8Array)
+        ))
+    ) {
+      throw new Error(`${path} is damaged: its ExOS programs are not a list of names and bytes`);
+    }
+    if (exos !== null) checkRecord(exos.record); // before anything is restored
+    const console = h.console instanceof Uint8Array ? h.console : null;
+    const detached: Detached = { machine: { ...h.machine, ram }, aegis: h.aegis, exos, console };
     return new Snapshot(h.summary, null, detached, null, path);
   }
 
   /** The state without closures, as a file holds it; throws naming what cannot be written. */
   #detach(): Detached {
     if (this.#detached !== null) return this.#detached;
-    const { machine, aegis } = this.#live!;
+    const { machine, aegis, exos, console } = this.#live!;
     const actions = machine.events.actions.map((a) => {
       if (a.name === "deadlineEvent") return DEADLINE; // the kernel's own: bound again on restore
       if (!a.name.startsWith("#")) {
@@ -253,17 +311,22 @@ export class Snapshot {
     });
     return {
       machine: { ...machine, events: { cycles: machine.events.cycles, actions } },
-      aegis: aegis === null ? null : aegisRecord(aegis),
+      aegis: aegis === null ? null : aegisRecord(aegis, exos?.handlers ?? new Set()),
+      exos: exos === null ? null : { record: exos.record, files: exos.files },
+      console,
     };
   }
 }
 
-/** Aegis's host-side state without closures; throws naming the TypeScript code it holds. */
-function aegisRecord(a: AegisState): AegisRecord {
+/**
+ * Aegis's host-side state without closures; throws naming the TypeScript code it holds, but for
+ * the handlers in `remade` (ExOS's, which its record makes again).
+ */
+function aegisRecord(a: AegisState, remade: ReadonlySet<TsHandler>): AegisRecord {
   const faces = [...a.faces] as [number, Face][];
   const name = (id: number) => `0x${id.toString(16)}`;
   for (const [id, table] of a.handlers) {
-    if (table.size > 0) {
+    if ([...table.values()].some((h) => !remade.has(h))) {
       throw new Error(
         `Environment ${name(id)} has TypeScript exception handlers: functions cannot be ` +
           `written to a file; save before installing them, or use guest-code handlers`,
@@ -307,6 +370,12 @@ function encode(v: unknown, path: string): unknown {
   if (typeof v === "number") return Number.isFinite(v) ? v : { $: "number", v: String(v) };
   if (v === null || typeof v === "string" || typeof v === "boolean") return v;
   if (typeof v === "function") throw new Error(`${path} is a function: it cannot be written`);
+  if (v instanceof Uint8Array) {
+    return {
+      $: "Uint8Array",
+      base64: Buffer.from(v.buffer, v.byteOffset, v.length).toString("base64"),
+    };
+  }
   if (ArrayBuffer.isView(v)) {
     return { $: v.constructor.name, v: Array.from(v as unknown as ArrayLike<number>) };
   }
@@ -336,6 +405,9 @@ function decode(v: unknown): unknown {
     if (tag === "number") return Number(o.v);
     if (tag === "Map") return new Map((o.v as unknown[][]).map(([k, x]) => [decode(k), decode(x)]));
     if (tag === "Set") return new Set((o.v as unknown[]).map(decode));
+    if (tag === "Uint8Array" && typeof o.base64 === "string") {
+      return new Uint8Array(Buffer.from(o.base64, "base64"));
+    }
     if (tag in TYPED) return TYPED[tag as keyof typeof TYPED].from(o.v as number[]);
   }
   const out: Record<string, unknown> = {};
