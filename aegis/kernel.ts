@@ -58,6 +58,26 @@ export interface AegisOptions {
   insecureSeed?: number;
 }
 
+/**
+ * The slice positions, clock rate select and cycles per slice `options` give a kernel; throws
+ * RangeError for options out of range.
+ */
+export function aegisGeometry(
+  options: AegisOptions,
+): { slices: number; rate: number; sliceCycles: number } {
+  const slices = options.slices ?? 16;
+  if (!Number.isInteger(slices) || slices < 1 || slices > 256) {
+    throw new RangeError(`Slice count ${slices} is out of range: give 1 to 256`);
+  }
+  const rate = options.clockRate ?? 6;
+  if (!Number.isInteger(rate) || rate < 3 || rate > 15) {
+    throw new RangeError(
+      `Clock rate select ${rate} is out of range: give 3 (8192 Hz) to 15 (2 Hz)`,
+    );
+  }
+  return { slices, rate, sliceCycles: Math.round(25_000_000 / periodicHz(rate)) };
+}
+
 /** The exokernel. */
 export class Aegis {
   /** The machine Aegis runs on. */
@@ -72,19 +92,10 @@ export class Aegis {
 
   /** Boots Aegis on `machine`; throws RangeError for options out of range. */
   constructor(machine: DECstation, options: AegisOptions = {}) {
-    const slices = options.slices ?? 16;
-    if (!Number.isInteger(slices) || slices < 1 || slices > 256) {
-      throw new RangeError(`Slice count ${slices} is out of range: give 1 to 256`);
-    }
-    const rate = options.clockRate ?? 6;
-    if (!Number.isInteger(rate) || rate < 3 || rate > 15) {
-      throw new RangeError(
-        `Clock rate select ${rate} is out of range: give 3 (8192 Hz) to 15 (2 Hz)`,
-      );
-    }
+    const { slices, rate, sliceCycles } = aegisGeometry(options);
     this.machine = machine;
     this.#rate = rate;
-    this.mem = new KernelState(machine, slices, Math.round(25_000_000 / periodicHz(rate)));
+    this.mem = new KernelState(machine, slices, sliceCycles);
     if (options.insecureSeed !== undefined) this.mem.random = seededWords(options.insecureSeed);
     this.network = new Network(this.mem, () => settle(this.mem));
     boot(this.mem, rate);

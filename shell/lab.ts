@@ -38,7 +38,7 @@ import { EXC, EXC_NAMES } from "../machine/cp0.ts";
 import { checkSegmentsFit, type ElfImage, parseElf } from "../machine/elf.ts";
 import { hex } from "../machine/table.ts";
 import { cyclesToUs } from "../machine/timing.ts";
-import { Aegis, type AegisOptions, type EnvExit } from "../aegis/kernel.ts";
+import { Aegis, aegisGeometry, type AegisOptions, type EnvExit } from "../aegis/kernel.ts";
 import { Environment } from "../aegis/env.ts";
 import type { ExceptionInfo, SyscallPath, TsHandler } from "../aegis/abi.ts";
 import { SYS } from "../aegis/abi.ts";
@@ -1041,6 +1041,8 @@ export class Lab {
     return Snapshot.of(this, state, {
       memoryMB: this.ramBytes >> 20,
       environments: this.#aegis === null ? -1 : this.#aegis.envIds.length,
+      slices: this.#aegis?.sliceCount ?? 0,
+      sliceCycles: this.#aegis?.sliceCycles ?? 0,
       processes: procs?.length ?? -1,
       live: procs?.filter((p) => p.waitStatus === null).length ?? 0,
       us: this.us,
@@ -1086,6 +1088,19 @@ export class Lab {
           `${
             this.ramBytes >> 20
           } MB: make the lab with new Lab({ memoryMB: ${snap.summary.memoryMB} })`,
+      );
+    }
+    const ours = aegisGeometry(this.#options), { slices, sliceCycles } = snap.summary;
+    if (snap.summary.environments >= 0 && slices !== ours.slices) {
+      throw new RangeError(
+        `This snapshot's Aegis has ${slices} slice positions; this lab's has ${ours.slices}: ` +
+          `make the lab with new Lab({ slices: ${slices} })`,
+      );
+    }
+    if (snap.summary.environments >= 0 && sliceCycles !== ours.sliceCycles) {
+      throw new RangeError(
+        `This snapshot's slices are ${sliceCycles} cycles; this lab's are ${ours.sliceCycles}: ` +
+          "make the lab with the clock rate the snapshot was made with (new Lab({ clockRate }))",
       );
     }
     const bareBefore = this.#aegis === null;

@@ -48,6 +48,10 @@ export interface SnapshotSummary {
   memoryMB: number;
   /** Live environments (Aegis), or -1 when the lab ran a bare program. */
   environments: number;
+  /** Aegis's slice positions, or 0 when the lab ran a bare program. */
+  slices: number;
+  /** The cycles of one slice (Aegis's clock), or 0 for a bare program. */
+  sliceCycles: number;
   /** ExOS's processes so far, or -1 when ExOS had not started. */
   processes: number;
   /** Of those, the ones that have not ended. */

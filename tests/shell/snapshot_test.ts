@@ -111,6 +111,12 @@ Deno.test("Lab restore refuses another lab's live snapshot, a file of another si
   try {
     small.snapshot().save(path);
     assert.throws(() => m.restore(path), /machine with 8 MB; this one has 32 MB/);
+    new Lab({ slices: 2 }).snapshot().save(path);
+    const before = m.snapshot().summary;
+    assert.throws(() => m.restore(path), /has 2 slice positions; this lab's has 16/);
+    new Lab({ clockRate: 8 }).snapshot().save(path);
+    assert.throws(() => m.restore(path), /slices are \d+ cycles; this lab's are \d+/);
+    assert.deepEqual(m.snapshot().summary, before, "nothing changed");
     Deno.writeTextFileSync(path, "hello\n");
     assert.throws(() => m.restore(path), /is not an exolab snapshot/);
   } finally {
