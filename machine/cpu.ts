@@ -63,6 +63,12 @@ import { CAUSE, CP0, EXC, PRID_R3000A, SR, SR_WRITABLE, TLB, VECTOR } from "./cp
 import { TIMING } from "./timing.ts";
 import { cpuView } from "./cpu_view.ts";
 
+/**
+ * The CPU engines: "interp", the interpreter (the reference), and "jit", which translates hot
+ * code pages to JavaScript with exactly the interpreter's semantics.
+ */
+export type Engine = "interp" | "jit";
+
 /** Thrown by slow paths to unwind to the exception entry; never escapes `execute`. */
 const TRAP: unique symbol = Symbol("guest exception");
 
@@ -178,6 +184,11 @@ export class Cpu implements Interrupts {
   readonly exceptionCounts: Float64Array = new Float64Array(16);
   /** Runs a kernel-mode `hcall`'s code, from `serviceHypercall` (never inside `execute`). */
   hypercall: HypercallHandler = () => false;
+  /**
+   * The engine `execute` uses. "jit" runs translated code where it can and falls back to the
+   * interpreter for single steps, breakpoints and anything it does not translate.
+   */
+  engine: Engine = "interp";
   /** Called after each exception entry with its code, the vector already in pc (debuggers, stats). */
   onException: ((code: number) => void) | undefined = undefined;
 
