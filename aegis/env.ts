@@ -35,6 +35,7 @@ import {
   TLBWR,
   type TsHandler,
 } from "./abi.ts";
+import { hex } from "../machine/table.ts";
 import { parseFilter } from "./dpf.ts";
 import type { Aegis } from "./kernel.ts";
 import type { TsEntry } from "./state.ts";
@@ -422,7 +423,7 @@ export class Environment implements SyscallPath {
       throw new RangeError(`Environment 0x${(id >>> 0).toString(16)} does not exist`);
     }
     if (this.aegis.field(id, E.PARENT) !== this.id) {
-      throw new RangeError(`Environment 0x${id.toString(16)} is not a child of ${this.name}`);
+      throw new RangeError(`Environment ${hex(id, 4)} is not a child of ${this.name}`);
     }
     return this.aegis.env(id);
   }
@@ -628,7 +629,7 @@ export class Environment implements SyscallPath {
 
   /** One line: name, id, ASID. */
   toString(): string {
-    return `Environment ${this.name} · id 0x${this.id.toString(16)} · ASID ${this.asid}` +
+    return `Environment ${this.name} · id ${hex(this.id, 4)} · ASID ${this.asid}` +
       (this.alive ? "" : " · ended");
   }
 

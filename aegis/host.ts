@@ -35,6 +35,7 @@ import {
   SYS_NAMES,
   type SyscallResult,
 } from "./abi.ts";
+import { hex } from "../machine/table.ts";
 import { COSTS } from "./costs.ts";
 import { destroyEnvironment, envSlot, giveAsid } from "./environments.ts";
 import { eret } from "./exceptions.ts";
@@ -145,7 +146,7 @@ export function hostCall(
   putBack(k, before, prev);
   if (reason !== "breakpoint" && envSlot(k, id) >= 0) {
     throw new Error(
-      `System call ${SYS_NAMES[number] ?? number} for environment 0x${id.toString(16)} did not ` +
+      `System call ${SYS_NAMES[number] ?? number} for environment ${hex(id, 4)} did not ` +
         `come back (${reason} after ${instructions} instructions)`,
     );
   }
@@ -268,7 +269,7 @@ export function runTsHandler(k: KernelState, id: number): void {
   if (typeof pc !== "number" || !Number.isInteger(pc) || (pc & 3) !== 0 || pc >>> 0 >= U.END) {
     const shown = typeof verdict === "string" ? `"${verdict}"` : String(verdict);
     const error = new TypeError(
-      `The TypeScript handler for ${info.name} of environment 0x${id.toString(16)} returned ` +
+      `The TypeScript handler for ${info.name} of environment ${hex(id, 4)} returned ` +
         `${shown}: return "resume", a word-aligned user pc, "kill" or { exit: reason }`,
     );
     destroyEnvironment(k, id, error.message, where);

@@ -235,7 +235,9 @@ export class Process {
 
   /** One line: pid, state, environment, pages, break, program. */
   toString(): string {
-    return `Process ${this.pid} · ${this.how} · env 0x${this.path.id.toString(16)} · ` +
+    return `Process ${this.pid} · ${this.how} · env 0x${
+      this.path.id.toString(16).padStart(4, "0")
+    } · ` +
       `${this.pages ?? "-"} pages · break ${hex(this.vm.break)} · ${this.program}`;
   }
 

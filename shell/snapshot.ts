@@ -30,6 +30,7 @@
 
 import { Buffer } from "node:buffer";
 import type { MachineSnapshot } from "../machine/decstation.ts";
+import { hex } from "../machine/table.ts";
 import type { AegisState } from "../aegis/kernel.ts";
 import { Environment, Page } from "../aegis/env.ts";
 import type { Aegis } from "../aegis/kernel.ts";
@@ -328,7 +329,7 @@ export class Snapshot {
  */
 function aegisRecord(a: AegisState, remade: ReadonlySet<TsHandler>): AegisRecord {
   const faces = [...a.faces] as [number, Face][];
-  const name = (id: number) => `0x${id.toString(16)}`;
+  const name = (id: number) => hex(id, 4);
   for (const [id, table] of a.handlers) {
     if ([...table.values()].some((h) => !remade.has(h))) {
       throw new Error(

@@ -22,6 +22,7 @@
 
 import type { Cpu } from "../machine/cpu.ts";
 import { CP0, EXC_NAMES } from "../machine/cp0.ts";
+import { hex } from "../machine/table.ts";
 import { disassemble } from "../machine/asm/disassembler.ts";
 import { GPR_NAMES } from "../machine/asm/isa.ts";
 import type { SymbolTable } from "./symbols.ts";
@@ -171,7 +172,7 @@ export class Tracer {
       if (env !== 0) {
         const name = this.#envName(env);
         out.push(
-          `-- environment 0x${env.toString(16)}${name ? ` ${name}` : ""}, ` +
+          `-- environment ${hex(env, 4)}${name ? ` ${name}` : ""}, ` +
             `${this.#kernel ? "kernel" : "user"} mode --`,
         );
       }

@@ -77,11 +77,11 @@ export function reader(space: MemorySpace, env: number, userAsPhysical: boolean)
     byte: (va) => physical(m, pa(va), 1),
     env: cur,
     space: env !== 0
-      ? `user addresses of environment 0x${env.toString(16)}${name ? ` ${name}` : ""}`
+      ? `user addresses of environment ${hex(env, 4)}${name ? ` ${name}` : ""}`
       : userAsPhysical
       ? "physical addresses below 0x80000000, kseg0/kseg1 as physical, kseg2 through the TLB"
       : `kseg0/kseg1 as physical, kseg2 and user addresses through the TLB` +
-        (cur !== 0 ? ` and environment 0x${cur.toString(16)}'s bindings` : ""),
+        (cur !== 0 ? ` and environment ${hex(cur, 4)}'s bindings` : ""),
   };
 }
 

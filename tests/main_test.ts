@@ -472,7 +472,7 @@ Deno.test("exo exec --stats, --trace and --memory", async () => {
   const trace = await exo(["exec", "--trace", unix("hello")]);
   assert.equal(trace.code, 0);
   assert.equal(trace.stdout, unixExpected("hello"), "stdout stays the program's");
-  assert.match(trace.stderr, /^-- environment 0x81 hello\.elf, user mode --$/m);
+  assert.match(trace.stderr, /^-- environment 0x0081 hello\.elf, user mode --$/m);
   assert.match(trace.stderr, /^00001010 {2}\(not mapped\) +! TLBL at 0x00001010 -> 0x80000000\n/m);
   assert.match(trace.stderr, /^main:$/m, "the process's own symbols");
   assert.match(trace.stderr, /^[0-9a-f]{8} {2}jal getpid +ra=0x[0-9a-f]{8}$/m);

@@ -171,7 +171,7 @@ Deno.test("Lab trace writes one line per instruction to a function or a file", (
   m.trace(false);
   const code = lines.filter((l) => /^[0-9a-f]{8} /.test(l));
   assert.equal(code.length, 6);
-  assert.match(lines[0], /^-- environment 0x81 bench, user mode --$/);
+  assert.match(lines[0], /^-- environment 0x0081 bench, user mode --$/);
   const path = Deno.makeTempFileSync();
   try {
     m.trace(path);

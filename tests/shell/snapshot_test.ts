@@ -94,7 +94,7 @@ Deno.test("Snapshot save refuses TypeScript handlers, naming the environment, an
   try {
     assert.throws(
       () => m.snapshot().save(path),
-      /Environment 0x81 has TypeScript exception handlers: functions cannot be written/,
+      /Environment 0x0081 has TypeScript exception handlers: functions cannot be written/,
     );
     assert.equal(Deno.statSync(path).size, 0);
   } finally {
@@ -368,7 +368,7 @@ Deno.test("Snapshot save refuses a TypeScript handler set by hand on a process's
   try {
     assert.throws(
       () => m.snapshot().save(path),
-      /Environment 0x81 has TypeScript exception handlers: functions cannot be written/,
+      /Environment 0x0081 has TypeScript exception handlers: functions cannot be written/,
     );
     assert.equal(Deno.statSync(path).size, 0);
   } finally {

@@ -63,7 +63,7 @@ helper: jr      $ra
   m.symbols.add(prog, e);
   e.enter(prog.origin);
   const text = String(m.disasm(prog.origin, 6, e));
-  assert.match(text, /^0x00400000 <main> · user addresses of environment 0x81 code$/m);
+  assert.match(text, /^0x00400000 <main> · user addresses of environment 0x0081 code$/m);
   assert.match(text, /^ {10}main:$/m);
   assert.match(text, /^→ 0x00400000 {2}0c100004 {2}jal helper$/m);
   assert.match(text, /^ {10}helper:$/m);
@@ -83,7 +83,7 @@ Deno.test("Lab dump shows hex and ASCII of physical memory, kseg0 and an environ
   const text = new TextEncoder().encode("Hello, bench!");
   m.bus.ram8.set(text, page.paddr);
   const user = String(m.dump(0x10000000, 16, e));
-  assert.match(user, /^0x10000000 · 16 bytes · user addresses of environment 0x81 data$/m);
+  assert.match(user, /^0x10000000 · 16 bytes · user addresses of environment 0x0081 data$/m);
   assert.match(
     user,
     /^0x10000000 {2}48 65 6c 6c 6f 2c 20 62 {2}65 6e 63 68 21 00 00 00 {2}\|Hello, bench!\.\.\.\|$/m,
