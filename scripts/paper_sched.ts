@@ -128,7 +128,7 @@ export function schedSeries(r: SchedResult): Series[] {
   const totals = r.counts.map((row) => row.reduce((a, b) => a + b, 0));
   return [
     ...r.clients.map((c, i): Series => ({
-      label: `${c.name} (${c.tickets} tickets)`,
+      label: `${c.name} (${c.tickets} ${c.tickets === 1 ? "ticket" : "tickets"})`,
       points: r.counts.map((row, k) => [k, row[i]] as const),
       color: COLORS[i % COLORS.length],
     })),

@@ -49,7 +49,7 @@ Deno.test("formatSched and writeSchedSvg draw Figure 3", () => {
   const text = formatSched(r);
   assert.match(text, /^A +3 +50\.0% +\d+ +[\d.]+% +\d+ +[\d.]+%$/m);
   assert.match(text, /│.*A/);
-  assert.match(text, /A \(3 tickets\) +B \(2 tickets\) +C \(1 tickets\) +· A ideal/);
+  assert.match(text, /A \(3 tickets\) +B \(2 tickets\) +C \(1 ticket\) +· A ideal/);
   const path = Deno.makeTempFileSync({ suffix: ".svg" });
   try {
     assert.equal(writeSchedSvg(r, path), path);
