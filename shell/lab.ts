@@ -195,7 +195,7 @@ export class RunOutcome {
     const n = this.instructions;
     const lines = [
       `${this.headline} · ${this.#where} · ${n} instruction${n === 1 ? "" : "s"} · ` +
-      `${this.cycles} cycles · ${fmtTime(cyclesToUs(this.cycles))}`,
+      `${this.cycles} cycle${this.cycles === 1 ? "" : "s"} · ${fmtTime(cyclesToUs(this.cycles))}`,
     ];
     for (const d of this.died) {
       const at = d.pc === undefined ? "" : ` (pc ${hex(d.pc)}` +
