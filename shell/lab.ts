@@ -84,6 +84,7 @@ const LAB_OPTIONS = [
   "slices",
   "clockRate",
   "seed",
+  "insecureSeed",
   "pageTable",
   "engine",
 ] as const;
