@@ -75,12 +75,12 @@ export function pair<M extends Diffable>(make: (engine: Engine) => M): [M, M] {
   return [a, b];
 }
 
-/** A random run limit: often tiny (single steps, block edges), sometimes long. */
-export function runLimit(rng: Rng): number {
+/** A random run limit up to `max`: often tiny (single steps, block edges), sometimes long. */
+export function runLimit(rng: Rng, max: number): number {
   const r = rng.int(0, 9);
   if (r < 2) return rng.int(1, 8);
-  if (r < 6) return rng.int(1, 2_000);
-  return rng.int(1, 200_000);
+  if (r < 6) return rng.int(1, Math.min(2_000, max));
+  return rng.int(1, max);
 }
 
 /** Throws unless the two CPU states are the same, naming the first field that differs. */
@@ -137,7 +137,8 @@ export interface LockstepResult {
 }
 
 /**
- * Runs `a` and `b` with the same random limits (drawn from `seed`) until a run ends for a
+ * Runs `a` and `b` with the same random limits (drawn from `seed`, at most `maxRun`, default
+ * 200,000) until a run ends for a
  * reason in `until` or `budget` instructions have run, comparing after every run and RAM at
  * the end; throws at the first difference, naming `label`, the seed and the run.
  */
@@ -145,18 +146,19 @@ export function lockstep<M extends Diffable>(
   a: M,
   b: M,
   run: Run<M>,
-  { seed, budget, until = [], label }: {
+  { seed, budget, until = [], label, maxRun = 200_000 }: {
     seed: number;
     budget: number;
     until?: string[];
     label: string;
+    maxRun?: number;
   },
 ): LockstepResult {
   const rng = new Rng(seed);
   let runs = 0, reason = "";
   const start = a.cpu.snapshot().counters[0];
   for (;;) {
-    const limit = runLimit(rng);
+    const limit = runLimit(rng, maxRun);
     const ra = run(a, limit), rb = run(b, limit);
     runs++;
     const where = `${label} (seed ${seed}), run ${runs} (limit ${limit})`;

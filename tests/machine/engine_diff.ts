@@ -36,7 +36,7 @@ if (import.meta.main) {
   for (let seed = first; seed < first + runs; seed++) {
     const [a, b] = pair((engine) => streamMachine(seed, engine));
     try {
-      const r = lockstep(a, b, runMachine, { seed, budget, label: "stream" });
+      const r = lockstep(a, b, runMachine, { seed, budget, maxRun: 20_000, label: "stream" });
       instructions += r.instructions;
       limits += r.runs;
     } catch (e) {

@@ -57,7 +57,12 @@ Deno.test("engines agree in lockstep on random instruction streams", () => {
   const taken = new Float64Array(16);
   for (let seed = 1; seed <= 24; seed++) {
     const [a, b] = pair((engine) => streamMachine(seed, engine));
-    const r = lockstep(a, b, runMachine, { seed, budget: 150_000, label: "stream" });
+    const r = lockstep(a, b, runMachine, {
+      seed,
+      budget: 150_000,
+      maxRun: 5_000,
+      label: "stream",
+    });
     assert.ok(r.instructions >= 150_000);
     a.cpu.exceptionCounts.forEach((n, code) => taken[code] += n);
   }
