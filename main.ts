@@ -27,7 +27,13 @@ import { ElfError, parseElf } from "./machine/elf.ts";
 import { disassemble } from "./machine/asm/mod.ts";
 import type { CpuBenchResult } from "./machine/bench.ts";
 import type { Engine } from "./machine/cpu.ts";
-import { ENGINES, parseEngine } from "./machine/engine.ts";
+import {
+  DEFAULT_ENGINE,
+  defaultEngine,
+  ENGINES,
+  envJitHotness,
+  parseEngine,
+} from "./machine/engine.ts";
 import { compareProgram, formatCompare } from "./shell/compare.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
@@ -130,7 +136,7 @@ function engineOption(value: string | undefined): Engine | undefined {
 /** The --engine line of a usage text. */
 const ENGINE_HELP =
   `  --engine E             the CPU engine: interp (the interpreter) or jit (the translator,
-                         the same results); default interp, or EXOLAB_ENGINE when set`;
+                         the same results); default ${DEFAULT_ENGINE}, or EXOLAB_ENGINE when set`;
 
 /** RAM sizes the machine takes, in MB. */
 const MEMORY_MB = { min: 1, max: 480 } as const;
@@ -908,6 +914,10 @@ Exit status:
 exo exec instead passes the first process's exit status through and keeps its own outcomes
 apart: 124 a limit, 125 bad input, 126 blocked for good, 128+N killed by signal N.
 
+Environment: EXOLAB_ENGINE=interp|jit picks the CPU engine where --engine does not;
+EXOLAB_JIT_HOTNESS=N sets the translator's threshold (page entries before it translates; 1:
+at once).
+
 exo --version prints the version; -h is --help.`;
 
 /** Runs the command line `args`; returns the exit status. */
@@ -936,6 +946,13 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   try {
+    // The environment's engine settings, checked once so a bad one is a usage mistake.
+    try {
+      defaultEngine();
+      envJitHotness();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     return await command.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
