@@ -343,7 +343,8 @@ process, start-up included; checks that every output and exit status is the same
 wall times, the time to exolab's first instruction, and gxemul's wall time over each
 engine's. Exit status 1 when the outputs differ. --memory MB (default 32) for all of them;
 --no-gxemul leaves gxemul out. --json prints one line: {"program", "runs": [{"runner",
-"wallSeconds", "startupSeconds"?, "instructions"?, "status", "output"}], "match",
+"wallSeconds", "startupSeconds"?, "instructions"?, "status", "output"}], "gxemul" ("ran",
+"not installed" or "left out"), "match",
 "gxemulOverInterp", "gxemulOverJit"} (the ratios null without gxemul).
 
 fairness: two environments with one slice position each under Aegis, an honest one and an
@@ -898,7 +899,8 @@ Commands:
   repl              the REPL, with the machine in scope (as deno task start)
   run PROG.elf      run a bare DECstation program
   exec PROG         run a UNIX program as an ExOS process (/bin/sh, /bin/echo, an ELF)
-  bench cpu         emulated instructions per host second
+  bench cpu         emulated instructions per host second, on each CPU engine
+  bench compare P   a bare program on both engines and gxemul: same output, wall times
   disasm PROG.elf   disassemble a program
   paper [TABLE]     the paper's tables, measured (aegis, avm, ipc, net, sched, all)
   net ping          two machines on a wire; ping from one to the other

@@ -10,8 +10,8 @@
  * (it block-buffers its console otherwise and never exits), with `stty -onlcr` first so the
  * terminal keeps `\n` as `\n`; `-q` leaves no banner, so its output is compared byte for byte
  * as it comes, nothing stripped. A message of gxemul's own (an instruction it does not implement,
- * say) therefore shows as a difference, which is what it is. When gxemul is not on PATH its
- * row is left out and the report says so.
+ * say) therefore shows as a difference, which is what it is. When gxemul (or script) is not on
+ * PATH, or `useGxemul` is false, its row is left out and the report says which.
  *
  * @module
  */
@@ -41,6 +41,8 @@ export interface CompareResult {
   program: string;
   /** Each runner, exolab's engines first; gxemul's only when it is installed. */
   runs: CompareRun[];
+  /** Whether gxemul ran, or why not: "ran", "not installed" or "left out" (--no-gxemul). */
+  gxemul: "ran" | "not installed" | "left out";
   /** Whether every runner printed the same output with the same exit status. */
   match: boolean;
   /** gxemul's wall time over each engine's (above 1: exolab is faster); null without gxemul. */
@@ -133,9 +135,12 @@ export async function compareProgram(
 ): Promise<CompareResult> {
   const runs: CompareRun[] = [];
   for (const engine of ENGINES) runs.push(await exolab(path, engine, memoryMB));
-  if (useGxemul && installed("gxemul") && installed("script")) {
-    runs.push(await gxemul(path, memoryMB));
-  }
+  const gx = !useGxemul
+    ? "left out"
+    : installed("gxemul") && installed("script")
+    ? "ran"
+    : "not installed";
+  if (gx === "ran") runs.push(await gxemul(path, memoryMB));
   const first = runs[0];
   const match = runs.every((r) => r.output === first.output && r.status === first.status);
   const g = runs.find((r) => r.runner === "gxemul");
@@ -144,6 +149,7 @@ export async function compareProgram(
   return {
     program: path,
     runs,
+    gxemul: gx,
     match,
     gxemulOverInterp: over("interp"),
     gxemulOverJit: over("jit"),
@@ -176,7 +182,7 @@ export function formatCompare(r: CompareResult): string {
       `  ${run.runner.padEnd(7)} ${run.wallSeconds.toFixed(3)} s wall · exit ${run.status}${extra}`,
     );
   }
-  if (r.gxemulOverInterp === null) lines.push("  gxemul: not installed, not compared");
+  if (r.gxemulOverInterp === null) lines.push(`  gxemul: ${r.gxemul}, not compared`);
   else {
     lines.push(
       `  gxemul/interp ${r.gxemulOverInterp.toFixed(2)} · gxemul/jit ${

@@ -160,13 +160,14 @@ Deno.test("exo bench compare runs a bare ELF on both engines and says the output
     assert.ok(run.instructions > 0);
   }
   assert.equal(result.match, true);
+  assert.equal(result.gxemul, "left out");
   assert.equal(result.gxemulOverInterp, null);
   const text = await exo(["bench", "compare", "--no-gxemul", guest("hello")]);
   assert.match(
     text.stdout,
-    /^compare .*hello\.elf:\n  interp .* s wall · exit 0 · first instruction/,
+    /^compare .*hello\.elf:\n {2}interp .* s wall · exit 0 · first instruction/,
   );
-  assert.match(text.stdout, /gxemul: not installed, not compared\n  outputs: identical\n$/);
+  assert.match(text.stdout, /gxemul: left out, not compared\n {2}outputs: identical\n$/);
 });
 
 Deno.test("exo run, exec and bench take --engine interp|jit and refuse another", async () => {
