@@ -344,8 +344,8 @@ wall times, the time to exolab's first instruction, and gxemul's wall time over 
 engine's. Exit status 1 when the outputs differ. --memory MB (default 32) for all of them;
 --no-gxemul leaves gxemul out. --json prints one line: {"program", "runs": [{"runner",
 "wallSeconds", "startupSeconds"?, "instructions"?, "status", "output"}], "gxemul" ("ran",
-"not installed" or "left out"), "match",
-"gxemulOverInterp", "gxemulOverJit"} (the ratios null without gxemul).
+"not installed" or "left out"), "match", "gxemulOverInterp", "gxemulOverJit"} (the ratios
+null without gxemul).
 
 fairness: two environments with one slice position each under Aegis, an honest one and an
 attacker trying each stolen-time trick (long TLBVADELETEs, an end-of-slice upcall donating to a
