@@ -27,6 +27,8 @@ import {
 } from "./_engine_diff.ts";
 
 const bare = new URL("../guest/out/", import.meta.url);
+const unixOutput = (name: string) =>
+  Deno.readTextFileSync(new URL(`../guest/unix/expected/${name}.txt`, import.meta.url));
 const unix = new URL("../guest/out/unix/", import.meta.url);
 
 /** The bare programs and the arguments each runs with (net's probe needs no wire). */
@@ -124,6 +126,34 @@ Deno.test("engines agree in lockstep on the ExOS shell running /bin pipelines", 
   });
   assert.equal(r.reason, "exited");
   assert.match(new TextDecoder().decode(a.console.bytes), /^2\n6\n/);
+});
+
+Deno.test("engines agree in lockstep after a snapshot is restored over translated code", () => {
+  const [a, b] = pair(lab);
+  for (const m of [a, b]) m.exos.exec("/test/matrix", ["matrix"]);
+  lockstep(a, b, runExos, { seed: 11, budget: 3_000_000, maxRun: 50_000, label: "matrix" });
+  const [sa, sb] = [a.snapshot(), b.snapshot()];
+  const first = lockstep(a, b, runExos, {
+    seed: 12,
+    budget: 100_000_000,
+    until: ["exited", "blocked", "halted"],
+    label: "matrix to its end",
+  });
+  assert.equal(first.reason, "exited");
+  const output = new TextDecoder().decode(a.console.bytes);
+  // RAM, the TLB and the processes go back under code the translator has run.
+  a.restore(sa);
+  b.restore(sb);
+  const again = lockstep(a, b, runExos, {
+    seed: 13,
+    budget: 100_000_000,
+    until: ["exited", "blocked", "halted"],
+    label: "matrix again, restored",
+  });
+  assert.equal(again.reason, "exited");
+  assert.equal(again.instructions, first.instructions, "the same run again");
+  assert.ok(new TextDecoder().decode(a.console.bytes).endsWith(unixOutput("matrix")));
+  assert.ok(output.endsWith(unixOutput("matrix")));
 });
 
 Deno.test("lockstep notices a register, a count or a RAM word that differs", () => {
