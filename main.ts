@@ -2,9 +2,10 @@
  * `exo`, the command line: the machine's operations for scripts, CI and people at a shell.
  *
  *   exo repl
- *   exo run [--max-instructions N] [--memory MB] [--stats] [--trace] PROG.elf [ARGS...]
- *   exo exec [--max-instructions N] [--memory MB] [--stats] [--trace] PROG [ARGS...]
- *   exo bench cpu|fairness [--json] [--seconds S] [--slices N]
+ *   exo run [--engine E] [--max-instructions N] [--memory MB] [--stats] [--trace] PROG.elf ...
+ *   exo exec [--engine E] [--max-instructions N] [--memory MB] [--stats] [--trace] PROG ...
+ *   exo bench cpu|fairness [--engine E] [--json] [--seconds S] [--slices N]
+ *   exo bench compare [--memory MB] [--no-gxemul] [--json] PROG.elf
  *   exo fuzz [--calls N] [--seed S] [--envs K] [--json]
  *   exo disasm PROG.elf [--json]
  *   exo paper [aegis|avm|ipc|net|sched|all]... [--json] [--svg PATH] [--rounds N]
@@ -24,7 +25,16 @@ import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { DECstation } from "./machine/decstation.ts";
 import { ElfError, parseElf } from "./machine/elf.ts";
 import { disassemble } from "./machine/asm/mod.ts";
-import { benchCpu } from "./machine/bench.ts";
+import type { CpuBenchResult } from "./machine/bench.ts";
+import type { Engine } from "./machine/cpu.ts";
+import {
+  DEFAULT_ENGINE,
+  defaultEngine,
+  ENGINES,
+  envJitHotness,
+  parseEngine,
+} from "./machine/engine.ts";
+import { compareProgram, formatCompare } from "./shell/compare.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
 import { fuzz } from "./scripts/fuzz.ts";
@@ -113,6 +123,21 @@ function whole(
   return n;
 }
 
+/** The --engine value, or undefined (the default engine) when not given; UsageError for another. */
+function engineOption(value: string | undefined): Engine | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseEngine("--engine", value);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The --engine line of a usage text. */
+const ENGINE_HELP =
+  `  --engine E             the CPU engine: interp (the interpreter) or jit (the translator,
+                         the same results); default ${DEFAULT_ENGINE}, or EXOLAB_ENGINE when set`;
+
 /** RAM sizes the machine takes, in MB. */
 const MEMORY_MB = { min: 1, max: 480 } as const;
 
@@ -144,17 +169,19 @@ function stderrTrace(): { sink: (line: string) => void; flush: () => void } {
 }
 
 const run: Command = {
-  programOptions: ["max-instructions", "memory"],
+  programOptions: ["engine", "max-instructions", "memory"],
   usage: `exo run [options] PROG.elf [ARGS...]
 
 Boots a bare DECstation ELF as the PROM would and runs it. stdout carries exactly what the
 program writes to the console; stdin feeds the console's input.
 
 Options:
+${ENGINE_HELP}
   --max-instructions N   stop after N instructions (exit status 2)
   --memory MB            RAM size in MB, 1 to 480 (default 32)
-  --stats                one JSON line on stderr: instructions, cycles, modeledCycles, us,
-                         hostSeconds, instructionsPerSecond, and the bench's counters
+  --stats                one JSON line on stderr: engine, instructions, cycles, modeledCycles,
+                         us, hostSeconds, instructionsPerSecond, startupSeconds (process start
+                         to the first instruction), and the bench's counters
                          (kernelInstructions, userInstructions, exceptions, tlbMisses, ...)
   --trace                an instruction trace on stderr: each instruction with the registers
                          it changed and the memory it touched, symbols as labels (slow)
@@ -165,6 +192,7 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
   async run(all) {
     const [args, argv] = splitProgram(all, run.programOptions!);
     const { values, positionals } = parse(args, {
+      engine: { type: "string" },
       "max-instructions": { type: "string" },
       memory: { type: "string" },
       stats: { type: "boolean" },
@@ -174,7 +202,7 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
     const bytes = readProgram("run", path);
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
     const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
-    const m = new DECstation({ memoryMB });
+    const m = new DECstation({ memoryMB, engine: engineOption(values.engine) });
     try {
       m.loadElf(bytes, [path!, ...argv]);
     } catch (e) {
@@ -238,27 +266,33 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
     progress?.clear();
     stdin.releaseLock();
     const hostSeconds = (performance.now() - started) / 1000;
-    if (values.stats) console.error(JSON.stringify(statsLine(m, bench!, hostSeconds)));
+    if (values.stats) console.error(JSON.stringify(statsLine(m, bench!, hostSeconds, started)));
     return status;
   },
 };
 
-/** The --stats line: the run's figures and the bench's counters. */
+/**
+ * The --stats line: the run's figures and the bench's counters; `started` is when the run
+ * began, in ms since the process started (performance.now()).
+ */
 function statsLine(
   m: { cpu: DECstation["cpu"]; us: number },
   bench: Debugger | { stats: Lab["stats"] },
   hostSeconds: number,
+  started: number,
 ) {
   const cpu = m.cpu;
   const { instructions: _i, cycles: _c, modeledCycles: _m, us: _u, ...counters } = bench.stats
     .toJSON();
   return {
+    engine: cpu.engine,
     instructions: cpu.instructions,
     cycles: cpu.cycles,
     modeledCycles: cpu.modeledCycles,
     us: m.us,
     hostSeconds,
     instructionsPerSecond: Math.round(cpu.instructions / hostSeconds),
+    startupSeconds: started / 1000,
     ...counters,
   };
 }
@@ -273,21 +307,57 @@ function runProgress(m: { cpu: DECstation["cpu"] }, seconds: number, command = "
     `${(n / seconds / 1e6).toFixed(1)} million/s · ${seconds.toFixed(0)} s (ctrl+c stops)`;
 }
 
+/** `benchCpu(seconds, engine)` in a worker of its own (shell/_bench_worker.ts). */
+async function benchIsolated(seconds: number, engine: Engine): Promise<CpuBenchResult> {
+  const w = new Worker(new URL("./shell/_bench_worker.ts", import.meta.url), { type: "module" });
+  try {
+    const done = new Promise<CpuBenchResult>((resolve, reject) => {
+      w.onmessage = (e) => resolve(e.data);
+      w.onerror = (e) => (e.preventDefault(), reject(new Error(e.message)));
+    });
+    w.postMessage([seconds, engine]);
+    return await done;
+  } finally {
+    w.terminate();
+  }
+}
+
 const bench: Command = {
-  usage: `exo bench cpu [--json] [--seconds S]
+  usage: `exo bench cpu [--engine E] [--json] [--seconds S]
+exo bench compare [--memory MB] [--no-gxemul] [--json] PROG.elf
 exo bench fairness [--json] [--slices N]
 
-cpu: runs a CPU-bound guest loop (ALU, loads, stores, branches, in kseg0) and prints emulated
-instructions per host second. --json prints one line: {"instructionsPerSecond": N, ...}.
+cpu: runs a CPU-bound guest loop (ALU, loads, stores, branches, in kseg0) on each engine
+(interp, the interpreter, and jit, the translator; --engine E for one), each in a fresh
+isolate (a worker) so neither runs on code optimized for the other, and prints emulated
+instructions per host second and the host time measured. Each engine first runs the same 20
+million instructions from the same start; the digest of the state they leave must be the same
+("results match"). --seconds S per engine (default 2). --json prints one line:
+{"interp": R, "jit": R, "match": true|false|null, "jitOverInterp": N|null}, R being
+{"engine", "instructionsPerSecond", "instructions", "hostSeconds", "cycles", "digest"}; with
+--engine only that engine's key, and match and jitOverInterp null.
+
+compare: runs the bare ELF PROG on both engines (exo run --engine E) and, when installed, on
+gxemul (gxemul -q -E dec -e 3max -M MB, under script(1) for a terminal), each as a fresh
+process, start-up included; checks that every output and exit status is the same and prints
+wall times, the time to exolab's first instruction, and gxemul's wall time over each
+engine's. Exit status 1 when the outputs differ. --memory MB (default 32) for all of them;
+--no-gxemul leaves gxemul out. --json prints one line: {"program", "runs": [{"runner",
+"wallSeconds", "startupSeconds"?, "instructions"?, "status", "output"}], "gxemul" ("ran",
+"not installed" or "left out"), "match", "gxemulOverInterp", "gxemulOverJit"} (the ratios
+null without gxemul).
 
 fairness: two environments with one slice position each under Aegis, an honest one and an
 attacker trying each stolen-time trick (long TLBVADELETEs, an end-of-slice upcall donating to a
 child, capability guesses, protected calls, all together), for N slices (default 1000); prints
 each one's share of the CPU. --json prints one line per trick: {"trick", "slices", "honest",
 "attacker", "attackerEnded"}.`,
-  run(args) {
+  async run(args) {
     const { values, positionals } = parse(args, {
+      engine: { type: "string" },
       json: { type: "boolean" },
+      memory: { type: "string" },
+      "no-gxemul": { type: "boolean" },
       seconds: { type: "string" },
       slices: { type: "string" },
     });
@@ -299,24 +369,48 @@ each one's share of the CPU. --json prints one line per trick: {"trick", "slices
       else console.log(formatFairness(rows));
       return 0;
     }
+    if (what === "compare") {
+      const path = positionals[1];
+      readProgram("bench compare", path);
+      const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
+      const r = await compareProgram(path, { memoryMB, useGxemul: !values["no-gxemul"] });
+      console.log(values.json ? JSON.stringify(r) : formatCompare(r));
+      return r.match ? 0 : 1;
+    }
     if (what !== "cpu") {
-      throw new UsageError(`Unknown benchmark ${what}: give cpu or fairness`);
+      throw new UsageError(`Unknown benchmark ${what}: give cpu, compare or fairness`);
     }
     const seconds = Number(values.seconds ?? "2");
     if (!(seconds > 0 && seconds <= 600)) {
       throw new UsageError(`--seconds ${values.seconds} is not a number of seconds in (0, 600]`);
     }
-    const r = benchCpu(seconds);
-    if (values.json) console.log(JSON.stringify(r));
-    else {
-      console.log(
-        `cpu: ${
-          (r.instructionsPerSecond / 1e6).toFixed(1)
-        } million emulated instructions per host ` +
-          `second (${r.instructions} instructions in ${r.hostSeconds.toFixed(2)} s)`,
-      );
+    const one = engineOption(values.engine);
+    const results: Partial<Record<Engine, CpuBenchResult>> = {};
+    for (const e of one === undefined ? ENGINES : [one]) {
+      results[e] = await benchIsolated(seconds, e);
     }
-    return 0;
+    const { interp, jit } = results;
+    const both = interp !== undefined && jit !== undefined;
+    const match = both ? interp.digest === jit.digest : null;
+    const jitOverInterp = both ? jit.instructionsPerSecond / interp.instructionsPerSecond : null;
+    if (values.json) console.log(JSON.stringify({ ...results, match, jitOverInterp }));
+    else {
+      for (const r of Object.values(results)) {
+        console.log(
+          `cpu ${r.engine.padEnd(6)} ${(r.instructionsPerSecond / 1e6).toFixed(1)} million ` +
+            `emulated instructions per host second (${r.instructions} instructions in ` +
+            `${r.hostSeconds.toFixed(2)} s; digest ${r.digest})`,
+        );
+      }
+      if (both) {
+        console.log(
+          `jit/interp ${jitOverInterp!.toFixed(2)} · results ${
+            match ? "match" : "DIFFER"
+          } (the digest after the first 20 million instructions)`,
+        );
+      }
+    }
+    return match === false ? 1 : 0;
   },
 };
 
@@ -603,7 +697,7 @@ const EXEC_STATUS = {
 } as const;
 
 const exec: Command = {
-  programOptions: ["max-instructions", "memory"],
+  programOptions: ["engine", "max-instructions", "memory"],
   usage: `exo exec [options] PROG [ARGS...]
 
 Runs a UNIX program (guest/libc/unix.h) as the first ExOS process, pid 1, on a DECstation
@@ -615,12 +709,13 @@ feeds fd 0. It may fork, exec /bin/NAME, make pipes, signal, wait and exit; the 
 when every process has.
 
 Options:
+${ENGINE_HELP}
   --max-instructions N   stop after N instructions (exit status 124)
   --memory MB            RAM size in MB, 1 to 480 (default 32)
-  --stats                one JSON line on stderr: instructions, cycles, modeledCycles, us,
-                         hostSeconds, instructionsPerSecond, kernel and user instructions,
-                         exceptions and system calls by name, TLB misses, STLB refills,
-                         interrupts, hypercalls, and the same per environment
+  --stats                one JSON line on stderr: engine, instructions, cycles, modeledCycles,
+                         us, hostSeconds, instructionsPerSecond, startupSeconds, kernel and
+                         user instructions, exceptions and system calls by name, TLB misses,
+                         STLB refills, interrupts, hypercalls, and the same per environment
   --trace                an instruction trace on stderr, kernel and processes alike (slow)
   --help, -h             this text
 
@@ -636,6 +731,7 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
   async run(all) {
     const [args, argv] = splitProgram(all, exec.programOptions!);
     const { values, positionals } = parse(args, {
+      engine: { type: "string" },
       "max-instructions": { type: "string" },
       memory: { type: "string" },
       stats: { type: "boolean" },
@@ -644,7 +740,7 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
     const path = positionals[0];
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
     const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
-    const m = new Lab({ memoryMB });
+    const m = new Lab({ memoryMB, engine: engineOption(values.engine) });
     const bytes = path !== undefined && m.exos.files.has(path)
       ? m.exos.files.get(path)!
       : readProgram("exec", path);
@@ -692,7 +788,7 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
         progress?.clear();
         if (values.stats) {
           const hostSeconds = (performance.now() - started) / 1000;
-          console.error(JSON.stringify(statsLine(m, m, hostSeconds)));
+          console.error(JSON.stringify(statsLine(m, m, hostSeconds, started)));
         }
         if (r.reason === "instructions") {
           console.error(
@@ -803,7 +899,8 @@ Commands:
   repl              the REPL, with the machine in scope (as deno task start)
   run PROG.elf      run a bare DECstation program
   exec PROG         run a UNIX program as an ExOS process (/bin/sh, /bin/echo, an ELF)
-  bench cpu         emulated instructions per host second
+  bench cpu         emulated instructions per host second, on each CPU engine
+  bench compare P   a bare program on both engines and gxemul: same output, wall times
   disasm PROG.elf   disassemble a program
   paper [TABLE]     the paper's tables, measured (aegis, avm, ipc, net, sched, all)
   net ping          two machines on a wire; ping from one to the other
@@ -818,6 +915,10 @@ Exit status:
   3   the guest died on an unexpected exception
 exo exec instead passes the first process's exit status through and keeps its own outcomes
 apart: 124 a limit, 125 bad input, 126 blocked for good, 128+N killed by signal N.
+
+Environment: EXOLAB_ENGINE=interp|jit picks the CPU engine where --engine does not;
+EXOLAB_JIT_HOTNESS=N sets the translator's threshold (page entries before it translates; 1:
+at once).
 
 exo --version prints the version; -h is --help.`;
 
@@ -847,6 +948,13 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   try {
+    // The environment's engine settings, checked once so a bad one is a usage mistake.
+    try {
+      defaultEngine();
+      envJitHotness();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     return await command.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {

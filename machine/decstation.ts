@@ -25,7 +25,7 @@
  */
 
 import { Bus, EventQueue } from "./bus.ts";
-import { Cpu, type CpuSnapshot } from "./cpu.ts";
+import { Cpu, type CpuSnapshot, type Engine } from "./cpu.ts";
 import { CP0, SR, VECTOR } from "./cp0.ts";
 import { Csr } from "./csr.ts";
 import { Dz } from "./dz.ts";
@@ -37,6 +37,7 @@ import { Console } from "./console.ts";
 import { Prom, REX_MAGIC } from "./prom.ts";
 import { checkSegmentsFit, type ElfImage, parseElf } from "./elf.ts";
 import { cyclesToUs } from "./timing.ts";
+import { defaultEngine, envJitHotness, parseEngine, setJitHotness } from "./engine.ts";
 
 /** Options for a new machine. */
 export interface DECstationOptions {
@@ -50,6 +51,11 @@ export interface DECstationOptions {
   rows?: number;
   /** The LANCE's station address, "08:00:2b:00:00:01" or 6 bytes (default: the next unused). */
   mac?: string | Uint8Array;
+  /**
+   * The CPU engine: "interp" (the interpreter, the reference) or "jit" (the translator, same
+   * semantics). Default: EXOLAB_ENGINE when set, else `DEFAULT_ENGINE` (machine/engine.ts).
+   */
+  engine?: Engine;
 }
 
 /** The last default station address handed out (its low 24 bits). */
@@ -153,7 +159,10 @@ export class DECstation {
   readonly #hypercalls = new Map<number, Hypercall>();
   #program: LoadedProgram | null = null;
 
-  /** Builds and resets a machine; throws RangeError for a memory size out of 1..480 MB or a bad MAC. */
+  /**
+   * Builds and resets a machine; throws RangeError for a memory size out of 1..480 MB, a bad MAC
+   * or an unknown engine (the option's or EXOLAB_ENGINE's).
+   */
   constructor(options: DECstationOptions = {}) {
     const mb = options.memoryMB ?? 32;
     if (!Number.isInteger(mb) || mb < 1 || mb > 480) {
@@ -162,8 +171,14 @@ export class DECstation {
       );
     }
     const mac = options.mac === undefined ? nextMac() : parseMac(options.mac);
+    const engine = options.engine === undefined
+      ? defaultEngine()
+      : parseEngine("The engine option", options.engine);
+    const hotness = envJitHotness();
     this.bus = new Bus(mb * 1024 * 1024);
     this.cpu = new Cpu(this.bus);
+    this.cpu.engine = engine;
+    if (hotness !== undefined) setJitHotness(this.cpu, hotness);
     const clock = () => this.cpu.cycles;
     this.csr = new Csr(this.cpu);
     this.console = new Console({ cols: options.cols, rows: options.rows });

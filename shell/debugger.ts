@@ -12,6 +12,8 @@
  * trace shows the registers that changed. Splitting one `execute` into many is invisible to the
  * machine: the CPU takes interrupts only at the start of an `execute`, and every event that could
  * make one pending (an interrupt line, a Status or Cause write, an RFE) already ends `execute`.
+ * While the trace, a step or a live breakpoint or watchpoint is on, the CPU runs on the
+ * interpreter whatever its engine, and goes back to that engine after.
  *
  * Stops. Breakpoints stop only a run the lab started for the user (`m.run`, `m.step`,
  * `m.exos.run`: `arm` ... `disarm`) and only in guest code it runs directly: the system calls
@@ -281,8 +283,29 @@ export class Debugger {
     }
   }
 
-  /** The wrapped `execute`: statistics checkpoints, slices, stepping, stops. */
+  /** Whether the interpreter must run the guest now: the trace, a step, or a live breakpoint. */
+  #needsInterpreter(): boolean {
+    return this.#traceSink !== null || this.#stepSink !== null ||
+      (this.#live && this.#list.length > 0);
+  }
+
+  /**
+   * The wrapped `execute`. The translator cannot stop between instructions as the debugger
+   * needs, so while it is needed the CPU runs on the interpreter and gets its engine back after.
+   */
   #execute(max: number, breakAt: number): StopReason {
+    const cpu = this.#machine.cpu, engine = cpu.engine;
+    if (engine === "interp" || !this.#needsInterpreter()) return this.#run(max, breakAt);
+    cpu.engine = "interp";
+    try {
+      return this.#run(max, breakAt);
+    } finally {
+      cpu.engine = engine;
+    }
+  }
+
+  /** One `execute` under the debugger: statistics checkpoints, slices, stepping, stops. */
+  #run(max: number, breakAt: number): StopReason {
     const stats = this.stats, cpu = this.#machine.cpu;
     stats.checkpoint();
     let r: StopReason;

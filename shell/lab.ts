@@ -66,7 +66,10 @@ import { type Symbols, SymbolTable } from "./symbols.ts";
 import type { Stats } from "./stats.ts";
 import { disasmView, dumpView, type MemorySpace, reader } from "./views.ts";
 
-/** Options for booting a lab. */
+/**
+ * Options for booting a lab: the machine's (`memoryMB`, `engine`: "interp" or "jit", ...),
+ * Aegis's, and ExOS's page-table structure.
+ */
 export interface LabOptions extends DECstationOptions, AegisOptions {
   /** The page-table structure of ExOS's processes (default "linear"). */
   pageTable?: PageTableKind;
@@ -81,7 +84,9 @@ const LAB_OPTIONS = [
   "slices",
   "clockRate",
   "seed",
+  "insecureSeed",
   "pageTable",
+  "engine",
 ] as const;
 
 /** Where the programs a guest may exec live, each as /bin/NAME. */

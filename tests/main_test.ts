@@ -16,14 +16,14 @@ import { formatNet, measureFigure2, measureNet } from "../scripts/paper_net.ts";
 const mainTs = new URL("../main.ts", import.meta.url).pathname;
 const guest = (name: string) => new URL(`./guest/out/${name}.elf`, import.meta.url).pathname;
 
-/** Runs `exo ARGS` with `stdin` text; returns status, stdout and stderr. */
-async function exo(args: string[], stdin = "") {
+/** Runs `exo ARGS` with `stdin` text and `env` added; returns status, stdout and stderr. */
+async function exo(args: string[], stdin = "", env: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", mainTs, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
   const w = child.stdin.getWriter();
   await w.write(new TextEncoder().encode(stdin));
@@ -122,13 +122,87 @@ Deno.test("exo run rejects a segment outside RAM", async () => {
   }
 });
 
-Deno.test("exo bench cpu --json prints one line with instructionsPerSecond", async () => {
+Deno.test("exo bench cpu --json measures both engines, and their digests match", async () => {
   const r = await exo(["bench", "cpu", "--json", "--seconds", "0.2"]);
   assert.equal(r.code, 0);
   const lines = r.stdout.trim().split("\n");
   assert.equal(lines.length, 1);
   const result = JSON.parse(lines[0]);
-  assert.ok(result.instructionsPerSecond > 0);
+  assert.deepEqual(Object.keys(result).sort(), ["interp", "jit", "jitOverInterp", "match"]);
+  for (const engine of ["interp", "jit"]) {
+    const e = result[engine];
+    assert.equal(e.engine, engine);
+    assert.ok(e.instructionsPerSecond > 0, engine);
+    assert.ok(e.instructions > 0 && e.hostSeconds > 0 && e.cycles > 0, engine);
+    assert.match(e.digest, /^[0-9a-f]{8}$/);
+  }
+  assert.equal(result.match, true);
+  assert.equal(result.jit.digest, result.interp.digest);
+  assert.ok(result.jitOverInterp > 0);
+  const one = JSON.parse(
+    (await exo(["bench", "cpu", "--json", "--seconds", "0.1", "--engine", "jit"]))
+      .stdout,
+  );
+  assert.deepEqual(Object.keys(one).sort(), ["jit", "jitOverInterp", "match"]);
+  assert.equal(one.match, null);
+});
+
+Deno.test("exo bench compare runs a bare ELF on both engines and says the outputs agree", async () => {
+  const r = await exo(["bench", "compare", "--no-gxemul", "--json", guest("hello")]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  const expected = Deno.readTextFileSync(new URL("./guest/expected/hello.txt", import.meta.url));
+  assert.deepEqual(result.runs.map((x: { runner: string }) => x.runner), ["interp", "jit"]);
+  for (const run of result.runs) {
+    assert.equal(run.output, expected);
+    assert.equal(run.status, 0);
+    assert.ok(run.startupSeconds > 0 && run.startupSeconds < run.wallSeconds);
+    assert.ok(run.instructions > 0);
+  }
+  assert.equal(result.match, true);
+  assert.equal(result.gxemul, "left out");
+  assert.equal(result.gxemulOverInterp, null);
+  const text = await exo(["bench", "compare", "--no-gxemul", guest("hello")]);
+  assert.match(
+    text.stdout,
+    /^compare .*hello\.elf:\n {2}interp .* s wall · exit 0 · first instruction/,
+  );
+  assert.match(text.stdout, /gxemul: left out, not compared\n {2}outputs: identical\n$/);
+});
+
+Deno.test("exo run, exec and bench take --engine interp|jit and refuse another", async () => {
+  for (const engine of ["interp", "jit"]) {
+    const r = await exo(["run", "--engine", engine, "--stats", guest("hello")]);
+    assert.equal(r.code, 0);
+    assert.equal(JSON.parse(r.stderr.trim()).engine, engine);
+    const x = await exo(["exec", "--engine", engine, "--stats", unix("hello")]);
+    assert.equal(x.stdout, unixExpected("hello"));
+    assert.equal(JSON.parse(x.stderr.trim()).engine, engine);
+  }
+  const bad = await exo(["run", "--engine", "fast", guest("hello")]);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, 'exo run: --engine "fast" is not an engine: give interp or jit\n');
+  const badExec = await exo(["exec", "--engine", "fast", unix("hello")]);
+  assert.equal(badExec.code, 125);
+  assert.match(badExec.stderr, /--engine "fast" is not an engine/);
+  const badBench = await exo(["bench", "cpu", "--engine", "JIT"]);
+  assert.equal(badBench.code, 1);
+  assert.match(badBench.stderr, /--engine "JIT" is not an engine: give interp or jit/);
+});
+
+Deno.test("EXOLAB_ENGINE and EXOLAB_JIT_HOTNESS set the default; bad values are refused", async () => {
+  const r = await exo(["run", "--stats", guest("hello")], "", { EXOLAB_ENGINE: "jit" });
+  assert.equal(JSON.parse(r.stderr.trim()).engine, "jit");
+  const over = await exo(["run", "--stats", "--engine", "interp", guest("hello")], "", {
+    EXOLAB_ENGINE: "jit",
+  });
+  assert.equal(JSON.parse(over.stderr.trim()).engine, "interp", "--engine wins");
+  const bad = await exo(["run", guest("hello")], "", { EXOLAB_ENGINE: "turbo" });
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, 'exo run: EXOLAB_ENGINE "turbo" is not an engine: give interp or jit\n');
+  const hot = await exo(["run", guest("hello")], "", { EXOLAB_JIT_HOTNESS: "0" });
+  assert.equal(hot.code, 1);
+  assert.match(hot.stderr, /EXOLAB_JIT_HOTNESS "0" is not a whole number >= 1/);
 });
 
 Deno.test("exo with an unknown command or option says so and exits 1", async () => {

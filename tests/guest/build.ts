@@ -63,6 +63,9 @@ const PROGRAMS: Record<string, { sources: string[]; gxemul: boolean; defaultLayo
   net: { sources: ["net.c"], gxemul: false },
   default_layout: { sources: ["hello.c"], gxemul: true, defaultLayout: true },
   matrix: { sources: ["matrix.c", "matmul.c"], gxemul: true },
+  hot_mix: { sources: ["hot_mix.c"], gxemul: true },
+  hot_straight: { sources: ["hot_straight.c"], gxemul: true },
+  hot_calls: { sources: ["hot_calls.c"], gxemul: true },
 };
 
 /** FLAGS with the default layout: the text at 0x80030000, everything else where ld puts it. */

@@ -11,12 +11,13 @@ import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
 import { EXC } from "../../machine/cp0.ts";
 import { SYS } from "../../aegis/abi.ts";
-import { Lab } from "../../shell/lab.ts";
+import { Lab, type LabOptions } from "../../shell/lab.ts";
+import type { Engine } from "../../machine/cpu.ts";
 import { ctrlC } from "../../shell/interrupt.ts";
 
 /** A lab with environment "bench" entered at a program that counts down, faults, then spins. */
-function bench() {
-  const m = new Lab();
+function bench(options: LabOptions = {}) {
+  const m = new Lab(options);
   const e = m.aegis.createEnv("bench");
   const prog = e.load(asm`
         .set noreorder
@@ -308,4 +309,36 @@ Deno.test("Lab one breakpoint (the CPU's own stop address) and several (stepping
     ]);
   }
   assert.deepEqual(two.m.stats.toJSON(), one.m.stats.toJSON());
+});
+
+/** Records every engine assigned to `m.cpu.engine` from now on (the value still takes effect). */
+function engineSets(m: Lab): Engine[] {
+  const sets: Engine[] = [];
+  let engine = m.cpu.engine;
+  Object.defineProperty(m.cpu, "engine", {
+    get: () => engine,
+    set: (e: Engine) => (sets.push(e), engine = e),
+  });
+  return sets;
+}
+
+Deno.test("Lab on the translator runs breakpoints, steps and the trace on the interpreter", () => {
+  const { m, s } = bench({ engine: "jit" });
+  const sets = engineSets(m);
+  m.run(4);
+  assert.deepEqual(sets, [], "nothing to stop for: the run keeps its engine");
+  m.break("leaf");
+  assert.equal(m.run(10_000).pc, s.leaf);
+  assert.deepEqual(sets.slice(0, 2), ["interp", "jit"], "the interpreter, then the jit back");
+  assert.equal(m.cpu.engine, "jit");
+  m.unbreak();
+  const seen = new Set<Engine>();
+  m.trace(() => seen.add(m.cpu.engine));
+  m.run(20);
+  m.trace(false);
+  assert.deepEqual([...seen], ["interp"], "every trace line is written on the interpreter");
+  assert.equal(m.cpu.engine, "jit");
+  sets.length = 0;
+  m.run(50);
+  assert.deepEqual(sets, [], "with all of it off, the translator runs alone again");
 });

@@ -1,0 +1,204 @@
+/**
+ * `exo bench compare PROG.elf`: one bare DECstation program on exolab's two engines and on
+ * gxemul, the emulator people would pick instead; the same console output, and who is faster.
+ *
+ * Every runner is a fresh process timed from spawn to exit, so start-up (Deno compiling
+ * exolab, gxemul setting up its machine) is in every wall time. exolab runs as
+ * `exo run --engine E --stats`, whose stats line says when the first instruction ran
+ * (`startupSeconds`, from its process start) and how many it ran. gxemul runs as
+ * `gxemul -q -E dec -e 3max -M MB PROG.elf` under `script -qec` for the pseudo-terminal it needs
+ * (it block-buffers its console otherwise and never exits), with `stty -onlcr` first so the
+ * terminal keeps `\n` as `\n`; `-q` leaves no banner, so its output is compared byte for byte
+ * as it comes, nothing stripped. A message of gxemul's own (an instruction it does not implement,
+ * say) therefore shows as a difference, which is what it is. When gxemul (or script) is not on
+ * PATH, or `useGxemul` is false, its row is left out and the report says which.
+ *
+ * @module
+ */
+
+import type { Engine } from "../machine/cpu.ts";
+import { ENGINES } from "../machine/engine.ts";
+
+/** One runner's result. */
+export interface CompareRun {
+  /** "interp", "jit" or "gxemul". */
+  runner: Engine | "gxemul";
+  /** Host seconds from spawning the process to its exit. */
+  wallSeconds: number;
+  /** exolab only: host seconds from process start to the first instruction. */
+  startupSeconds?: number;
+  /** exolab only: instructions executed. */
+  instructions?: number;
+  /** The process's exit status. */
+  status: number;
+  /** The console output. */
+  output: string;
+}
+
+/** What `exo bench compare` found. */
+export interface CompareResult {
+  /** The program. */
+  program: string;
+  /** Each runner, exolab's engines first; gxemul's only when it is installed. */
+  runs: CompareRun[];
+  /** Whether gxemul ran, or why not: "ran", "not installed" or "left out" (--no-gxemul). */
+  gxemul: "ran" | "not installed" | "left out";
+  /** Whether every runner printed the same output with the same exit status. */
+  match: boolean;
+  /** gxemul's wall time over each engine's (above 1: exolab is faster); null without gxemul. */
+  gxemulOverInterp: number | null;
+  /** As gxemulOverInterp, for the translator. */
+  gxemulOverJit: number | null;
+}
+
+const mainTs = new URL("../main.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+/** Whether `command` is on PATH. */
+function installed(command: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${command}`], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `program` and `args` to exit; returns its status, stdout, stderr and wall time. */
+async function timed(program: string, args: string[]) {
+  const t0 = performance.now();
+  const out = await new Deno.Command(program, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const wallSeconds = (performance.now() - t0) / 1000;
+  return {
+    status: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+    wallSeconds,
+  };
+}
+
+/** `program` (bare ELF at `path`) on exolab's `engine`, as `exo run --engine E --stats`. */
+async function exolab(path: string, engine: Engine, memoryMB: number): Promise<CompareRun> {
+  const r = await timed(Deno.execPath(), [
+    "run",
+    "-A",
+    mainTs,
+    "run",
+    "--engine",
+    engine,
+    "--stats",
+    "--memory",
+    String(memoryMB),
+    path,
+  ]);
+  const last = r.stderr.trim().split("\n").at(-1) ?? "";
+  let stats: { startupSeconds: number; instructions: number };
+  try {
+    stats = JSON.parse(last);
+  } catch {
+    throw new Error(`exo run --engine ${engine} ${path} printed no stats line: ${r.stderr}`);
+  }
+  return {
+    runner: engine,
+    wallSeconds: r.wallSeconds,
+    startupSeconds: stats.startupSeconds,
+    instructions: stats.instructions,
+    status: r.status,
+    output: r.stdout,
+  };
+}
+
+/** A word quoted for sh. */
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `program` on gxemul under script(1). */
+async function gxemul(path: string, memoryMB: number): Promise<CompareRun> {
+  const inner = `stty -onlcr; exec gxemul -q -E dec -e 3max -M ${memoryMB} ${shellQuote(path)}`;
+  const r = await timed("script", ["-qec", inner, "/dev/null"]);
+  return { runner: "gxemul", wallSeconds: r.wallSeconds, status: r.status, output: r.stdout };
+}
+
+/**
+ * Runs the bare ELF at `path` on both engines and, when installed and `useGxemul`, on gxemul;
+ * compares outputs and exit statuses and works out the wall-time ratios.
+ */
+export async function compareProgram(
+  path: string,
+  { memoryMB = 32, useGxemul = true }: { memoryMB?: number; useGxemul?: boolean } = {},
+): Promise<CompareResult> {
+  const runs: CompareRun[] = [];
+  for (const engine of ENGINES) runs.push(await exolab(path, engine, memoryMB));
+  const gx = !useGxemul
+    ? "left out"
+    : installed("gxemul") && installed("script")
+    ? "ran"
+    : "not installed";
+  if (gx === "ran") runs.push(await gxemul(path, memoryMB));
+  const first = runs[0];
+  const match = runs.every((r) => r.output === first.output && r.status === first.status);
+  const g = runs.find((r) => r.runner === "gxemul");
+  const over = (e: Engine) =>
+    g === undefined ? null : g.wallSeconds / runs.find((r) => r.runner === e)!.wallSeconds;
+  return {
+    program: path,
+    runs,
+    gxemul: gx,
+    match,
+    gxemulOverInterp: over("interp"),
+    gxemulOverJit: over("jit"),
+  };
+}
+
+/** The first line where `a` and `b` differ, shown for a report. */
+function firstDifference(a: string, b: string): string {
+  const x = a.split("\n"), y = b.split("\n");
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] !== y[i]) {
+      return `line ${i + 1}: ${JSON.stringify(x[i] ?? "(end)")} vs ${
+        JSON.stringify(y[i] ?? "(end)")
+      }`;
+    }
+  }
+  return "the same lines";
+}
+
+/** `r` as the text `exo bench compare` prints. */
+export function formatCompare(r: CompareResult): string {
+  const lines = [`compare ${r.program}:`];
+  for (const run of r.runs) {
+    const extra = run.startupSeconds === undefined
+      ? ""
+      : ` · first instruction at ${run.startupSeconds.toFixed(3)} s · ${
+        (run.instructions! / 1e6).toFixed(1)
+      } M instructions`;
+    lines.push(
+      `  ${run.runner.padEnd(7)} ${run.wallSeconds.toFixed(3)} s wall · exit ${run.status}${extra}`,
+    );
+  }
+  if (r.gxemulOverInterp === null) lines.push(`  gxemul: ${r.gxemul}, not compared`);
+  else {
+    lines.push(
+      `  gxemul/interp ${r.gxemulOverInterp.toFixed(2)} · gxemul/jit ${
+        r.gxemulOverJit!.toFixed(2)
+      } (above 1: exolab is faster)`,
+    );
+  }
+  const first = r.runs[0];
+  for (const run of r.runs.slice(1)) {
+    if (run.output !== first.output || run.status !== first.status) {
+      lines.push(
+        `  ${run.runner} differs from ${first.runner}: exit ${run.status} vs ${first.status}; ` +
+          firstDifference(run.output, first.output),
+      );
+    }
+  }
+  lines.push(r.match ? "  outputs: identical" : "  outputs: DIFFER");
+  return lines.join("\n");
+}
