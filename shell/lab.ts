@@ -83,7 +83,6 @@ const LAB_OPTIONS = [
   "rows",
   "slices",
   "clockRate",
-  "seed",
   "insecureSeed",
   "pageTable",
   "engine",
@@ -283,7 +282,7 @@ export class Lab {
    * @example
    * ```ts
    * import { Lab } from "./mod.ts";
-   * const m = new Lab({ seed: 1 });   // reproducible capabilities
+   * const m = new Lab({ insecureSeed: 1 });   // reproducible (and guessable) capabilities
    * console.log(String(m));           // DECstation 5000/200 (KN02) · ... · Aegis: 0 environments
    * ```
    */

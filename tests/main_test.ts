@@ -562,7 +562,7 @@ Deno.test("mod.ts imports from a script outside the repository, with no configur
     Deno.writeTextFileSync(
       `${dir}/outside.ts`,
       `import { Lab, time } from ${JSON.stringify(mod)};
-const m = new Lab({ seed: 1 });
+const m = new Lab();
 const e = m.aegis.createEnv("outside");
 console.log(String(time(m, () => e.sys.null())).includes("instructions"), String(m));
 `,
