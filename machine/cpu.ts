@@ -62,6 +62,7 @@ import { Bus, BusError, type Interrupts } from "./bus.ts";
 import { CAUSE, CP0, EXC, PRID_R3000A, SR, SR_WRITABLE, TLB, VECTOR } from "./cp0.ts";
 import { TIMING } from "./timing.ts";
 import { cpuView } from "./cpu_view.ts";
+import { Jit, type JitHost, type JitStats, touches } from "./jit.ts";
 
 /**
  * The CPU engines: "interp", the interpreter (the reference), and "jit", which translates hot
@@ -147,19 +148,6 @@ function directWrite(instr: number): number {
   return op === 0x01 && (instr & 0x00100000) !== 0 ? 31 : 0;
 }
 
-/**
- * True unless instruction `w` certainly neither reads general register r nor writes it at once:
- * a load reads only its base (its own write is late, and an LWL/LWR of r merges with r's new
- * value as with a pending one); anything else counts any of its rs, rt and rd fields, and the
- * link register of JAL, BLTZAL and BGEZAL. False answers must be right; true ones may be wrong.
- */
-function touches(w: number, r: number): boolean {
-  const op = w >>> 26;
-  if (op >= 0x20 && op <= 0x26) return ((w >>> 21) & 31) === r;
-  if (r === 31 && (op === 0x01 || op === 0x03)) return true;
-  return ((w >>> 21) & 31) === r || ((w >>> 16) & 31) === r || ((w >>> 11) & 31) === r;
-}
-
 /** Raised by `readVirtual`/`writeVirtual` when an address does not translate. */
 export class TranslationError extends Error {}
 
@@ -192,6 +180,12 @@ export class Cpu implements Interrupts {
    * interpreter for single steps, breakpoints and anything it does not translate.
    */
   engine: Engine = "interp";
+  /**
+   * With the "jit" engine, how many times the dispatcher must reach a word (an entry: a branch
+   * target, a return point, where a run starts) before the page's code is translated from there.
+   * 1 translates everything at its first visit (tests use it to force the translator on).
+   */
+  jitHotness = 50;
   /** Called after each exception entry with its code, the vector already in pc (debuggers, stats). */
   onException: ((code: number) => void) | undefined = undefined;
 
@@ -249,6 +243,9 @@ export class Cpu implements Interrupts {
   readonly #rBase = new Int32Array(TC_SLOTS);
   readonly #wTag = new Int32Array(TC_SLOTS).fill(INVALID);
   readonly #wBase = new Int32Array(TC_SLOTS);
+
+  /** The translator, made when the "jit" engine first runs. */
+  #jit: Jit | null = null;
 
   /** Makes a CPU on `bus`, in the reset state. */
   constructor(bus: Bus) {
@@ -429,6 +426,22 @@ export class Cpu implements Interrupts {
     this.#limit = 0;
   }
 
+  /**
+   * The translator's counters: pages translated and translations dropped since the Cpu was made,
+   * and the pages, entries (blocks) and characters of generated source cached now (all zero
+   * until the "jit" engine has run).
+   */
+  jitStats(): JitStats {
+    return this.#jit?.stats() ??
+      {
+        pagesTranslated: 0,
+        translationsDropped: 0,
+        pagesCached: 0,
+        entriesCached: 0,
+        bytesCached: 0,
+      };
+  }
+
   /** Adds `cycles` of modeled work (done in TypeScript, not executed) to the cycle count. */
   charge(cycles: number): void {
     this.cycles += cycles;
@@ -500,10 +513,18 @@ export class Cpu implements Interrupts {
     this.#limit = maxInstructions;
     let n = 0;
     if (this.#loadReg !== 0) this.#unpark(this.#pc);
+    const jit = this.engine === "jit" ? 1 : 0;
+    if (jit !== 0) {
+      this.#jit ??= new Jit(this.#jitHost());
+      this.#jit.epoch++; // TypeScript may have written RAM since the last run
+    }
     for (;;) {
       try {
         for (;;) {
-          n = this.#slice(n, breakPc, resume, start);
+          if (jit !== 0 && this.#pendEnd === 0 && this.#inDelay === 0) {
+            n = this.#jitRun(n, breakPc);
+          }
+          n = this.#slice(n, breakPc, resume, start, jit);
           if (n < this.#limit) continue; // the slice's own bound
           // A load whose delay-slot instruction needs the old value ran that one instruction
           // alone (#limit shortened): land it, and go on if nothing else asked the loop to end.
@@ -548,11 +569,12 @@ export class Cpu implements Interrupts {
 
   /**
    * Runs the inner loop from the state in #pc, #npc and #inDelay, with `n` instructions of this
-   * `execute` done, until #limit or at most SLICE more; leaves the state in those fields and
-   * returns the new count (in #sliceN when it throws). A short call keeps V8 from compiling the
+   * `execute` done, until #limit or at most SLICE more (with `jit` 1, until the end of a delay
+   * slot too); leaves the state in those fields and returns the new count (in #sliceN when it
+   * throws). A short call keeps V8 from compiling the
    * loop on the stack, where pc, the limit and the fetch-cache tag would stay tagged values.
    */
-  #slice(n0: number, breakPc: number, resume: number, start: number): number {
+  #slice(n0: number, breakPc: number, resume: number, start: number, jit: number): number {
     const regs = this.regs;
     const ram8 = this.#ram8, ram16 = this.#ram16, ram32 = this.#ram32;
     const rTag = this.#rTag, rBase = this.#rBase, wTag = this.#wTag, wBase = this.#wBase;
@@ -653,33 +675,14 @@ export class Cpu implements Interrupts {
                 this.#multiply(regs[rs], regs[rt], false);
                 this.#hiloReady = this.cycles + n + TIMING.multiply;
                 break;
-              case 0x1a: { // DIV
-                const a = regs[rs], b = regs[rt];
-                if (b === 0) {
-                  this.lo = a >= 0 ? -1 : 1;
-                  this.hi = a;
-                } else if (a === -0x80000000 && b === -1) {
-                  this.lo = a;
-                  this.hi = 0;
-                } else {
-                  this.lo = (a / b) | 0;
-                  this.hi = a % b;
-                }
+              case 0x1a: // DIV
+                this.#divide(regs[rs], regs[rt], true);
                 this.#hiloReady = this.cycles + n + TIMING.divide;
                 break;
-              }
-              case 0x1b: { // DIVU
-                const a = regs[rs] >>> 0, b = regs[rt] >>> 0;
-                if (b === 0) {
-                  this.lo = -1;
-                  this.hi = a | 0;
-                } else {
-                  this.lo = (a / b) | 0;
-                  this.hi = (a % b) | 0;
-                }
+              case 0x1b: // DIVU
+                this.#divide(regs[rs], regs[rt], false);
                 this.#hiloReady = this.cycles + n + TIMING.divide;
                 break;
-              }
               case 0x20: { // ADD
                 const a = regs[rs], b = regs[rt], r = (a + b) | 0;
                 if (((a ^ r) & (b ^ r)) < 0) this.#fault(EXC.Ov);
@@ -1061,8 +1064,12 @@ export class Cpu implements Interrupts {
         regs[0] = 0;
         pc = npc;
         npc = next;
+        const was = inDelay;
         inDelay = delay;
         n++;
+        if ((was & jit) !== 0) {
+          break; // a block boundary: the translator may take over
+        }
       }
     } catch (e) {
       this.#pc = pc;
@@ -1075,6 +1082,99 @@ export class Cpu implements Interrupts {
     this.#npc = npc;
     this.#inDelay = inDelay;
     return n;
+  }
+
+  /**
+   * Runs translated code from #pc for as long as it can, with `n` instructions of this `execute`
+   * done; returns the new count. Enters only where the fetch cache maps pc to RAM (filled here
+   * as the interpreter's next fetch would fill it), never in a page holding `breakPc`, and
+   * returns when the translator has nothing for pc, when a block does not fit the limit, or
+   * with a load pending.
+   */
+  #jitRun(n: number, breakPc: number): number {
+    const jit = this.#jit!;
+    for (;;) {
+      const pc = this.#pc;
+      if ((pc & 0xfffff003) !== this.#fTag && !this.#fetchProbe(pc)) return n;
+      if (breakPc !== -1 && ((pc ^ breakPc) & 0xfffff000) === 0) return n;
+      const fn = jit.find(pc, this.#fBase, this.jitHotness);
+      if (fn === null) return n;
+      jit.dirty = false;
+      const before = n;
+      n = fn(jit.entry, n, this.#limit);
+      if (n === before || this.#pendEnd !== 0) return n;
+    }
+  }
+
+  /**
+   * Fills the fetch cache for `pc` as the interpreter's fetch would, when that fetch reads
+   * cached RAM; false (nothing changed) for any other case, which the interpreter then meets.
+   */
+  #fetchProbe(pc: number): boolean {
+    if ((pc & 3) !== 0) return false;
+    let pa: number;
+    try {
+      pa = this.#translate(pc, false, true);
+    } catch (e) {
+      if (e === TRAP) return false;
+      throw e;
+    }
+    if (pa >= this.#bus.ramSize || this.#lastUncached) return false;
+    this.#fTag = pc & 0xfffff000;
+    this.#fBase = pa & 0xfffff000;
+    return true;
+  }
+
+  /** What translated code reaches of this Cpu: its arrays, and its slow paths as closures. */
+  #jitHost(): JitHost {
+    return {
+      cpu: this,
+      regs: this.regs,
+      ram8: this.#ram8,
+      ram16: this.#ram16,
+      ram32: this.#ram32,
+      rTag: this.#rTag,
+      rBase: this.#rBase,
+      wTag: this.#wTag,
+      wBase: this.#wBase,
+      ramSize: this.#bus.ramSize,
+      load: (va, bytes) => this.#load(va, bytes),
+      loadWord: (va) => this.#loadWord(va),
+      loadWordForStore: (va) => this.#loadWordForStore(va),
+      store: (va, bytes, value) => this.#store(va, bytes, value),
+      limit: () => this.#limit,
+      loaded: (rt, v, npc, n) => this.#loaded(rt, v, npc, n),
+      overflow: () => this.#fault(EXC.Ov),
+      mult: (a, b, signed, n) => {
+        this.#multiply(a, b, signed);
+        this.#hiloReady = this.cycles + n + TIMING.multiply;
+      },
+      div: (a, b, signed, n) => {
+        this.#divide(a, b, signed);
+        this.#hiloReady = this.cycles + n + TIMING.divide;
+      },
+      mfhilo: (hi, n) => {
+        const now = this.cycles + n;
+        if (now < this.#hiloReady) this.#stall(this.#hiloReady - now);
+        return hi ? this.hi : this.lo;
+      },
+      exit: (pc) => {
+        this.#pc = pc | 0;
+        this.#npc = (pc + 4) | 0;
+        this.#inDelay = 0;
+      },
+      fault: (pc, npc, delay, n) => {
+        this.#pc = pc | 0;
+        this.#npc = npc | 0;
+        this.#inDelay = delay;
+        this.#sliceN = n;
+      },
+      purgeWrites: (pbase) => {
+        for (let i = 0; i < TC_SLOTS; i++) {
+          if (this.#wBase[i] === pbase) this.#wTag[i] = INVALID;
+        }
+      },
+    };
   }
 
   /**
@@ -1437,7 +1537,17 @@ export class Cpu implements Interrupts {
     if ((va & (bytes - 1)) !== 0) this.#addressFault(EXC.AdES, va, false);
     const pa = this.#translate(va, true, false);
     if ((this.cp0[CP0.Status] & SR.IsC) !== 0) return; // isolated cache: memory is not written
-    if (pa < this.#bus.ramSize && !this.#lastUncached) {
+    const jit = this.#jit;
+    if (jit !== null && pa < this.#bus.ramSize && jit.codePage[pa >>> 12] !== 0) {
+      // A page with translated code: never in the write cache, and checked at every store.
+      jit.written(pa, bytes);
+      if (!this.#lastUncached) {
+        if (bytes === 4) this.#ram32[pa >>> 2] = value;
+        else if (bytes === 2) this.#ram16[pa >>> 1] = value;
+        else this.#ram8[pa] = value;
+        return;
+      }
+    } else if (pa < this.#bus.ramSize && !this.#lastUncached) {
       const s = (va >>> 12) & 63;
       this.#wTag[s] = va & 0xfffff000;
       this.#wBase[s] = pa & 0xfffff000;
@@ -1471,6 +1581,31 @@ export class Cpu implements Interrupts {
       if (b < 0) hi -= au;
     }
     this.hi = hi | 0;
+  }
+
+  /** Sets LO to the quotient and HI to the remainder of `a` / `b`, signed or unsigned. */
+  #divide(a: number, b: number, signed: boolean): void {
+    if (signed) {
+      if (b === 0) {
+        this.lo = a >= 0 ? -1 : 1;
+        this.hi = a;
+      } else if (a === -0x80000000 && b === -1) {
+        this.lo = a;
+        this.hi = 0;
+      } else {
+        this.lo = (a / b) | 0;
+        this.hi = a % b;
+      }
+      return;
+    }
+    const au = a >>> 0, bu = b >>> 0;
+    if (bu === 0) {
+      this.lo = -1;
+      this.hi = a | 0;
+    } else {
+      this.lo = (au / bu) | 0;
+      this.hi = (au % bu) | 0;
+    }
   }
 
   /** TLBR: loads EntryHi and EntryLo from the entry Index names. */
