@@ -79,6 +79,9 @@ const INVALID = 0xfff;
 /** Slots in each translation cache. */
 const TC_SLOTS = 64;
 
+/** The translator's refused-word bits before it exists. */
+const NONE_REFUSED = new Uint32Array(0);
+
 /** Instructions per call of the inner loop (see `#slice`). */
 const SLICE = 65536;
 
@@ -583,6 +586,7 @@ export class Cpu implements Interrupts {
     const end = n0 + SLICE;
     let limit = this.#limit < end ? this.#limit : end;
     let fTag = this.#fTag, fBase = this.#fBase;
+    const refused = this.#jit?.refused ?? NONE_REFUSED;
     try {
       while (n < limit) {
         if (pc === breakPc && (pc !== resume || this.instructions + n !== start)) {
@@ -1067,8 +1071,13 @@ export class Cpu implements Interrupts {
         const was = inDelay;
         inDelay = delay;
         n++;
-        if ((was & jit) !== 0) {
-          break; // a block boundary: the translator may take over
+        // A block boundary: the translator may take over, unless it refused this word before.
+        if (
+          (was & jit) !== 0 &&
+          ((pc & 0xfffff003) !== fTag ||
+            (refused[(fBase | (pc & 0xfff)) >>> 7] & (1 << ((pc >>> 2) & 31))) === 0)
+        ) {
+          break;
         }
       }
     } catch (e) {
@@ -1112,14 +1121,23 @@ export class Cpu implements Interrupts {
    */
   #fetchProbe(pc: number): boolean {
     if ((pc & 3) !== 0) return false;
-    let pa: number;
-    try {
-      pa = this.#translate(pc, false, true);
-    } catch (e) {
-      if (e === TRAP) return false;
-      throw e;
+    const seg = pc >>> 29;
+    let pa = -1;
+    if (seg >= 4 && (this.cp0[CP0.Status] & SR.KUc) !== 0) return false;
+    if (seg === 4) pa = pc & 0x1fffffff;
+    else if (seg !== 5) {
+      // The TLB as #translate searches it, without raising anything.
+      const vpn = pc & TLB.VPN_MASK, asid = this.cp0[CP0.EntryHi] & TLB.ASID_MASK;
+      for (let i = 0; i < TLB.ENTRIES; i++) {
+        const h = this.tlbHi[i];
+        if ((h & TLB.VPN_MASK) !== vpn) continue;
+        const l = this.tlbLo[i];
+        if ((l & TLB.G) === 0 && (h & TLB.ASID_MASK) !== asid) continue;
+        if ((l & TLB.V) !== 0 && (l & TLB.N) === 0) pa = ((l & TLB.PFN_MASK) | (pc & 0xfff)) >>> 0;
+        break;
+      }
     }
-    if (pa >= this.#bus.ramSize || this.#lastUncached) return false;
+    if (pa < 0 || pa >= this.#bus.ramSize) return false;
     this.#fTag = pc & 0xfffff000;
     this.#fBase = pa & 0xfffff000;
     return true;

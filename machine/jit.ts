@@ -43,7 +43,8 @@
  * 7. Loads and stores use the interpreter's translation caches and its slow paths, so TLB,
  *    ASID, Mod, AdEL/AdES, DBE, uncached costs and devices behave the same. The one shortcut:
  *    in a page of kseg0 (kernel mode by construction) an aligned load from kseg0 RAM reads RAM
- *    directly, which differs only in not filling the read cache.
+ *    directly, which differs only in not filling the read cache, and every other load of such a
+ *    page takes the slow path (which fills it as usual).
  * 8. Code coherence: the words a translation depends on are marked in `codeMask` per physical
  *    page; the Cpu never puts such a page in its write cache, so every store to it (guest,
  *    uncached or SWL/SWR) reaches `Cpu.#store`, which calls `written`: a store to a marked word
@@ -153,6 +154,8 @@ class Page {
   deps = new Int16Array(0);
   /** ... */
   depWords = new Int32Array(0);
+  /** Times this page was translated. */
+  translations = 0;
   /** Generated source length, for the cap. */
   size = 0;
   /** The epoch in which the words were last compared with RAM. */
@@ -268,6 +271,11 @@ export class Jit {
   dirty = false;
   /** Bumped at each `execute`: TypeScript may have written RAM in between. */
   epoch = 0;
+  /**
+   * A bit per word of RAM, set where the dispatcher refused to translate from (the word is the
+   * interpreter's): the interpreter does not stop there to ask it again.
+   */
+  readonly refused: Uint32Array;
   /** Per physical page, 1 when some translation depends on one of its words. */
   readonly codePage: Uint8Array;
   readonly #codeMask = new Map<number, Uint32Array>();
@@ -283,6 +291,7 @@ export class Jit {
   constructor(host: JitHost) {
     this.#host = host;
     this.codePage = new Uint8Array(Math.ceil(host.ramSize / 4096));
+    this.refused = new Uint32Array(Math.ceil(host.ramSize / 128));
   }
 
   /** The counters. */
@@ -322,7 +331,10 @@ export class Jit {
         }
       }
     }
-    if (page.visits[w] === REFUSED || ++page.visits[w] < hotness) return null;
+    // Each translation of a page makes the next one wait longer: entries found late (JR
+    // targets, returns from handlers) would otherwise make a page translate again and again.
+    const due = Math.min(hotness * (1 + page.translations), REFUSED - 1);
+    if (page.visits[w] === REFUSED || ++page.visits[w] < due) return null;
     page.visits[w] = 0;
     if (!page.entries.includes(w)) page.entries.push(w);
     this.#compile(page);
@@ -331,6 +343,7 @@ export class Jit {
       // Its first instruction is the interpreter's: do not count it again.
       page.entries = page.entries.filter((e) => e !== w);
       page.visits[w] = REFUSED;
+      this.refused[((ppn << 10) | w) >>> 5] |= 1 << (w & 31);
       return null;
     }
     this.entry = c;
@@ -428,14 +441,24 @@ export class Jit {
       if (b === null) continue;
       index[start] = blocks.length;
       blocks.push(b);
-      if (b.dynLoad >= 0) continue;
       const end = b.start + b.length;
+      if (b.dynLoad >= 0) {
+        // The interpreter runs the load's successor and lands it; the dispatcher is asked again
+        // after that, at the word following the successor (when the load's block falls through).
+        if (!b.branch && end + 1 < 1024) work.push(end + 1);
+        continue;
+      }
       if (b.branch) {
         const bw = word(end - 2), t = staticTarget(bw, page.vpn, end - 2);
         if (t !== -1 && t >>> 12 === page.vpn) work.push((t & 0xfff) >>> 2);
         if (end < 1024 && !isJump(bw)) work.push(end);
         if (end < 1024 && isLink(bw)) work.push(end);
-      } else if (end < 1024) work.push(end);
+      } else if (end < 1024) {
+        work.push(end);
+        // When the interpreter runs an instruction the block ends before (COP0, say), it hands
+        // back after the next delay slot: at that branch's target or fall-through.
+        if (kind(word(end)) === K.No) work.push(...this.#resumePoints(page.vpn, end, word));
+      }
     }
     if (blocks.length === 0) return;
     const src = generate(page, blocks, index, word);
@@ -449,6 +472,7 @@ export class Jit {
     page.epoch = this.epoch;
     this.#source += src.length;
     this.#translated++;
+    page.translations++;
     let mask = this.#codeMask.get(page.ppn);
     if (mask === undefined) this.#codeMask.set(page.ppn, mask = new Uint32Array(32));
     for (const i of deps) mask[i >>> 5] |= 1 << (i & 31);
@@ -459,6 +483,22 @@ export class Jit {
       if (old === undefined) break;
       this.#drop(old);
     }
+  }
+
+  /**
+   * Where the dispatcher is asked again after the interpreter runs from word `from`: the
+   * target (when static and in the page) and the fall-through of the next branch, if any.
+   */
+  #resumePoints(vpn: number, from: number, word: (i: number) => number): number[] {
+    for (let i = from; i + 2 < 1024; i++) {
+      const w = word(i);
+      if (kind(w) !== K.Branch) continue;
+      const t = staticTarget(w, vpn, i);
+      const out = isJump(w) ? [] : [i + 2];
+      if (t !== -1 && t >>> 12 === vpn) out.push((t & 0xfff) >>> 2);
+      return out;
+    }
+    return [];
   }
 
   /**
@@ -777,12 +817,15 @@ function instruction(
       const dest = dyn ? `lv = ${ext};` : set(rt, ext);
       let s = `va = (${S()} + ${imm}) | 0; `;
       if (kseg0) {
+        // Kernel code: kseg0 RAM directly; anything else through the slow path, which fills
+        // the read cache on the way as the interpreter's would.
         s += `u = va ^ -2147483648; if ((u >>> 0) < RAMSZ${
           bytes > 1 ? ` && (u & ${bytes - 1}) === 0` : ""
-        }) t = ${arr}[u >> ${sh}]; else `;
+        }) t = ${arr}[u >> ${sh}]; `;
+      } else {
+        s += `if ((va & ${alignMask}) === rTag[(va >>> 12) & 63]) ` +
+          `t = ${arr}[(rBase[(va >>> 12) & 63] | (va & 0xfff)) >> ${sh}]; `;
       }
-      s +=
-        `if ((va & ${alignMask}) === rTag[(va >>> 12) & 63]) t = ${arr}[(rBase[(va >>> 12) & 63] | (va & 0xfff)) >> ${sh}]; `;
       s += `else { ${fault()} t = h.load(va, ${bytes}); ${slow(dest)} } ${dest}`;
       return s;
     }
