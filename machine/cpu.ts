@@ -1096,21 +1096,23 @@ export class Cpu implements Interrupts {
   /**
    * Runs translated code from #pc for as long as it can, with `n` instructions of this `execute`
    * done; returns the new count. Enters only where the fetch cache maps pc to RAM (filled here
-   * as the interpreter's next fetch would fill it), never in a page holding `breakPc`, and
-   * returns when the translator has nothing for pc, when a block does not fit the limit, or
-   * with a load pending.
+   * as the interpreter's next fetch would fill it), and returns when the translator has nothing
+   * for pc, when a block does not fit the limit or holds `breakPc`, or with a load pending.
    */
   #jitRun(n: number, breakPc: number): number {
     const jit = this.#jit!;
     for (;;) {
       const pc = this.#pc;
       if ((pc & 0xfffff003) !== this.#fTag && !this.#fetchProbe(pc)) return n;
-      if (breakPc !== -1 && ((pc ^ breakPc) & 0xfffff000) === 0) return n;
       const fn = jit.find(pc, this.#fBase, this.jitHotness);
       if (fn === null) return n;
       jit.dirty = false;
       const before = n;
-      n = fn(jit.entry, n, this.#limit);
+      n = fn(jit.entry, n, this.#limit, breakPc);
+      if (jit.trap !== 0) {
+        jit.trap = 0;
+        throw TRAP; // (#pc, #inDelay and #sliceN are the faulting instruction's)
+      }
       if (n === before || this.#pendEnd !== 0) return n;
     }
   }
@@ -1143,6 +1145,13 @@ export class Cpu implements Interrupts {
     return true;
   }
 
+  /** Turns a guest exception from a slow path into `Jit.trap` (returns 0); rethrows others. */
+  #jitTrap(e: unknown): number {
+    if (e !== TRAP) throw e;
+    this.#jit!.trap = 1;
+    return 0;
+  }
+
   /** What translated code reaches of this Cpu: its arrays, and its slow paths as closures. */
   #jitHost(): JitHost {
     return {
@@ -1156,13 +1165,43 @@ export class Cpu implements Interrupts {
       wTag: this.#wTag,
       wBase: this.#wBase,
       ramSize: this.#bus.ramSize,
-      load: (va, bytes) => this.#load(va, bytes),
-      loadWord: (va) => this.#loadWord(va),
-      loadWordForStore: (va) => this.#loadWordForStore(va),
-      store: (va, bytes, value) => this.#store(va, bytes, value),
+      load: (va, bytes) => {
+        try {
+          return this.#load(va, bytes);
+        } catch (e) {
+          return this.#jitTrap(e);
+        }
+      },
+      loadWord: (va) => {
+        try {
+          return this.#loadWord(va);
+        } catch (e) {
+          return this.#jitTrap(e);
+        }
+      },
+      loadWordForStore: (va) => {
+        try {
+          return this.#loadWordForStore(va);
+        } catch (e) {
+          return this.#jitTrap(e);
+        }
+      },
+      store: (va, bytes, value) => {
+        try {
+          this.#store(va, bytes, value);
+        } catch (e) {
+          this.#jitTrap(e);
+        }
+      },
       limit: () => this.#limit,
       loaded: (rt, v, npc, n) => this.#loaded(rt, v, npc, n),
-      overflow: () => this.#fault(EXC.Ov),
+      overflow: () => {
+        try {
+          this.#fault(EXC.Ov);
+        } catch (e) {
+          this.#jitTrap(e);
+        }
+      },
       mult: (a, b, signed, n) => {
         this.#multiply(a, b, signed);
         this.#hiloReady = this.cycles + n + TIMING.multiply;

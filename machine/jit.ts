@@ -19,18 +19,21 @@
  *
  * The exactness rules it keeps (the numbers are issue 14's):
  *
- * 1. A block runs only if it fits the remaining budget whole (`n + L <= lim` at its top); else
- *    the function returns and the interpreter runs the tail, so run limits, `until`, device
- *    events and `step` stop on the same instruction.
+ * 1. A block runs only if it fits the remaining budget whole (`n + L <= lim` at its top) and
+ *    does not hold the breakpoint (`until`); else the function returns and the interpreter runs
+ *    the tail, so run limits, breakpoints, device events and `step` stop on the same instruction.
  * 2. Counts are committed where the interpreter commits them: the function only advances the
  *    execute-local count `n` it was given and returns it; `execute` commits as before.
  * 3. Only slow paths lower the limit (device accesses, stalls, `stop`, interrupt lines) or
  *    invalidate code (a store to a translated word): after each slow path the function re-reads
  *    the limit (-1 when some translation was dropped) and, if the rest of its block no longer
  *    fits, leaves precisely after the instruction, with pc at the next one.
- * 4. Precise faults: the slow path sets a site number `s` before it can throw; the catch writes
- *    back the registers and tells the Cpu that site's pc, delay-slot flag and count, and the
- *    interpreter's own exception entry sets EPC, BD and the rest. A destination register is
+ * 4. Precise faults: the slow path sets a site number `s` before it can fault; a guest
+ *    exception comes back as `trap` set (throwing through a large function costs far more than
+ *    this); the function then writes back the registers and tells the Cpu that site's pc,
+ *    delay-slot flag and count, the dispatcher raises the exception, and the interpreter's own
+ *    exception entry sets EPC, BD and the rest. (A JavaScript error, a bug, is caught too, the
+ *    registers written back, and rethrown.) A destination register is
  *    assigned only after its access succeeded; ADD/ADDI/SUB check overflow before assigning.
  * 5. Branch conditions and JR/JALR targets are computed before the link register is written
  *    and before the delay slot runs. A branch in a delay slot, a branch in the page's last word,
@@ -109,7 +112,10 @@ export interface JitHost {
   readonly wBase: Int32Array;
   /** RAM size in bytes. */
   readonly ramSize: number;
-  /** The interpreter's slow load: zero-extended value. */
+  /**
+   * The interpreter's slow load: zero-extended value. This and the other slow paths do not
+   * throw guest exceptions: they record the exception, set `Jit.trap` and return.
+   */
   load(va: number, bytes: 1 | 2 | 4): number;
   /** The word containing `va`, for LWL/LWR. */
   loadWord(va: number): number;
@@ -121,8 +127,8 @@ export interface JitHost {
   limit(): number;
   /** The interpreter's load completion for instruction `n`, whose successor is at `npc`. */
   loaded(rt: number, v: number, npc: number, n: number): void;
-  /** Raises Ov. */
-  overflow(): never;
+  /** Records Ov (as a slow path does: sets `Jit.trap`). */
+  overflow(): void;
   /** MULT (signed) or MULTU issued as instruction `n` of this execute. */
   mult(a: number, b: number, signed: boolean, n: number): void;
   /** DIV (signed) or DIVU issued as instruction `n`. */
@@ -137,8 +143,11 @@ export interface JitHost {
   purgeWrites(pbase: number): void;
 }
 
-/** A translated page's code: runs from case `c` with count `n` and limit `lim`; returns n. */
-type PageFn = (c: number, n: number, lim: number) => number;
+/**
+ * A translated page's code: runs from case `c` with count `n`, limit `lim` and breakpoint `bp`
+ * (-1: none); returns n.
+ */
+type PageFn = (c: number, n: number, lim: number, bp: number) => number;
 
 /** One (virtual page, physical page) of code: visit counts, and its translation once hot. */
 class Page {
@@ -269,6 +278,12 @@ interface Block {
 export class Jit {
   /** Set when a translation was dropped while translated code ran; the dispatcher clears it. */
   dirty = false;
+  /**
+   * 1 when a slow path called from translated code raised a guest exception (the host's slow
+   * paths catch it and set this instead of throwing through the translated function); the
+   * dispatcher clears it and raises the exception.
+   */
+  trap = 0;
   /** Bumped at each `execute`: TypeScript may have written RAM in between. */
   epoch = 0;
   /**
@@ -612,7 +627,10 @@ function generate(
     const L = b.length;
     const startPc = vbase + (b.start << 2);
     out.push(`case ${index[b.start]}: {`);
-    out.push(`if (n + ${L} > lim) { x = ${hex(startPc)}; break L; }`);
+    out.push(
+      `if (n + ${L} > lim || ((bp - ${hex(startPc)}) >>> 0) < ${4 * L}) ` +
+        `{ x = ${hex(startPc)}; break L; }`,
+    );
     for (let j = 0; j < L; j++) {
       const wi = b.start + j, w = word(wi), pc = (vbase + (wi << 2)) >>> 0;
       const delay = b.branch && j === L - 1;
@@ -660,7 +678,7 @@ const rTag = h.rTag, rBase = h.rBase, wTag = h.wTag, wBase = h.wBase, RAMSZ = h.
 const IX = new Int16Array([${Array.from(index).join(",")}]);
 const SP = new Int32Array([${sp.join(",")}]), SD = new Int32Array([${sd.join(",")}]);
 const SO = new Int32Array([${so.join(",")}]);
-return function page_${page.vpn.toString(16)}_${page.ppn.toString(16)}(c, n, lim) {
+return function page_${page.vpn.toString(16)}_${page.ppn.toString(16)}(c, n, lim, bp) {
   let ${
     regs.length > 0 ? load + ", " : ""
   }s = 0, x = 0, k = 0, t = 0, u = 0, va = 0, tgt = 0, lr = 0, lv = 0;
@@ -677,6 +695,10 @@ ${out.join("\n")}
     throw e;
   }
   ${store}
+  if (J.trap !== 0) {
+    h.fault(SP[s], SD[s] === 1 ? tgt : (SP[s] + 4) | 0, SD[s], n + SO[s]);
+    return n;
+  }
   h.exit(x);
   if (lr !== 0) h.loaded(lr, lv, x, n - 1);
   return n;
@@ -743,13 +765,13 @@ function instruction(
         case 0x1b:
           return `h.div(${S()}, ${T()}, ${(w & 63) === 0x1a}, n + ${j});`;
         case 0x20:
-          return `t = (${S()} + ${T()}) | 0; if (((${S()} ^ t) & (${T()} ^ t)) < 0) { ${fault()} h.overflow(); } ${
+          return `t = (${S()} + ${T()}) | 0; if (((${S()} ^ t) & (${T()} ^ t)) < 0) { ${fault()} h.overflow(); break L; } ${
             set(rd, "t")
           }`;
         case 0x21:
           return rd === 0 ? "" : set(rd, `(${S()} + ${T()}) | 0`);
         case 0x22:
-          return `t = (${S()} - ${T()}) | 0; if (((${S()} ^ ${T()}) & (${S()} ^ t)) < 0) { ${fault()} h.overflow(); } ${
+          return `t = (${S()} - ${T()}) | 0; if (((${S()} ^ ${T()}) & (${S()} ^ t)) < 0) { ${fault()} h.overflow(); break L; } ${
             set(rd, "t")
           }`;
         case 0x23:
@@ -787,7 +809,7 @@ function instruction(
     case 0x07:
       return `tgt = ${S()} > 0 ? ${target} : ${fall};`;
     case 0x08:
-      return `t = (${S()} + ${imm}) | 0; if (((${S()} ^ t) & (${imm} ^ t)) < 0) { ${fault()} h.overflow(); } ${
+      return `t = (${S()} + ${imm}) | 0; if (((${S()} ^ t) & (${imm} ^ t)) < 0) { ${fault()} h.overflow(); break L; } ${
         set(rt, "t")
       }`;
     case 0x09:
@@ -826,7 +848,9 @@ function instruction(
         s += `if ((va & ${alignMask}) === rTag[(va >>> 12) & 63]) ` +
           `t = ${arr}[(rBase[(va >>> 12) & 63] | (va & 0xfff)) >> ${sh}]; `;
       }
-      s += `else { ${fault()} t = h.load(va, ${bytes}); ${slow(dest)} } ${dest}`;
+      s += `else { ${fault()} t = h.load(va, ${bytes}); if (J.trap !== 0) break L; ${
+        slow(dest)
+      } } ${dest}`;
       return s;
     }
     case 0x22:
@@ -837,7 +861,7 @@ function instruction(
       const dest = dyn ? `lv = ${merge} | 0;` : set(rt, `${merge} | 0`);
       return `va = (${S()} + ${imm}) | 0; k = va & 3; ` +
         `if ((va & 0xfffff000) === rTag[(va >>> 12) & 63]) t = ram32[(rBase[(va >>> 12) & 63] | (va & 0xffc)) >> 2]; ` +
-        `else { ${fault()} t = h.loadWord(va); ${slow(dest)} } ${dest}`;
+        `else { ${fault()} t = h.loadWord(va); if (J.trap !== 0) break L; ${slow(dest)} } ${dest}`;
     }
     case 0x28:
     case 0x29:
@@ -848,7 +872,7 @@ function instruction(
       const sh = bytes === 4 ? 2 : bytes === 2 ? 1 : 0;
       return `va = (${S()} + ${imm}) | 0; ` +
         `if ((va & ${alignMask}) === wTag[(va >>> 12) & 63]) ${arr}[(wBase[(va >>> 12) & 63] | (va & 0xfff)) >> ${sh}] = ${T()}; ` +
-        `else { ${fault()} h.store(va, ${bytes}, ${T()}); ${slow("")} }`;
+        `else { ${fault()} h.store(va, ${bytes}, ${T()}); if (J.trap !== 0) break L; ${slow("")} }`;
     }
     case 0x2a:
     case 0x2e: {
@@ -856,7 +880,8 @@ function instruction(
         ? `(t & ~(-1 >>> (24 - (k << 3)))) | (${T()} >>> (24 - (k << 3)))`
         : `(t & ~(-1 << (k << 3))) | (${T()} << (k << 3))`;
       return `va = (${S()} + ${imm}) | 0; k = va & 3; ${fault()} t = h.loadWordForStore(va); ` +
-        `h.store(va & ~3, 4, (${merge}) | 0); ${slow("")}`;
+        `if (J.trap !== 0) break L; h.store(va & ~3, 4, (${merge}) | 0); ` +
+        `if (J.trap !== 0) break L; ${slow("")}`;
     }
   }
   throw new Error(`exolab jit: no translation for 0x${(w >>> 0).toString(16)} (a translator bug)`);
