@@ -247,8 +247,9 @@ export class Cpu implements Interrupts {
   readonly #wTag = new Int32Array(TC_SLOTS).fill(INVALID);
   readonly #wBase = new Int32Array(TC_SLOTS);
 
-  /** The translator, made when the "jit" engine first runs. */
+  /** The translator, made when the "jit" engine first runs, and what it reaches of this Cpu. */
   #jit: Jit | null = null;
+  #jitHostObject: JitHost | null = null;
 
   /** Makes a CPU on `bus`, in the reset state. */
   constructor(bus: Bus) {
@@ -518,7 +519,8 @@ export class Cpu implements Interrupts {
     if (this.#loadReg !== 0) this.#unpark(this.#pc);
     const jit = this.engine === "jit" ? 1 : 0;
     if (jit !== 0) {
-      this.#jit ??= new Jit(this.#jitHost());
+      this.#jitHostObject ??= this.#jitHost();
+      this.#jit ??= new Jit(this.#jitHostObject);
       this.#jit.epoch++; // TypeScript may have written RAM since the last run
     }
     for (;;) {
@@ -1108,7 +1110,7 @@ export class Cpu implements Interrupts {
       if (fn === null) return n;
       jit.dirty = false;
       const before = n;
-      n = fn(jit.entry, n, this.#limit, breakPc);
+      n = fn(this.#jitHostObject!, jit, jit.entry, n, this.#limit, breakPc);
       if (jit.trap !== 0) {
         jit.trap = 0;
         throw TRAP; // (#pc, #inDelay and #sliceN are the faulting instruction's)

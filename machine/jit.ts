@@ -144,10 +144,43 @@ export interface JitHost {
 }
 
 /**
- * A translated page's code: runs from case `c` with count `n`, limit `lim` and breakpoint `bp`
- * (-1: none); returns n.
+ * A translated page's code: runs for the Cpu behind `h` (translator `J`) from case `c` with
+ * count `n`, limit `lim` and breakpoint `bp` (-1: none); returns n. The same code (the same
+ * words at the same virtual page) is one function for every Cpu in the process (`SHARED`), so
+ * V8 compiles and optimizes it once however many machines run it.
  */
-type PageFn = (c: number, n: number, lim: number, bp: number) => number;
+export type PageFn = (
+  h: JitHost,
+  J: Jit,
+  c: number,
+  n: number,
+  lim: number,
+  bp: number,
+) => number;
+
+/** Translated functions by source, shared by every Cpu in the process (oldest first). */
+const SHARED = new Map<string, PageFn>();
+
+/** Characters of source behind SHARED at most; the oldest are forgotten beyond. */
+const SHARED_CAP = 16 << 20;
+
+/** Characters of source behind SHARED now. */
+let sharedSource = 0;
+
+/** The function for `src`, made once per process. */
+function shared(src: string): PageFn {
+  let fn = SHARED.get(src);
+  if (fn !== undefined) return fn;
+  fn = new Function(src)() as PageFn;
+  SHARED.set(src, fn);
+  sharedSource += src.length;
+  for (const [old] of SHARED) {
+    if (sharedSource <= SHARED_CAP || old === src) break;
+    SHARED.delete(old);
+    sharedSource -= old.length;
+  }
+  return fn;
+}
 
 /** One (virtual page, physical page) of code: visit counts, and its translation once hot. */
 class Page {
@@ -452,6 +485,9 @@ export class Jit {
     while (work.length > 0) {
       const start = work.pop()!;
       if (index[start] >= 0) continue;
+      // Only code the interpreter has reached: the rest would be compiled without type
+      // feedback, and V8 would deoptimize the whole function the first time it ran.
+      if (page.visits[start] === 0 && !page.entries.includes(start)) continue;
       const b = this.#scan(page.vpn, start, word, deps);
       if (b === null) continue;
       index[start] = blocks.length;
@@ -477,9 +513,7 @@ export class Jit {
     }
     if (blocks.length === 0) return;
     const src = generate(page, blocks, index, word);
-    // deno-lint-ignore no-explicit-any
-    const factory = new Function("h", "J", src) as any;
-    page.fn = factory(this.#host, this) as PageFn;
+    page.fn = shared(src);
     page.index = index;
     page.deps = Int16Array.from(deps);
     page.depWords = Int32Array.from(page.deps, (i) => word(i));
@@ -673,12 +707,12 @@ function generate(
   const store = regs.map((i) => `regs[${i}] = r${i};`).join(" ");
   const sp = sites.map((s) => s[0] | 0), sd = sites.map((s) => s[1]), so = sites.map((s) => s[2]);
   return `"use strict";
-const cpu = h.cpu, regs = h.regs, ram8 = h.ram8, ram16 = h.ram16, ram32 = h.ram32;
-const rTag = h.rTag, rBase = h.rBase, wTag = h.wTag, wBase = h.wBase, RAMSZ = h.ramSize;
 const IX = new Int16Array([${Array.from(index).join(",")}]);
 const SP = new Int32Array([${sp.join(",")}]), SD = new Int32Array([${sd.join(",")}]);
 const SO = new Int32Array([${so.join(",")}]);
-return function page_${page.vpn.toString(16)}_${page.ppn.toString(16)}(c, n, lim, bp) {
+return function page_${page.vpn.toString(16)}(h, J, c, n, lim, bp) {
+  const cpu = h.cpu, regs = h.regs, ram8 = h.ram8, ram16 = h.ram16, ram32 = h.ram32;
+  const rTag = h.rTag, rBase = h.rBase, wTag = h.wTag, wBase = h.wBase, RAMSZ = h.ramSize;
   let ${
     regs.length > 0 ? load + ", " : ""
   }s = 0, x = 0, k = 0, t = 0, u = 0, va = 0, tgt = 0, lr = 0, lv = 0;
