@@ -52,6 +52,17 @@
  * register, would see the new value there.) MFHI and MFLO keep their interlock; loads add no
  * stall cycles.
  *
+ * `execute` runs the inner loop in slices (`#slice`) of at most 64K instructions, carrying the
+ * count between them, so the counters are committed exactly where they were before; a short
+ * call keeps V8 from compiling the loop on the stack, and the slice keeps the limit and the
+ * fetch-cache tag and base in locals, refreshed after every slow path (the only code that
+ * changes them), and the delay flags as 0/1 integers.
+ *
+ * With `engine = "jit"` the slices also end at block boundaries (after a delay-slot
+ * instruction), where `#jitRun` hands over to code translated by machine/jit.ts, whose essay
+ * says how it stays indistinguishable from this interpreter; everything it does not translate
+ * runs here.
+ *
  * Timing follows machine/timing.ts: one cycle per instruction, MULT/DIV latencies with the HI/LO
  * interlock, extra cycles for uncached accesses and exception entry.
  *
@@ -1452,7 +1463,10 @@ export class Cpu implements Interrupts {
     this.cycles += TIMING.exception;
     this.exceptionCounts[code]++;
     if ((sr & SR.KUc) !== 0) this.#flush();
-    this.onException?.(code);
+    if (this.onException !== undefined) {
+      this.onException(code);
+      if (this.#jit !== null) this.#jit.epoch++; // it may have written RAM
+    }
   }
 
   // ---- memory ----------------------------------------------------------------------------------

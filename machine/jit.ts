@@ -10,12 +10,20 @@
  * maps a word of the page to its case (-1: none), and a transfer to a block of the same page
  * (a taken branch, a fall-through, a JR whose target has a case) continues the loop without
  * leaving the function. The guest registers the page uses live in `let` locals, read at entry
- * and written back to `cpu.regs` on every exit and in a `catch` that rethrows guest faults.
+ * and written back to `cpu.regs` on every exit (and in a `catch` that rethrows JavaScript
+ * errors). The function takes the Cpu's `JitHost` as an argument, so the same code (the same
+ * words at the same virtual page, under any physical page) is one function for every Cpu in
+ * the process (`SHARED`): V8 compiles and optimizes it once however many machines run it.
  *
  * When. The Cpu's dispatcher (`Cpu.#jitRun`) is asked at the start of `execute` and wherever
- * the interpreter reaches a block boundary (after a delay-slot instruction, after a load landed):
- * it counts visits per word of a page, and an entry reached `jitHotness` times is translated,
- * together with every block reachable inside the page from the entries known so far.
+ * the interpreter reaches a block boundary (after a delay-slot instruction, after a load landed),
+ * except at words it refused before (`refused`, a bit per word of RAM: their first instruction
+ * is the interpreter's). It counts visits per word, and an entry reached `jitHotness` times is
+ * translated, together with every block reachable from the page's entries that the interpreter
+ * has reached at least once (code never run would have no type feedback, and V8 would
+ * deoptimize the whole function the first time it ran). Each further translation of a page
+ * waits for more visits (hotness times the translations so far), so late entries do not make a
+ * page translate again and again.
  *
  * The exactness rules it keeps (the numbers are issue 14's):
  *
@@ -33,14 +41,14 @@
  *    this); the function then writes back the registers and tells the Cpu that site's pc,
  *    delay-slot flag and count, the dispatcher raises the exception, and the interpreter's own
  *    exception entry sets EPC, BD and the rest. (A JavaScript error, a bug, is caught too, the
- *    registers written back, and rethrown.) A destination register is
- *    assigned only after its access succeeded; ADD/ADDI/SUB check overflow before assigning.
+ *    registers written back, and rethrown.) A destination register is assigned only after its
+ *    access succeeded; ADD/ADDI/SUB check overflow before assigning.
  * 5. Branch conditions and JR/JALR targets are computed before the link register is written
  *    and before the delay slot runs. A branch in a delay slot, a branch in the page's last word,
  *    COP0, COP1-3 and their loads and stores, SYSCALL, BREAK, the hypercall and every reserved
  *    encoding (a shift with rs set, BLEZ with rt set, ...) stay with the interpreter: the block
  *    ends before them.
- * 6. MULT/DIV and MFHI/MFLO go through the Cpu (`JitHost.mult` ... `mfhi`), which computes the
+ * 6. MULT/DIV and MFHI/MFLO go through the Cpu (`JitHost.mult`, `div`, `mfhilo`), which takes the
  *    ready time and the interlock stall from `cpu.cycles` plus the exact count, as the
  *    interpreter does, slow paths' uncached cycles included.
  * 7. Loads and stores use the interpreter's translation caches and its slow paths, so TLB,
@@ -54,8 +62,9 @@
  *    drops every translation of that physical page and sets `dirty`, and the running function
  *    leaves after the store (even when the patched word is later in its own block). Writes from
  *    TypeScript (ELF loading, Aegis, tests) cannot be seen as they happen; they can happen only
- *    between `execute` calls, so each call starts a new epoch and a page is compared with the
- *    copy of its words the first time it is entered in an epoch (dropped when they differ).
+ *    between `execute` calls (or in `onException`), so each call (and each onException) starts
+ *    a new epoch, and a page is compared with the copy of its words the first time it is
+ *    entered in an epoch (and dropped when they differ).
  * 9. A translation never outlives its mapping: it is found by the virtual page and the physical
  *    page the fetch cache holds for pc, and the dispatcher enters only on a fetch-cache hit,
  *    which the Cpu empties whenever the TLB, ASID or mode change; a function contains no COP0
@@ -69,11 +78,17 @@
  *    successor's address, the interpreter's own routine, which leaves it pending exactly as the
  *    interpreter would, wherever the successor runs.
  *
- * Memory is bounded: at most MAX_PAGES pages are tracked (each with 2 KB of visit counts, and
- * once translated 6 KB of index and word copy) and at most SOURCE_CAP characters of generated
- * source are kept; beyond either, the oldest pages are evicted. These bounds do not depend on
- * the guest's RAM: a 32 MB guest (8192 pages) can at most have 4096 pages tracked, about 8 MB
- * of counters plus 24 MB of translated-page tables and 16 M characters of source.
+ * Not done (yet): the probe's short loops of up to four blocks as JavaScript loops, and regions
+ * of several pages; a transfer to another page returns to the dispatcher.
+ *
+ * Memory is bounded, whatever the guest's RAM. Per Cpu: at most MAX_PAGES (2048) pages are
+ * tracked, each with 2 KB of visit counts and, once translated, at most 8 KB of case index and
+ * word copy; translations referencing more than SOURCE_CAP characters of source are evicted
+ * oldest first; and a bit per RAM word (`refused`) plus a byte per RAM page (`codePage`). Per
+ * process: the shared functions' source is capped at SHARED_CAP characters (V8's compiled code
+ * for it comes on top). For a 32 MB guest (8192 pages): at most 2048 x 10 KB = 20 MB of tables,
+ * 1 MB of refused bits and 8 KB of page flags per Cpu, and at most 16 M characters of source in
+ * the process.
  *
  * @module
  */
