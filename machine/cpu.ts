@@ -73,7 +73,7 @@ import { Bus, BusError, type Interrupts } from "./bus.ts";
 import { CAUSE, CP0, EXC, PRID_R3000A, SR, SR_WRITABLE, TLB, VECTOR } from "./cp0.ts";
 import { TIMING } from "./timing.ts";
 import { cpuView } from "./cpu_view.ts";
-import { Jit, type JitHost, type JitStats, touches } from "./jit.ts";
+import { Jit, type JitHost, touches } from "./jit.ts";
 
 /**
  * The CPU engines: "interp", the interpreter (the reference), and "jit", which translates hot
@@ -228,7 +228,8 @@ export class Cpu implements Interrupts {
   #stopReason: StopReason = "limit";
   /** The pc `execute` steps over a breakpoint at: set by the pc setter and a breakpoint stop. */
   #resume = -1;
-  #hiloReady = 0;
+  /** When HI/LO are ready (a cycle count), in an array the translated code shares. */
+  readonly #hilo = new Float64Array(1);
   #randomBase = 0;
   #lines = 0;
   #excCode = 0;
@@ -282,7 +283,7 @@ export class Cpu implements Interrupts {
     this.tlbLo.fill(0);
     this.instructions = this.cycles = this.modeledCycles = 0;
     this.exceptionCounts.fill(0);
-    this.#hiloReady = this.#randomBase = 0;
+    this.#hilo[0] = this.#randomBase = 0;
     this.#lines = 0;
     this.pc = VECTOR.RESET; // (no load in its delay slot either)
     this.#flush();
@@ -407,7 +408,7 @@ export class Cpu implements Interrupts {
       cp0: this.cp0.slice(),
       tlbHi: this.tlbHi.slice(),
       tlbLo: this.tlbLo.slice(),
-      counters: [this.instructions, this.cycles, this.modeledCycles, this.#hiloReady],
+      counters: [this.instructions, this.cycles, this.modeledCycles, this.#hilo[0]],
       lines: this.#lines,
       exceptionCounts: this.exceptionCounts.slice(),
     };
@@ -427,7 +428,7 @@ export class Cpu implements Interrupts {
     this.cp0.set(s.cp0);
     this.tlbHi.set(s.tlbHi);
     this.tlbLo.set(s.tlbLo);
-    [this.instructions, this.cycles, this.modeledCycles, this.#hiloReady] = s.counters;
+    [this.instructions, this.cycles, this.modeledCycles, this.#hilo[0]] = s.counters;
     this.#lines = s.lines;
     // Cause's hardware interrupt bits are the lines' levels, whatever CP0 copy came with them.
     this.cp0[CP0.Cause] = (this.cp0[CP0.Cause] & ~0xfc00) | s.lines;
@@ -446,7 +447,18 @@ export class Cpu implements Interrupts {
    * and the pages, entries (blocks) and characters of generated source cached now (all zero
    * until the "jit" engine has run).
    */
-  jitStats(): JitStats {
+  jitStats(): {
+    /** Page translations made (a page translated again, with more entries, counts again). */
+    pagesTranslated: number;
+    /** Translations dropped: stores to their code, changed words found at entry, eviction. */
+    translationsDropped: number;
+    /** Pages with a translation now. */
+    pagesCached: number;
+    /** Blocks (cases) in those translations. */
+    entriesCached: number;
+    /** Characters of generated source in those translations. */
+    bytesCached: number;
+  } {
     return this.#jit?.stats() ??
       {
         pagesTranslated: 0,
@@ -662,8 +674,8 @@ export class Cpu implements Interrupts {
                 break;
               case 0x10: { // MFHI
                 const now = this.cycles + n;
-                if (now < this.#hiloReady) {
-                  this.#stall(this.#hiloReady - now);
+                if (now < this.#hilo[0]) {
+                  this.#stall(this.#hilo[0] - now);
                   limit = this.#limit < end ? this.#limit : end;
                 }
                 regs[rd] = this.hi;
@@ -674,8 +686,8 @@ export class Cpu implements Interrupts {
                 break;
               case 0x12: { // MFLO
                 const now = this.cycles + n;
-                if (now < this.#hiloReady) {
-                  this.#stall(this.#hiloReady - now);
+                if (now < this.#hilo[0]) {
+                  this.#stall(this.#hilo[0] - now);
                   limit = this.#limit < end ? this.#limit : end;
                 }
                 regs[rd] = this.lo;
@@ -686,19 +698,19 @@ export class Cpu implements Interrupts {
                 break;
               case 0x18: // MULT
                 this.#multiply(regs[rs], regs[rt], true);
-                this.#hiloReady = this.cycles + n + TIMING.multiply;
+                this.#hilo[0] = this.cycles + n + TIMING.multiply;
                 break;
               case 0x19: // MULTU
                 this.#multiply(regs[rs], regs[rt], false);
-                this.#hiloReady = this.cycles + n + TIMING.multiply;
+                this.#hilo[0] = this.cycles + n + TIMING.multiply;
                 break;
               case 0x1a: // DIV
                 this.#divide(regs[rs], regs[rt], true);
-                this.#hiloReady = this.cycles + n + TIMING.divide;
+                this.#hilo[0] = this.cycles + n + TIMING.divide;
                 break;
               case 0x1b: // DIVU
                 this.#divide(regs[rs], regs[rt], false);
-                this.#hiloReady = this.cycles + n + TIMING.divide;
+                this.#hilo[0] = this.cycles + n + TIMING.divide;
                 break;
               case 0x20: { // ADD
                 const a = regs[rs], b = regs[rt], r = (a + b) | 0;
@@ -1215,19 +1227,12 @@ export class Cpu implements Interrupts {
           this.#jitTrap(e);
         }
       },
-      mult: (a, b, signed, n) => {
-        this.#multiply(a, b, signed);
-        this.#hiloReady = this.cycles + n + TIMING.multiply;
-      },
       div: (a, b, signed, n) => {
         this.#divide(a, b, signed);
-        this.#hiloReady = this.cycles + n + TIMING.divide;
+        this.#hilo[0] = this.cycles + n + TIMING.divide;
       },
-      mfhilo: (hi, n) => {
-        const now = this.cycles + n;
-        if (now < this.#hiloReady) this.#stall(this.#hiloReady - now);
-        return hi ? this.hi : this.lo;
-      },
+      hilo: this.#hilo,
+      stall: (k) => this.#stall(k),
       exit: (pc) => {
         this.#pc = pc | 0;
         this.#npc = (pc + 4) | 0;

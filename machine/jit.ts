@@ -48,9 +48,10 @@
  *    COP0, COP1-3 and their loads and stores, SYSCALL, BREAK, the hypercall and every reserved
  *    encoding (a shift with rs set, BLEZ with rt set, ...) stay with the interpreter: the block
  *    ends before them.
- * 6. MULT/DIV and MFHI/MFLO go through the Cpu (`JitHost.mult`, `div`, `mfhilo`), which takes the
- *    ready time and the interlock stall from `cpu.cycles` plus the exact count, as the
- *    interpreter does, slow paths' uncached cycles included.
+ * 6. MULT/MULTU compute HI:LO inline (the high word from 16-bit halves, exact in doubles) and
+ *    set the ready time in the Cpu's shared `hilo` cell from `cpu.cycles` plus the exact count;
+ *    MFHI/MFLO stall through `JitHost.stall` when HI/LO are not ready, DIV/DIVU go through the
+ *    Cpu: the same cycles as the interpreter's, slow paths' uncached cycles included.
  * 7. Loads and stores use the interpreter's translation caches and its slow paths, so TLB,
  *    ASID, Mod, AdEL/AdES, DBE, uncached costs and devices behave the same. The one shortcut:
  *    in a page of kseg0 (kernel mode by construction) an aligned load from kseg0 RAM reads RAM
@@ -93,6 +94,8 @@
  * @module
  */
 
+import { TIMING } from "./timing.ts";
+
 /** Instructions in a block at most (a longer run continues in the next block). */
 const MAX_BLOCK = 128;
 
@@ -107,8 +110,10 @@ const SOURCE_CAP = 16 << 20;
 
 /** What a translated page calls back into the Cpu for: its state and its slow paths. */
 export interface JitHost {
-  /** The CPU, for `hi` and `lo`. */
-  readonly cpu: { hi: number; lo: number };
+  /** The CPU, for `hi`, `lo` and `cycles`. */
+  readonly cpu: { hi: number; lo: number; readonly cycles: number };
+  /** When HI/LO are ready, as a cycle count (element 0). */
+  readonly hilo: Float64Array;
   /** General registers. */
   readonly regs: Int32Array;
   /** RAM as bytes. */
@@ -144,12 +149,10 @@ export interface JitHost {
   loaded(rt: number, v: number, npc: number, n: number): void;
   /** Records Ov (as a slow path does: sets `Jit.trap`). */
   overflow(): void;
-  /** MULT (signed) or MULTU issued as instruction `n` of this execute. */
-  mult(a: number, b: number, signed: boolean, n: number): void;
   /** DIV (signed) or DIVU issued as instruction `n`. */
   div(a: number, b: number, signed: boolean, n: number): void;
-  /** MFHI (hi) or MFLO as instruction `n`: stalls for the interlock, returns the value. */
-  mfhilo(hi: boolean, n: number): number;
+  /** Charges `k` interlock cycles, as the interpreter's MFHI/MFLO do. */
+  stall(k: number): void;
   /** Leaves the function with pc at `pc` (not in a delay slot). */
   exit(pc: number): void;
   /** A guest fault at `pc` (delay slot: `delay`), `n` instructions before it, next pc `npc`. */
@@ -725,8 +728,12 @@ function generate(
 const IX = new Int16Array([${Array.from(index).join(",")}]);
 const SP = new Int32Array([${sp.join(",")}]), SD = new Int32Array([${sd.join(",")}]);
 const SO = new Int32Array([${so.join(",")}]);
+function mulhi(a, b) {
+  const au = a >>> 0, bu = b >>> 0, t = (au & 0xffff) * bu;
+  return Math.floor(((au >>> 16) * bu + Math.floor(t / 65536)) / 65536);
+}
 return function page_${page.vpn.toString(16)}(h, J, c, n, lim, bp) {
-  const cpu = h.cpu, regs = h.regs, ram8 = h.ram8, ram16 = h.ram16, ram32 = h.ram32;
+  const cpu = h.cpu, regs = h.regs, ram8 = h.ram8, ram16 = h.ram16, ram32 = h.ram32, HR = h.hilo;
   const rTag = h.rTag, rBase = h.rBase, wTag = h.wTag, wBase = h.wBase, RAMSZ = h.ramSize;
   let ${
     regs.length > 0 ? load + ", " : ""
@@ -800,16 +807,23 @@ function instruction(
           return `tgt = ${S()}; ${rd === 0 ? "" : set(rd, hex(pc + 8))}`;
         case 0x10:
         case 0x12: {
-          const hi = (w & 63) === 0x10;
-          return `t = h.mfhilo(${hi}, n + ${j}); ${set(rd, "t")} ${slow("")}`;
+          const reg = (w & 63) === 0x10 ? "cpu.hi" : "cpu.lo";
+          return `t = cpu.cycles + n + ${j}; if (t < HR[0]) { h.stall(HR[0] - t); ${
+            slow(set(rd, reg))
+          } } ${set(rd, reg)}`;
         }
         case 0x11:
           return `cpu.hi = ${S()};`;
         case 0x13:
           return `cpu.lo = ${S()};`;
         case 0x18:
-        case 0x19:
-          return `h.mult(${S()}, ${T()}, ${(w & 63) === 0x18}, n + ${j});`;
+        case 0x19: {
+          const hi = (w & 63) === 0x18
+            ? `(mulhi(${S()}, ${T()}) - (${S()} < 0 ? ${T()} >>> 0 : 0) - (${T()} < 0 ? ${S()} >>> 0 : 0)) | 0`
+            : `mulhi(${S()}, ${T()}) | 0`;
+          return `cpu.hi = ${hi}; cpu.lo = Math.imul(${S()}, ${T()}); ` +
+            `HR[0] = cpu.cycles + n + ${j + TIMING.multiply};`;
+        }
         case 0x1a:
         case 0x1b:
           return `h.div(${S()}, ${T()}, ${(w & 63) === 0x1a}, n + ${j});`;
