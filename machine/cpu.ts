@@ -258,6 +258,9 @@ export class Cpu implements Interrupts {
   readonly #rBase = new Int32Array(TC_SLOTS);
   readonly #wTag = new Int32Array(TC_SLOTS).fill(INVALID);
   readonly #wBase = new Int32Array(TC_SLOTS);
+  /** More fetch-cache entries, for `#fetchProbe` only (filled and emptied with the others). */
+  readonly #xTag = new Int32Array(TC_SLOTS).fill(INVALID);
+  readonly #xBase = new Int32Array(TC_SLOTS);
 
   /** The translator, made when the "jit" engine first runs, and what it reaches of this Cpu. */
   #jit: Jit | null = null;
@@ -1148,6 +1151,12 @@ export class Cpu implements Interrupts {
    */
   #fetchProbe(pc: number): boolean {
     if ((pc & 3) !== 0) return false;
+    const slot = (pc >>> 12) & 63;
+    if (this.#xTag[slot] === (pc & 0xfffff000)) {
+      this.#fTag = pc & 0xfffff000;
+      this.#fBase = this.#xBase[slot];
+      return true;
+    }
     const seg = pc >>> 29;
     let pa = -1;
     if (seg >= 4 && (this.cp0[CP0.Status] & SR.KUc) !== 0) return false;
@@ -1165,8 +1174,8 @@ export class Cpu implements Interrupts {
       }
     }
     if (pa < 0 || pa >= this.#bus.ramSize) return false;
-    this.#fTag = pc & 0xfffff000;
-    this.#fBase = pa & 0xfffff000;
+    this.#fTag = this.#xTag[slot] = pc & 0xfffff000;
+    this.#fBase = this.#xBase[slot] = pa & 0xfffff000;
     return true;
   }
 
@@ -1485,6 +1494,7 @@ export class Cpu implements Interrupts {
   #flush(): void {
     this.#cachedFor = this.#cacheKey();
     this.#fTag = INVALID;
+    this.#xTag.fill(INVALID);
     this.#rTag.fill(INVALID);
     this.#wTag.fill(INVALID);
   }

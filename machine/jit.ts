@@ -477,6 +477,7 @@ export class Jit {
     for (const p of this.#order) if (p.ppn === ppn && p.fn !== null) this.#drop(p);
     this.#codeMask.delete(ppn);
     this.codePage[ppn] = 0;
+    this.refused.fill(0, ppn << 5, (ppn + 1) << 5); // the code changed: ask again
     this.dirty = true;
   }
 
