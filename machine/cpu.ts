@@ -1241,7 +1241,9 @@ export class Cpu implements Interrupts {
         this.#hilo[0] = this.cycles + n + TIMING.divide;
       },
       hilo: this.#hilo,
-      stall: (k) => this.#stall(k),
+      lower: (k) => {
+        this.#limit = this.#limit > k ? this.#limit - k : 0;
+      },
       exit: (pc) => {
         this.#pc = pc | 0;
         this.#npc = (pc + 4) | 0;

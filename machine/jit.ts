@@ -48,10 +48,14 @@
  *    COP0, COP1-3 and their loads and stores, SYSCALL, BREAK, the hypercall and every reserved
  *    encoding (a shift with rs set, BLEZ with rt set, ...) stay with the interpreter: the block
  *    ends before them.
- * 6. MULT/MULTU compute HI:LO inline (the high word from 16-bit halves, exact in doubles) and
+ * 6. MULT/MULTU compute HI:LO inline (the high word from the product when it is exact in a
+ *    double, else from 16-bit halves) and
  *    set the ready time in the Cpu's shared `hilo` cell from `cpu.cycles` plus the exact count;
- *    MFHI/MFLO stall through `JitHost.stall` when HI/LO are not ready, DIV/DIVU go through the
- *    Cpu: the same cycles as the interpreter's, slow paths' uncached cycles included.
+ *    MFHI/MFLO, when HI/LO are not ready, add the stall to `cpu.cycles` and take it off the
+ *    local limit, leaving precisely if the block no longer fits, and off the Cpu's limit when
+ *    the function returns (the Cpu's slow paths only ever cut its limit to 0, so the order does
+ *    not matter); DIV/DIVU go through the Cpu. The same cycles as the interpreter's, slow
+ *    paths' uncached cycles included.
  * 7. Loads and stores use the interpreter's translation caches and its slow paths, so TLB,
  *    ASID, Mod, AdEL/AdES, DBE, uncached costs and devices behave the same. The one shortcut:
  *    in a page of kseg0 (kernel mode by construction) an aligned load from kseg0 RAM reads RAM
@@ -111,7 +115,7 @@ const SOURCE_CAP = 16 << 20;
 /** What a translated page calls back into the Cpu for: its state and its slow paths. */
 export interface JitHost {
   /** The CPU, for `hi`, `lo` and `cycles`. */
-  readonly cpu: { hi: number; lo: number; readonly cycles: number };
+  readonly cpu: { hi: number; lo: number; cycles: number };
   /** When HI/LO are ready, as a cycle count (element 0). */
   readonly hilo: Float64Array;
   /** General registers. */
@@ -151,8 +155,8 @@ export interface JitHost {
   overflow(): void;
   /** DIV (signed) or DIVU issued as instruction `n`. */
   div(a: number, b: number, signed: boolean, n: number): void;
-  /** Charges `k` interlock cycles, as the interpreter's MFHI/MFLO do. */
-  stall(k: number): void;
+  /** Lowers the execute loop's limit by `k` cycles of interlock stalls (already in `cycles`). */
+  lower(k: number): void;
   /** Leaves the function with pc at `pc` (not in a delay slot). */
   exit(pc: number): void;
   /** A guest fault at `pc` (delay slot: `delay`), `n` instructions before it, next pc `npc`. */
@@ -690,11 +694,16 @@ function generate(
       const dyn = b.dynLoad === wi;
       // After a slow path: re-read the limit and leave precisely if the block no longer fits.
       const after = delay || dyn
-        ? `lim = h.limit(); if (J.dirty) lim = -1;`
-        : `lim = h.limit(); if (J.dirty) lim = -1; if (n + ${L} > lim) { ${"@ASSIGN@"} n += ${
+        ? `lim = h.limit() - debt; if (J.dirty) lim = -1;`
+        : `lim = h.limit() - debt; if (J.dirty) lim = -1; if (n + ${L} > lim) { ${"@ASSIGN@"} n += ${
           j + 1
         }; x = ${hex(pc + 4)}; break L; }`;
-      out.push(instruction(w, pc, j, delay, dyn, after, r, set, site, kseg0, hex));
+      // After an interlock stall: the limit is lower by the cycles stalled (the Cpu's own limit
+      // is lowered by all of them, \`debt\`, when the function returns).
+      const stalled = delay || dyn
+        ? ""
+        : `if (n + ${L} > lim) { ${"@ASSIGN@"} n += ${j + 1}; x = ${hex(pc + 4)}; break L; }`;
+      out.push(instruction(w, pc, j, delay, dyn, after, stalled, r, set, site, kseg0, hex));
     }
     // The block's end.
     if (b.branch) {
@@ -729,16 +738,23 @@ function generate(
 const IX = new Int16Array([${Array.from(index).join(",")}]);
 const SP = new Int32Array([${sp.join(",")}]), SD = new Int32Array([${sd.join(",")}]);
 const SO = new Int32Array([${so.join(",")}]);
+function mulhiu(au, bu) {
+  const p = au * bu;
+  if (p <= 9007199254740991) return Math.floor(p / 4294967296) | 0;
+  const t = (au & 0xffff) * bu;
+  return Math.floor(((au >>> 16) * bu + Math.floor(t / 65536)) / 65536) | 0;
+}
 function mulhi(a, b) {
-  const au = a >>> 0, bu = b >>> 0, t = (au & 0xffff) * bu;
-  return Math.floor(((au >>> 16) * bu + Math.floor(t / 65536)) / 65536);
+  const p = a * b;
+  if (p >= -9007199254740991 && p <= 9007199254740991) return Math.floor(p / 4294967296) | 0;
+  return (mulhiu(a >>> 0, b >>> 0) - (a < 0 ? b >>> 0 : 0) - (b < 0 ? a >>> 0 : 0)) | 0;
 }
 return function page_${page.vpn.toString(16)}(h, J, c, n, lim, bp) {
   const cpu = h.cpu, regs = h.regs, ram8 = h.ram8, ram16 = h.ram16, ram32 = h.ram32, HR = h.hilo;
   const rTag = h.rTag, rBase = h.rBase, wTag = h.wTag, wBase = h.wBase, RAMSZ = h.ramSize;
   let ${
     regs.length > 0 ? load + ", " : ""
-  }s = 0, x = 0, k = 0, t = 0, u = 0, va = 0, tgt = 0, lr = 0, lv = 0;
+  }s = 0, x = 0, k = 0, t = 0, u = 0, va = 0, tgt = 0, lr = 0, lv = 0, debt = 0;
   try {
     L: for (;;) {
       switch (c) {
@@ -748,10 +764,12 @@ ${out.join("\n")}
     }
   } catch (e) {
     ${store}
+    if (debt !== 0) h.lower(debt);
     h.fault(SP[s], SD[s] === 1 ? tgt : (SP[s] + 4) | 0, SD[s], n + SO[s]);
     throw e;
   }
   ${store}
+  if (debt !== 0) h.lower(debt);
   if (J.trap !== 0) {
     h.fault(SP[s], SD[s] === 1 ? tgt : (SP[s] + 4) | 0, SD[s], n + SO[s]);
     return n;
@@ -764,7 +782,8 @@ ${out.join("\n")}
 
 /**
  * The source of one instruction `w` at `pc`, offset `j` in its block. `after` is the code for
- * after a slow path (with @ASSIGN@ where the destination's assignment goes); `dyn` marks a load
+ * after a slow path and `stalled` after an interlock stall (with @ASSIGN@ where the
+ * destination's assignment goes); `dyn` marks a load
  * whose value goes to `lv` for `JitHost.loaded` instead of its register.
  */
 function instruction(
@@ -774,6 +793,7 @@ function instruction(
   delay: boolean,
   dyn: boolean,
   after: string,
+  stalled: string,
   r: (i: number) => string,
   set: (i: number, e: string) => string,
   site: (pc: number, delay: boolean, off: number) => number,
@@ -809,9 +829,8 @@ function instruction(
         case 0x10:
         case 0x12: {
           const reg = (w & 63) === 0x10 ? "cpu.hi" : "cpu.lo";
-          return `t = cpu.cycles + n + ${j}; if (t < HR[0]) { h.stall(HR[0] - t); ${
-            slow(set(rd, reg))
-          } } ${set(rd, reg)}`;
+          return `t = cpu.cycles + n + ${j}; if (t < HR[0]) { t = HR[0] - t; cpu.cycles += t; ` +
+            `debt += t; lim -= t; ${stalled.replace("@ASSIGN@", set(rd, reg))} } ${set(rd, reg)}`;
         }
         case 0x11:
           return `cpu.hi = ${S()};`;
@@ -820,8 +839,8 @@ function instruction(
         case 0x18:
         case 0x19: {
           const hi = (w & 63) === 0x18
-            ? `(mulhi(${S()}, ${T()}) - (${S()} < 0 ? ${T()} >>> 0 : 0) - (${T()} < 0 ? ${S()} >>> 0 : 0)) | 0`
-            : `mulhi(${S()}, ${T()}) | 0`;
+            ? `mulhi(${S()}, ${T()})`
+            : `mulhiu(${S()} >>> 0, ${T()} >>> 0)`;
           return `cpu.hi = ${hi}; cpu.lo = Math.imul(${S()}, ${T()}); ` +
             `HR[0] = cpu.cycles + n + ${j + TIMING.multiply};`;
         }

@@ -248,3 +248,18 @@ loop:   mult    $t0, $t1
     },
   );
 });
+
+Deno.test("jit: MULT and MULTU agree with the interpreter on edge values", () => {
+  const vals = [0, 1, -1, 2, -2, 0x7fffffff, -0x80000000, 0x12345678, -0x12345678, 0xffff];
+  vals.push(0x10000, 0x1fffff, 0x200000, -0x200000, 0x55555555, 94906265, 94906266, -94906266);
+  let body = "";
+  for (const a of vals) {
+    for (const b of vals) {
+      body += `li $t0, ${a}\nli $t1, ${b}\nmult $t0, $t1\nmfhi $t2\nmflo $t3\nmultu $t0, $t1\n` +
+        `mfhi $t4\nmflo $t5\nsw $t2, 0($a0)\nsw $t3, 4($a0)\nsw $t4, 8($a0)\nsw $t5, 12($a0)\n` +
+        `addu $s0, $s0, $t2\nxor $s1, $s1, $t3\naddu $s2, $s2, $t4\nxor $s3, $s3, $t5\n`;
+    }
+  }
+  const src = raw([body + "break"] as unknown as TemplateStringsArray);
+  check(src, data, { runs: 20_000, large: 50_000 });
+});
