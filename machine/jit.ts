@@ -683,7 +683,11 @@ function generate(
   for (const b of blocks) {
     const L = b.length;
     const startPc = vbase + (b.start << 2);
-    out.push(`case ${index[b.start]}: {`);
+    // A block that branches back to itself runs as a JavaScript loop: no switch per iteration.
+    const bw0 = b.branch ? word(b.start + L - 2) : 0;
+    const selfLoop = b.branch && b.dynLoad < 0 && !isJump(bw0) &&
+      staticTarget(bw0, page.vpn, b.start + L - 2) === startPc >>> 0;
+    out.push(`case ${index[b.start]}: ${selfLoop ? "for (;;) " : ""}{`);
     out.push(
       `if (n + ${L} > lim || ((bp - ${hex(startPc)}) >>> 0) < ${4 * L}) ` +
         `{ x = ${hex(startPc)}; break L; }`,
@@ -719,6 +723,7 @@ function generate(
       } else {
         const t = staticTarget(bw, page.vpn, b.start + L - 2);
         if (isJump(bw)) out.push(go(t));
+        else if (selfLoop) out.push(`if (tgt === ${hex(t)}) continue; ${go((bpc + 8) >>> 0)}`);
         else out.push(`if (tgt === ${hex(t)}) { ${go(t)} } ${go((bpc + 8) >>> 0)}`);
       }
     } else {
