@@ -171,7 +171,7 @@ export interface JitHost {
  * words at the same virtual page) is one function for every Cpu in the process (`SHARED`), so
  * V8 compiles and optimizes it once however many machines run it.
  */
-export type PageFn = (
+type PageFn = (
   h: JitHost,
   J: Jit,
   c: number,
@@ -214,9 +214,9 @@ class Page {
   index = new Int16Array(0);
   /** Entry words (word indices) known: translated from each. */
   entries: number[] = [];
-  /** The words the translation depends on (indices) and their values when translated. */
+  /** The words the translation depends on (indices in the page) ... */
   deps = new Int16Array(0);
-  /** ... */
+  /** ... and their values when it was made. */
   depWords = new Int32Array(0);
   /** Times this page was translated. */
   translations = 0;
