@@ -190,8 +190,10 @@ export class Cpu implements Interrupts {
   /** Runs a kernel-mode `hcall`'s code, from `serviceHypercall` (never inside `execute`). */
   hypercall: HypercallHandler = () => false;
   /**
-   * The engine `execute` uses. "jit" runs translated code where it can and falls back to the
-   * interpreter for single steps, breakpoints and anything it does not translate.
+   * The engine `execute` uses. "jit" runs translated code where it can (machine/jit.ts), with
+   * exactly the interpreter's results; the interpreter runs the rest: code not yet hot, what
+   * the translator leaves to it (COP0, SYSCALL, BREAK, hypercalls, reserved encodings), a
+   * block that does not fit the run's limit (a single step, say) or holds the breakpoint.
    */
   engine: Engine = "interp";
   /**
