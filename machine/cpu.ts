@@ -52,6 +52,17 @@
  * register, would see the new value there.) MFHI and MFLO keep their interlock; loads add no
  * stall cycles.
  *
+ * `execute` runs the inner loop in slices (`#slice`) of at most 64K instructions, carrying the
+ * count between them, so the counters are committed exactly where they were before; a short
+ * call keeps V8 from compiling the loop on the stack, and the slice keeps the limit and the
+ * fetch-cache tag and base in locals, refreshed after every slow path (the only code that
+ * changes them), and the delay flags as 0/1 integers.
+ *
+ * With `engine = "jit"` the slices also end at block boundaries (after a delay-slot
+ * instruction), where `#jitRun` hands over to code translated by machine/jit.ts, whose essay
+ * says how it stays indistinguishable from this interpreter; everything it does not translate
+ * runs here.
+ *
  * Timing follows machine/timing.ts: one cycle per instruction, MULT/DIV latencies with the HI/LO
  * interlock, extra cycles for uncached accesses and exception entry.
  *
@@ -62,6 +73,7 @@ import { Bus, BusError, type Interrupts } from "./bus.ts";
 import { CAUSE, CP0, EXC, PRID_R3000A, SR, SR_WRITABLE, TLB, VECTOR } from "./cp0.ts";
 import { TIMING } from "./timing.ts";
 import { cpuView } from "./cpu_view.ts";
+import { Jit, type JitHost, touches } from "./jit.ts";
 
 /**
  * The CPU engines: "interp", the interpreter (the reference), and "jit", which translates hot
@@ -77,6 +89,12 @@ const INVALID = 0xfff;
 
 /** Slots in each translation cache. */
 const TC_SLOTS = 64;
+
+/** The translator's refused-word bits before it exists. */
+const NONE_REFUSED = new Uint32Array(0);
+
+/** Instructions per call of the inner loop (see `#slice`). */
+const SLICE = 65536;
 
 /** Why `execute` returned. */
 export type StopReason =
@@ -144,19 +162,6 @@ function directWrite(instr: number): number {
   return op === 0x01 && (instr & 0x00100000) !== 0 ? 31 : 0;
 }
 
-/**
- * True unless instruction `w` certainly neither reads general register r nor writes it at once:
- * a load reads only its base (its own write is late, and an LWL/LWR of r merges with r's new
- * value as with a pending one); anything else counts any of its rs, rt and rd fields, and the
- * link register of JAL, BLTZAL and BGEZAL. False answers must be right; true ones may be wrong.
- */
-function touches(w: number, r: number): boolean {
-  const op = w >>> 26;
-  if (op >= 0x20 && op <= 0x26) return ((w >>> 21) & 31) === r;
-  if (r === 31 && (op === 0x01 || op === 0x03)) return true;
-  return ((w >>> 21) & 31) === r || ((w >>> 16) & 31) === r || ((w >>> 11) & 31) === r;
-}
-
 /** Raised by `readVirtual`/`writeVirtual` when an address does not translate. */
 export class TranslationError extends Error {}
 
@@ -185,16 +190,25 @@ export class Cpu implements Interrupts {
   /** Runs a kernel-mode `hcall`'s code, from `serviceHypercall` (never inside `execute`). */
   hypercall: HypercallHandler = () => false;
   /**
-   * The engine `execute` uses. "jit" runs translated code where it can and falls back to the
-   * interpreter for single steps, breakpoints and anything it does not translate.
+   * The engine `execute` uses. "jit" runs translated code where it can (machine/jit.ts), with
+   * exactly the interpreter's results; the interpreter runs the rest: code not yet hot, what
+   * the translator leaves to it (COP0, SYSCALL, BREAK, hypercalls, reserved encodings), a
+   * block that does not fit the run's limit (a single step, say) or holds the breakpoint.
    */
   engine: Engine = "interp";
+  /**
+   * With the "jit" engine, how many times the dispatcher must reach a word (an entry: a branch
+   * target, a return point, where a run starts) before the page's code is translated from there.
+   * 1 translates everything at its first visit (tests use it to force the translator on).
+   */
+  jitHotness = 50;
   /** Called after each exception entry with its code, the vector already in pc (debuggers, stats). */
   onException: ((code: number) => void) | undefined = undefined;
 
   #pc = VECTOR.RESET;
   #npc = VECTOR.RESET + 4;
-  #inDelay = false;
+  /** 1 while pc sits in a branch delay slot, else 0. */
+  #inDelay = 0;
   /** Between runs, a load (or MFC0) still in its delay slot: its register (0: none) ... */
   #loadReg = 0;
   /** ... and that register's value before the load, which the next instruction sees. */
@@ -211,10 +225,13 @@ export class Cpu implements Interrupts {
   #pendLimit = 0;
   #pendCut = 0;
   #limit = 0;
+  /** The instruction count `#slice` had reached when it threw. */
+  #sliceN = 0;
   #stopReason: StopReason = "limit";
   /** The pc `execute` steps over a breakpoint at: set by the pc setter and a breakpoint stop. */
   #resume = -1;
-  #hiloReady = 0;
+  /** When HI/LO are ready (a cycle count), in an array the translated code shares. */
+  readonly #hilo = new Float64Array(1);
   #randomBase = 0;
   #lines = 0;
   #excCode = 0;
@@ -226,11 +243,11 @@ export class Cpu implements Interrupts {
   /** The code of the hcall `execute` stopped at (-1: none), its pc and delay-slot flag. */
   #hcall = -1;
   #hcallPc = 0;
-  #hcallDelay = false;
+  #hcallDelay = 0;
   /** Where `execute` stopped before an instruction it does not emulate (-1: nowhere). */
   #unsupported = -1;
   #unsupportedNpc = 0;
-  #unsupportedDelay = false;
+  #unsupportedDelay = 0;
   readonly #bus: Bus;
   readonly #ram8: Uint8Array;
   readonly #ram16: Uint16Array;
@@ -243,6 +260,13 @@ export class Cpu implements Interrupts {
   readonly #rBase = new Int32Array(TC_SLOTS);
   readonly #wTag = new Int32Array(TC_SLOTS).fill(INVALID);
   readonly #wBase = new Int32Array(TC_SLOTS);
+  /** More fetch-cache entries, for `#fetchProbe` only (filled and emptied with the others). */
+  readonly #xTag = new Int32Array(TC_SLOTS).fill(INVALID);
+  readonly #xBase = new Int32Array(TC_SLOTS);
+
+  /** The translator, made when the "jit" engine first runs, and what it reaches of this Cpu. */
+  #jit: Jit | null = null;
+  #jitHostObject: JitHost | null = null;
 
   /** Makes a CPU on `bus`, in the reset state. */
   constructor(bus: Bus) {
@@ -264,7 +288,7 @@ export class Cpu implements Interrupts {
     this.tlbLo.fill(0);
     this.instructions = this.cycles = this.modeledCycles = 0;
     this.exceptionCounts.fill(0);
-    this.#hiloReady = this.#randomBase = 0;
+    this.#hilo[0] = this.#randomBase = 0;
     this.#lines = 0;
     this.pc = VECTOR.RESET; // (no load in its delay slot either)
     this.#flush();
@@ -279,7 +303,7 @@ export class Cpu implements Interrupts {
   set pc(value: number) {
     this.#pc = this.#resume = value | 0;
     this.#npc = (value + 4) | 0;
-    this.#inDelay = false;
+    this.#inDelay = 0;
     this.#loadReg = 0;
   }
 
@@ -290,7 +314,7 @@ export class Cpu implements Interrupts {
 
   /** Whether the next instruction sits in a branch delay slot. */
   get inDelaySlot(): boolean {
-    return this.#inDelay;
+    return this.#inDelay !== 0;
   }
 
   /**
@@ -383,13 +407,13 @@ export class Cpu implements Interrupts {
       lo: this.lo,
       pc: this.#pc,
       npc: this.#npc,
-      inDelay: this.#inDelay,
+      inDelay: this.#inDelay !== 0,
       loadReg: this.#loadReg,
       loadOld: this.#loadOld,
       cp0: this.cp0.slice(),
       tlbHi: this.tlbHi.slice(),
       tlbLo: this.tlbLo.slice(),
-      counters: [this.instructions, this.cycles, this.modeledCycles, this.#hiloReady],
+      counters: [this.instructions, this.cycles, this.modeledCycles, this.#hilo[0]],
       lines: this.#lines,
       exceptionCounts: this.exceptionCounts.slice(),
     };
@@ -402,14 +426,14 @@ export class Cpu implements Interrupts {
     this.lo = s.lo;
     this.#pc = s.pc;
     this.#npc = s.npc;
-    this.#inDelay = s.inDelay;
+    this.#inDelay = s.inDelay ? 1 : 0;
     this.#loadReg = s.loadReg;
     this.#loadOld = s.loadOld;
     this.#resume = s.pc;
     this.cp0.set(s.cp0);
     this.tlbHi.set(s.tlbHi);
     this.tlbLo.set(s.tlbLo);
-    [this.instructions, this.cycles, this.modeledCycles, this.#hiloReady] = s.counters;
+    [this.instructions, this.cycles, this.modeledCycles, this.#hilo[0]] = s.counters;
     this.#lines = s.lines;
     // Cause's hardware interrupt bits are the lines' levels, whatever CP0 copy came with them.
     this.cp0[CP0.Cause] = (this.cp0[CP0.Cause] & ~0xfc00) | s.lines;
@@ -421,6 +445,33 @@ export class Cpu implements Interrupts {
   stop(): void {
     this.#stopReason = "stop";
     this.#limit = 0;
+  }
+
+  /**
+   * The translator's counters: pages translated and translations dropped since the Cpu was made,
+   * and the pages, entries (blocks) and characters of generated source cached now (all zero
+   * until the "jit" engine has run).
+   */
+  jitStats(): {
+    /** Page translations made (a page translated again, with more entries, counts again). */
+    pagesTranslated: number;
+    /** Translations dropped: stores to their code, changed words found at entry, eviction. */
+    translationsDropped: number;
+    /** Pages with a translation now. */
+    pagesCached: number;
+    /** Blocks (cases) in those translations. */
+    entriesCached: number;
+    /** Characters of generated source in those translations. */
+    bytesCached: number;
+  } {
+    return this.#jit?.stats() ??
+      {
+        pagesTranslated: 0,
+        translationsDropped: 0,
+        pagesCached: 0,
+        entriesCached: 0,
+        bytesCached: 0,
+      };
   }
 
   /** Adds `cycles` of modeled work (done in TypeScript, not executed) to the cycle count. */
@@ -489,531 +540,729 @@ export class Cpu implements Interrupts {
     const resume = this.#resume;
     if (this.#cacheKey() !== this.#cachedFor) this.#flush(); // Status or EntryHi set by a script
     if (this.interruptPending) this.#enterException(EXC.Int, false);
-    const regs = this.regs;
-    const ram8 = this.#ram8, ram16 = this.#ram16, ram32 = this.#ram32;
-    const rTag = this.#rTag, rBase = this.#rBase, wTag = this.#wTag, wBase = this.#wBase;
     const breakPc = breakAt | 0;
-    this.#stopReason = "limit";
+    this.#stopReason = "limit" as StopReason; // (the slices may change it)
     this.#limit = maxInstructions;
-    let pc = this.#pc, npc = this.#npc, inDelay = this.#inDelay;
-    let n = 0, nv = 0;
-    if (this.#loadReg !== 0) this.#unpark(pc);
+    let n = 0;
+    if (this.#loadReg !== 0) this.#unpark(this.#pc);
+    const jit = this.engine === "jit" ? 1 : 0;
+    if (jit !== 0) {
+      this.#jitHostObject ??= this.#jitHost();
+      this.#jit ??= new Jit(this.#jitHostObject);
+      this.#jit.epoch++; // TypeScript may have written RAM since the last run
+    }
     for (;;) {
       try {
-        while (n < this.#limit) {
-          if (pc === breakPc && (pc !== resume || this.instructions + n !== start)) {
-            this.#stopReason = "breakpoint";
-            break;
+        for (;;) {
+          if (jit !== 0 && this.#pendEnd === 0 && this.#inDelay === 0) {
+            n = this.#jitRun(n, breakPc);
           }
-          const instr = (pc & 0xfffff003) === this.#fTag
-            ? ram32[(this.#fBase | (pc & 0xfff)) >>> 2]
-            : this.#fetchSlow(pc);
-          let next = (npc + 4) | 0;
-          let delay = false;
-          const rs = (instr >>> 21) & 31, rt = (instr >>> 16) & 31;
-          switch (instr >>> 26) {
-            case 0x00: { // SPECIAL
-              const rd = (instr >>> 11) & 31;
-              switch (instr & 63) {
-                case 0x00: // SLL
-                  if (rs !== 0) this.#reserved();
-                  regs[rd] = regs[rt] << ((instr >>> 6) & 31);
-                  break;
-                case 0x02: // SRL
-                  if (rs !== 0) this.#reserved();
-                  regs[rd] = regs[rt] >>> ((instr >>> 6) & 31);
-                  break;
-                case 0x03: // SRA
-                  if (rs !== 0) this.#reserved();
-                  regs[rd] = regs[rt] >> ((instr >>> 6) & 31);
-                  break;
-                case 0x04: // SLLV
-                  regs[rd] = regs[rt] << (regs[rs] & 31);
-                  break;
-                case 0x06: // SRLV
-                  regs[rd] = regs[rt] >>> (regs[rs] & 31);
-                  break;
-                case 0x07: // SRAV
-                  regs[rd] = regs[rt] >> (regs[rs] & 31);
-                  break;
-                case 0x08: // JR
-                  next = regs[rs];
-                  delay = true;
-                  break;
-                case 0x09: { // JALR
-                  const target = regs[rs];
-                  regs[rd] = (pc + 8) | 0;
-                  next = target;
-                  delay = true;
-                  break;
-                }
-                case 0x0c: // SYSCALL
-                  this.#fault(EXC.Sys);
-                  break;
-                case 0x0d: // BREAK
-                  this.#fault(EXC.Bp);
-                  break;
-                case 0x10: { // MFHI
-                  const now = this.cycles + n;
-                  if (now < this.#hiloReady) this.#stall(this.#hiloReady - now);
-                  regs[rd] = this.hi;
-                  break;
-                }
-                case 0x11: // MTHI
-                  this.hi = regs[rs];
-                  break;
-                case 0x12: { // MFLO
-                  const now = this.cycles + n;
-                  if (now < this.#hiloReady) this.#stall(this.#hiloReady - now);
-                  regs[rd] = this.lo;
-                  break;
-                }
-                case 0x13: // MTLO
-                  this.lo = regs[rs];
-                  break;
-                case 0x18: // MULT
-                  this.#multiply(regs[rs], regs[rt], true);
-                  this.#hiloReady = this.cycles + n + TIMING.multiply;
-                  break;
-                case 0x19: // MULTU
-                  this.#multiply(regs[rs], regs[rt], false);
-                  this.#hiloReady = this.cycles + n + TIMING.multiply;
-                  break;
-                case 0x1a: { // DIV
-                  const a = regs[rs], b = regs[rt];
-                  if (b === 0) {
-                    this.lo = a >= 0 ? -1 : 1;
-                    this.hi = a;
-                  } else if (a === -0x80000000 && b === -1) {
-                    this.lo = a;
-                    this.hi = 0;
-                  } else {
-                    this.lo = (a / b) | 0;
-                    this.hi = a % b;
-                  }
-                  this.#hiloReady = this.cycles + n + TIMING.divide;
-                  break;
-                }
-                case 0x1b: { // DIVU
-                  const a = regs[rs] >>> 0, b = regs[rt] >>> 0;
-                  if (b === 0) {
-                    this.lo = -1;
-                    this.hi = a | 0;
-                  } else {
-                    this.lo = (a / b) | 0;
-                    this.hi = (a % b) | 0;
-                  }
-                  this.#hiloReady = this.cycles + n + TIMING.divide;
-                  break;
-                }
-                case 0x20: { // ADD
-                  const a = regs[rs], b = regs[rt], r = (a + b) | 0;
-                  if (((a ^ r) & (b ^ r)) < 0) this.#fault(EXC.Ov);
-                  regs[rd] = r;
-                  break;
-                }
-                case 0x21: // ADDU
-                  regs[rd] = regs[rs] + regs[rt];
-                  break;
-                case 0x22: { // SUB
-                  const a = regs[rs], b = regs[rt], r = (a - b) | 0;
-                  if (((a ^ b) & (a ^ r)) < 0) this.#fault(EXC.Ov);
-                  regs[rd] = r;
-                  break;
-                }
-                case 0x23: // SUBU
-                  regs[rd] = regs[rs] - regs[rt];
-                  break;
-                case 0x24: // AND
-                  regs[rd] = regs[rs] & regs[rt];
-                  break;
-                case 0x25: // OR
-                  regs[rd] = regs[rs] | regs[rt];
-                  break;
-                case 0x26: // XOR
-                  regs[rd] = regs[rs] ^ regs[rt];
-                  break;
-                case 0x27: // NOR
-                  regs[rd] = ~(regs[rs] | regs[rt]);
-                  break;
-                case 0x28: { // HCALL: the machine's hypercall, reserved in MIPS I
-                  if ((this.cp0[CP0.Status] & SR.KUc) !== 0) this.#reserved();
-                  if (this.#pendEnd !== 0) this.#landPending(); // the load completes first
-                  // Nothing runs inside the loop: stop after the hcall, for serviceHypercall.
-                  this.#hcall = (instr >>> 6) & 0xfffff;
-                  this.#hcallPc = pc;
-                  this.#hcallDelay = inDelay;
-                  this.#stopReason = "hypercall";
-                  this.#limit = 0;
-                  break;
-                }
-                case 0x2a: // SLT
-                  regs[rd] = regs[rs] < regs[rt] ? 1 : 0;
-                  break;
-                case 0x2b: // SLTU
-                  regs[rd] = (regs[rs] >>> 0) < (regs[rt] >>> 0) ? 1 : 0;
-                  break;
-                default:
-                  this.#reserved();
-              }
-              break;
-            }
-            case 0x01: { // REGIMM
-              const v = regs[rs];
-              switch (rt) {
-                case 0x00: // BLTZ
-                  if (v < 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-                  break;
-                case 0x01: // BGEZ
-                  if (v >= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-                  break;
-                case 0x10: // BLTZAL
-                  regs[31] = (pc + 8) | 0;
-                  if (v < 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-                  break;
-                case 0x11: // BGEZAL
-                  regs[31] = (pc + 8) | 0;
-                  if (v >= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-                  break;
-                default:
-                  this.#reserved();
-              }
-              delay = true;
-              break;
-            }
-            case 0x02: // J
-              next = ((pc + 4) & 0xf0000000) | ((instr & 0x3ffffff) << 2);
-              delay = true;
-              break;
-            case 0x03: // JAL
-              regs[31] = (pc + 8) | 0;
-              next = ((pc + 4) & 0xf0000000) | ((instr & 0x3ffffff) << 2);
-              delay = true;
-              break;
-            case 0x04: // BEQ
-              if (regs[rs] === regs[rt]) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-              delay = true;
-              break;
-            case 0x05: // BNE
-              if (regs[rs] !== regs[rt]) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-              delay = true;
-              break;
-            case 0x06: // BLEZ
-              if (rt !== 0) this.#reserved();
-              if (regs[rs] <= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-              delay = true;
-              break;
-            case 0x07: // BGTZ
-              if (rt !== 0) this.#reserved();
-              if (regs[rs] > 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-              delay = true;
-              break;
-            case 0x08: { // ADDI
-              const a = regs[rs], b = (instr << 16) >> 16, r = (a + b) | 0;
-              if (((a ^ r) & (b ^ r)) < 0) this.#fault(EXC.Ov);
-              regs[rt] = r;
-              break;
-            }
-            case 0x09: // ADDIU
-              regs[rt] = regs[rs] + ((instr << 16) >> 16);
-              break;
-            case 0x0a: // SLTI
-              regs[rt] = regs[rs] < ((instr << 16) >> 16) ? 1 : 0;
-              break;
-            case 0x0b: // SLTIU
-              regs[rt] = (regs[rs] >>> 0) < (((instr << 16) >> 16) >>> 0) ? 1 : 0;
-              break;
-            case 0x0c: // ANDI
-              regs[rt] = regs[rs] & (instr & 0xffff);
-              break;
-            case 0x0d: // ORI
-              regs[rt] = regs[rs] | (instr & 0xffff);
-              break;
-            case 0x0e: // XORI
-              regs[rt] = regs[rs] ^ (instr & 0xffff);
-              break;
-            case 0x0f: // LUI
-              if (rs !== 0) this.#reserved();
-              regs[rt] = instr << 16;
-              break;
-            case 0x10: { // COP0
-              const sr = this.cp0[CP0.Status];
-              if ((sr & (SR.KUc)) !== 0 && (sr & SR.CU0) === 0) this.#unusable(0);
-              if ((instr & (1 << 25)) !== 0) {
-                switch (instr & 0x1ffffff) {
-                  case 0x01: // TLBR
-                    this.#tlbRead();
-                    break;
-                  case 0x02: // TLBWI
-                    this.#tlbWrite((this.cp0[CP0.Index] >>> 8) & 63);
-                    break;
-                  case 0x06: // TLBWR
-                    this.#tlbWrite(this.#randomAt(this.cycles + n));
-                    break;
-                  case 0x08: // TLBP
-                    this.#tlbProbe();
-                    break;
-                  case 0x10: { // RFE
-                    const old = this.cp0[CP0.Status];
-                    const s = (old & ~0xf) | ((old >>> 2) & 0xf);
-                    this.cp0[CP0.Status] = s;
-                    if (((old ^ s) & SR.KUc) !== 0) this.#flush();
-                    this.#limit = 0;
-                    break;
-                  }
-                  default:
-                    this.#reserved();
-                }
-              } else {
-                const rd = (instr >>> 11) & 31;
-                if ((instr & 0x7ff) !== 0) this.#reserved();
-                switch (rs) {
-                  case 0x00: // MFC0
-                    this.#loaded(
-                      rt,
-                      rd === CP0.Random ? this.#randomAt(this.cycles + n) << 8 : this.cp0[rd],
-                      npc,
-                      n,
-                    );
-                    break;
-                  case 0x04: // MTC0
-                    this.writeCp0(rd, regs[rt]);
-                    break;
-                  case 0x08: // BC0F / BC0T: CpCond0 is not wired on the KN02 and reads false
-                    if (rt === 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
-                    else if (rt !== 1) this.#reserved();
-                    delay = true;
-                    break;
-                  default:
-                    this.#reserved();
-                }
-              }
-              break;
-            }
-            case 0x11: // COP1
-            case 0x12: // COP2
-            case 0x13: // COP3
-            case 0x31: // LWC1
-            case 0x32: // LWC2
-            case 0x33: // LWC3
-            case 0x39: // SWC1
-            case 0x3a: // SWC2
-            case 0x3b: { // SWC3
-              const unit = (instr >>> 26) & 3;
-              if ((this.cp0[CP0.Status] & (SR.CU0 << unit)) === 0) this.#unusable(unit);
-              if (unit !== 1) this.#reserved(); // usable but absent: the KN02 has no COP2, COP3
-              // The R3010 FPU is there on a 5000/200 but not emulated: stop before the
-              // instruction (reason "unsupported") rather than pretend.
-              this.#unsupported = pc;
-              this.#unsupportedNpc = npc;
-              this.#unsupportedDelay = inDelay;
-              this.#stopReason = "unsupported";
-              this.#limit = 0;
-              break;
-            }
-            case 0x20: { // LB
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const s = (va >>> 12) & 63;
-              nv = (((va & 0xfffff000) === rTag[s]
-                ? ram8[rBase[s] | (va & 0xfff)]
-                : this.#load(va, 1)) << 24) >> 24;
-              this.#loaded(rt, nv, npc, n);
-              break;
-            }
-            case 0x21: { // LH
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const s = (va >>> 12) & 63;
-              nv = (((va & 0xfffff001) === rTag[s]
-                ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
-                : this.#load(va, 2)) << 16) >> 16;
-              this.#loaded(rt, nv, npc, n);
-              break;
-            }
-            case 0x22: { // LWL
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const w = this.#loadWord(va);
-              const r = this.#pend === rt ? this.#pendValue : regs[rt]; // merge with a pending load
-              switch (va & 3) {
-                case 0:
-                  nv = (r & 0x00ffffff) | (w << 24);
-                  break;
-                case 1:
-                  nv = (r & 0x0000ffff) | (w << 16);
-                  break;
-                case 2:
-                  nv = (r & 0x000000ff) | (w << 8);
-                  break;
-                default:
-                  nv = w;
-              }
-              this.#loaded(rt, nv, npc, n);
-              break;
-            }
-            case 0x23: { // LW
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const s = (va >>> 12) & 63;
-              nv = (va & 0xfffff003) === rTag[s]
-                ? ram32[(rBase[s] | (va & 0xfff)) >>> 2]
-                : this.#load(va, 4);
-              this.#loaded(rt, nv, npc, n);
-              break;
-            }
-            case 0x24: { // LBU
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const s = (va >>> 12) & 63;
-              nv = (va & 0xfffff000) === rTag[s]
-                ? ram8[rBase[s] | (va & 0xfff)]
-                : this.#load(va, 1);
-              this.#loaded(rt, nv, npc, n);
-              break;
-            }
-            case 0x25: { // LHU
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const s = (va >>> 12) & 63;
-              nv = (va & 0xfffff001) === rTag[s]
-                ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
-                : this.#load(va, 2);
-              this.#loaded(rt, nv, npc, n);
-              break;
-            }
-            case 0x26: { // LWR
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const w = this.#loadWord(va);
-              const r = this.#pend === rt ? this.#pendValue : regs[rt]; // merge with a pending load
-              switch (va & 3) {
-                case 0:
-                  nv = w;
-                  break;
-                case 1:
-                  nv = (r & 0xff000000) | (w >>> 8);
-                  break;
-                case 2:
-                  nv = (r & 0xffff0000) | (w >>> 16);
-                  break;
-                default:
-                  nv = (r & 0xffffff00) | (w >>> 24);
-              }
-              this.#loaded(rt, nv, npc, n);
-              break;
-            }
-            case 0x28: { // SB
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const s = (va >>> 12) & 63;
-              if ((va & 0xfffff000) === wTag[s]) {
-                ram8[wBase[s] | (va & 0xfff)] = regs[rt];
-              } else this.#store(va, 1, regs[rt]);
-              break;
-            }
-            case 0x29: { // SH
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const s = (va >>> 12) & 63;
-              if ((va & 0xfffff001) === wTag[s]) {
-                ram16[(wBase[s] | (va & 0xfff)) >>> 1] = regs[rt];
-              } else this.#store(va, 2, regs[rt]);
-              break;
-            }
-            case 0x2a: { // SWL
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const r = regs[rt];
-              const w = this.#loadWordForStore(va);
-              let m: number;
-              switch (va & 3) {
-                case 0:
-                  m = (w & 0xffffff00) | (r >>> 24);
-                  break;
-                case 1:
-                  m = (w & 0xffff0000) | (r >>> 16);
-                  break;
-                case 2:
-                  m = (w & 0xff000000) | (r >>> 8);
-                  break;
-                default:
-                  m = r;
-              }
-              this.#store(va & ~3, 4, m);
-              break;
-            }
-            case 0x2b: { // SW
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const s = (va >>> 12) & 63;
-              if ((va & 0xfffff003) === wTag[s]) {
-                ram32[(wBase[s] | (va & 0xfff)) >>> 2] = regs[rt];
-              } else this.#store(va, 4, regs[rt]);
-              break;
-            }
-            case 0x2e: { // SWR
-              const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
-              const r = regs[rt];
-              const w = this.#loadWordForStore(va);
-              let m: number;
-              switch (va & 3) {
-                case 0:
-                  m = r;
-                  break;
-                case 1:
-                  m = (w & 0x000000ff) | (r << 8);
-                  break;
-                case 2:
-                  m = (w & 0x0000ffff) | (r << 16);
-                  break;
-                default:
-                  m = (w & 0x00ffffff) | (r << 24);
-              }
-              this.#store(va & ~3, 4, m);
-              break;
-            }
-            default:
-              this.#reserved();
-          }
-          regs[0] = 0;
-          pc = npc;
-          npc = next;
-          inDelay = delay;
-          n++;
+          n = this.#slice(n, breakPc, resume, start, jit);
+          if (n < this.#limit) continue; // the slice's own bound
+          // A load whose delay-slot instruction needs the old value ran that one instruction
+          // alone (#limit shortened): land it, and go on if nothing else asked the loop to end.
+          if (this.#pendEnd !== 0 && n >= this.#pendEnd && this.#landPending()) continue;
+          break;
         }
-        // A load whose delay-slot instruction needs the old value ran that one instruction
-        // alone (#limit shortened): land it, and go on if nothing else asked the loop to end.
-        if (this.#pendEnd !== 0 && n >= this.#pendEnd && this.#landPending()) continue;
         break;
       } catch (e) {
-        this.#pc = pc;
-        this.#inDelay = inDelay;
+        n = this.#sliceN;
         // A load before the faulting instruction has completed (which wrote nothing).
         if (this.#pendEnd !== 0) {
           this.#pendKept = false;
           this.#landPending();
         }
         if (e !== TRAP) {
-          this.#npc = npc;
           this.#commit(n);
           throw e;
         }
         // A faulting instruction counts as executed (it issued), unless its fetch failed; the
         // register it would write is untouched.
-        regs[0] = 0;
+        this.regs[0] = 0;
         this.#commit(this.#excFetch ? n : n + 1);
         this.#excFetch = false;
         n = 0;
         this.#takePending();
-        pc = this.#pc;
-        npc = this.#npc;
-        inDelay = false;
       }
     }
     if (this.#stopReason === "unsupported") {
-      [pc, npc, inDelay] = [this.#unsupported, this.#unsupportedNpc, this.#unsupportedDelay];
+      this.#pc = this.#unsupported;
+      this.#npc = this.#unsupportedNpc;
+      this.#inDelay = this.#unsupportedDelay;
       n--; // it did not run
     }
-    this.#pc = pc;
-    this.#npc = npc;
-    this.#inDelay = inDelay;
     if (this.#pendEnd !== 0) this.#park(); // stopped before the delay-slot instruction ran
-    this.#resume = this.#stopReason === "breakpoint" ? pc : -1;
+    this.#resume = this.#stopReason === "breakpoint" ? this.#pc : -1;
     this.#commit(n);
     if (this.#stopReason === "limit" && this.instructions - start < maxInstructions) {
       this.#stopReason = "attention";
     }
     return this.#stopReason;
+  }
+
+  /**
+   * Runs the inner loop from the state in #pc, #npc and #inDelay, with `n` instructions of this
+   * `execute` done, until #limit or at most SLICE more (with `jit` 1, until the end of a delay
+   * slot too); leaves the state in those fields and returns the new count (in #sliceN when it
+   * throws). A short call keeps V8 from compiling the
+   * loop on the stack, where pc, the limit and the fetch-cache tag would stay tagged values.
+   */
+  #slice(n0: number, breakPc: number, resume: number, start: number, jit: number): number {
+    const regs = this.regs;
+    const ram8 = this.#ram8, ram16 = this.#ram16, ram32 = this.#ram32;
+    const rTag = this.#rTag, rBase = this.#rBase, wTag = this.#wTag, wBase = this.#wBase;
+    let pc = this.#pc, npc = this.#npc, inDelay = this.#inDelay;
+    let n = n0, nv = 0;
+    const end = n0 + SLICE;
+    let limit = this.#limit < end ? this.#limit : end;
+    let fTag = this.#fTag, fBase = this.#fBase;
+    const refused = this.#jit?.refused ?? NONE_REFUSED;
+    try {
+      while (n < limit) {
+        if (pc === breakPc && (pc !== resume || this.instructions + n !== start)) {
+          this.#stopReason = "breakpoint";
+          this.#limit = 0;
+          break;
+        }
+        let instr: number;
+        if ((pc & 0xfffff003) === fTag) instr = ram32[(fBase | (pc & 0xfff)) >>> 2];
+        else {
+          instr = this.#fetchSlow(pc);
+          fTag = this.#fTag;
+          fBase = this.#fBase;
+          limit = this.#limit < end ? this.#limit : end;
+        }
+        let next = (npc + 4) | 0;
+        let delay = 0;
+        const rs = (instr >>> 21) & 31, rt = (instr >>> 16) & 31;
+        switch (instr >>> 26) {
+          case 0x00: { // SPECIAL
+            const rd = (instr >>> 11) & 31;
+            switch (instr & 63) {
+              case 0x00: // SLL
+                if (rs !== 0) this.#reserved();
+                regs[rd] = regs[rt] << ((instr >>> 6) & 31);
+                break;
+              case 0x02: // SRL
+                if (rs !== 0) this.#reserved();
+                regs[rd] = regs[rt] >>> ((instr >>> 6) & 31);
+                break;
+              case 0x03: // SRA
+                if (rs !== 0) this.#reserved();
+                regs[rd] = regs[rt] >> ((instr >>> 6) & 31);
+                break;
+              case 0x04: // SLLV
+                regs[rd] = regs[rt] << (regs[rs] & 31);
+                break;
+              case 0x06: // SRLV
+                regs[rd] = regs[rt] >>> (regs[rs] & 31);
+                break;
+              case 0x07: // SRAV
+                regs[rd] = regs[rt] >> (regs[rs] & 31);
+                break;
+              case 0x08: // JR
+                next = regs[rs];
+                delay = 1;
+                break;
+              case 0x09: { // JALR
+                const target = regs[rs];
+                regs[rd] = (pc + 8) | 0;
+                next = target;
+                delay = 1;
+                break;
+              }
+              case 0x0c: // SYSCALL
+                this.#fault(EXC.Sys);
+                break;
+              case 0x0d: // BREAK
+                this.#fault(EXC.Bp);
+                break;
+              case 0x10: { // MFHI
+                const now = this.cycles + n;
+                if (now < this.#hilo[0]) {
+                  this.#stall(this.#hilo[0] - now);
+                  limit = this.#limit < end ? this.#limit : end;
+                }
+                regs[rd] = this.hi;
+                break;
+              }
+              case 0x11: // MTHI
+                this.hi = regs[rs];
+                break;
+              case 0x12: { // MFLO
+                const now = this.cycles + n;
+                if (now < this.#hilo[0]) {
+                  this.#stall(this.#hilo[0] - now);
+                  limit = this.#limit < end ? this.#limit : end;
+                }
+                regs[rd] = this.lo;
+                break;
+              }
+              case 0x13: // MTLO
+                this.lo = regs[rs];
+                break;
+              case 0x18: // MULT
+                this.#multiply(regs[rs], regs[rt], true);
+                this.#hilo[0] = this.cycles + n + TIMING.multiply;
+                break;
+              case 0x19: // MULTU
+                this.#multiply(regs[rs], regs[rt], false);
+                this.#hilo[0] = this.cycles + n + TIMING.multiply;
+                break;
+              case 0x1a: // DIV
+                this.#divide(regs[rs], regs[rt], true);
+                this.#hilo[0] = this.cycles + n + TIMING.divide;
+                break;
+              case 0x1b: // DIVU
+                this.#divide(regs[rs], regs[rt], false);
+                this.#hilo[0] = this.cycles + n + TIMING.divide;
+                break;
+              case 0x20: { // ADD
+                const a = regs[rs], b = regs[rt], r = (a + b) | 0;
+                if (((a ^ r) & (b ^ r)) < 0) this.#fault(EXC.Ov);
+                regs[rd] = r;
+                break;
+              }
+              case 0x21: // ADDU
+                regs[rd] = regs[rs] + regs[rt];
+                break;
+              case 0x22: { // SUB
+                const a = regs[rs], b = regs[rt], r = (a - b) | 0;
+                if (((a ^ b) & (a ^ r)) < 0) this.#fault(EXC.Ov);
+                regs[rd] = r;
+                break;
+              }
+              case 0x23: // SUBU
+                regs[rd] = regs[rs] - regs[rt];
+                break;
+              case 0x24: // AND
+                regs[rd] = regs[rs] & regs[rt];
+                break;
+              case 0x25: // OR
+                regs[rd] = regs[rs] | regs[rt];
+                break;
+              case 0x26: // XOR
+                regs[rd] = regs[rs] ^ regs[rt];
+                break;
+              case 0x27: // NOR
+                regs[rd] = ~(regs[rs] | regs[rt]);
+                break;
+              case 0x28: { // HCALL: the machine's hypercall, reserved in MIPS I
+                if ((this.cp0[CP0.Status] & SR.KUc) !== 0) this.#reserved();
+                if (this.#pendEnd !== 0) this.#landPending(); // the load completes first
+                // Nothing runs inside the loop: stop after the hcall, for serviceHypercall.
+                this.#hcall = (instr >>> 6) & 0xfffff;
+                this.#hcallPc = pc;
+                this.#hcallDelay = inDelay;
+                this.#stopReason = "hypercall";
+                limit = this.#limit = 0;
+                break;
+              }
+              case 0x2a: // SLT
+                regs[rd] = regs[rs] < regs[rt] ? 1 : 0;
+                break;
+              case 0x2b: // SLTU
+                regs[rd] = (regs[rs] >>> 0) < (regs[rt] >>> 0) ? 1 : 0;
+                break;
+              default:
+                this.#reserved();
+            }
+            break;
+          }
+          case 0x01: { // REGIMM
+            const v = regs[rs];
+            switch (rt) {
+              case 0x00: // BLTZ
+                if (v < 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                break;
+              case 0x01: // BGEZ
+                if (v >= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                break;
+              case 0x10: // BLTZAL
+                regs[31] = (pc + 8) | 0;
+                if (v < 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                break;
+              case 0x11: // BGEZAL
+                regs[31] = (pc + 8) | 0;
+                if (v >= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                break;
+              default:
+                this.#reserved();
+            }
+            delay = 1;
+            break;
+          }
+          case 0x02: // J
+            next = ((pc + 4) & 0xf0000000) | ((instr & 0x3ffffff) << 2);
+            delay = 1;
+            break;
+          case 0x03: // JAL
+            regs[31] = (pc + 8) | 0;
+            next = ((pc + 4) & 0xf0000000) | ((instr & 0x3ffffff) << 2);
+            delay = 1;
+            break;
+          case 0x04: // BEQ
+            if (regs[rs] === regs[rt]) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+            delay = 1;
+            break;
+          case 0x05: // BNE
+            if (regs[rs] !== regs[rt]) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+            delay = 1;
+            break;
+          case 0x06: // BLEZ
+            if (rt !== 0) this.#reserved();
+            if (regs[rs] <= 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+            delay = 1;
+            break;
+          case 0x07: // BGTZ
+            if (rt !== 0) this.#reserved();
+            if (regs[rs] > 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+            delay = 1;
+            break;
+          case 0x08: { // ADDI
+            const a = regs[rs], b = (instr << 16) >> 16, r = (a + b) | 0;
+            if (((a ^ r) & (b ^ r)) < 0) this.#fault(EXC.Ov);
+            regs[rt] = r;
+            break;
+          }
+          case 0x09: // ADDIU
+            regs[rt] = regs[rs] + ((instr << 16) >> 16);
+            break;
+          case 0x0a: // SLTI
+            regs[rt] = regs[rs] < ((instr << 16) >> 16) ? 1 : 0;
+            break;
+          case 0x0b: // SLTIU
+            regs[rt] = (regs[rs] >>> 0) < (((instr << 16) >> 16) >>> 0) ? 1 : 0;
+            break;
+          case 0x0c: // ANDI
+            regs[rt] = regs[rs] & (instr & 0xffff);
+            break;
+          case 0x0d: // ORI
+            regs[rt] = regs[rs] | (instr & 0xffff);
+            break;
+          case 0x0e: // XORI
+            regs[rt] = regs[rs] ^ (instr & 0xffff);
+            break;
+          case 0x0f: // LUI
+            if (rs !== 0) this.#reserved();
+            regs[rt] = instr << 16;
+            break;
+          case 0x10: { // COP0
+            const sr = this.cp0[CP0.Status];
+            if ((sr & (SR.KUc)) !== 0 && (sr & SR.CU0) === 0) this.#unusable(0);
+            if ((instr & (1 << 25)) !== 0) {
+              switch (instr & 0x1ffffff) {
+                case 0x01: // TLBR
+                  this.#tlbRead();
+                  break;
+                case 0x02: // TLBWI
+                  this.#tlbWrite((this.cp0[CP0.Index] >>> 8) & 63);
+                  break;
+                case 0x06: // TLBWR
+                  this.#tlbWrite(this.#randomAt(this.cycles + n));
+                  break;
+                case 0x08: // TLBP
+                  this.#tlbProbe();
+                  break;
+                case 0x10: { // RFE
+                  const old = this.cp0[CP0.Status];
+                  const s = (old & ~0xf) | ((old >>> 2) & 0xf);
+                  this.cp0[CP0.Status] = s;
+                  if (((old ^ s) & SR.KUc) !== 0) this.#flush();
+                  this.#limit = 0;
+                  break;
+                }
+                default:
+                  this.#reserved();
+              }
+            } else {
+              const rd = (instr >>> 11) & 31;
+              if ((instr & 0x7ff) !== 0) this.#reserved();
+              switch (rs) {
+                case 0x00: // MFC0
+                  this.#loaded(
+                    rt,
+                    rd === CP0.Random ? this.#randomAt(this.cycles + n) << 8 : this.cp0[rd],
+                    npc,
+                    n,
+                  );
+                  break;
+                case 0x04: // MTC0
+                  this.writeCp0(rd, regs[rt]);
+                  break;
+                case 0x08: // BC0F / BC0T: CpCond0 is not wired on the KN02 and reads false
+                  if (rt === 0) next = (pc + 4 + ((instr << 16) >> 14)) | 0;
+                  else if (rt !== 1) this.#reserved();
+                  delay = 1;
+                  break;
+                default:
+                  this.#reserved();
+              }
+            }
+            fTag = this.#fTag;
+            fBase = this.#fBase;
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x11: // COP1
+          case 0x12: // COP2
+          case 0x13: // COP3
+          case 0x31: // LWC1
+          case 0x32: // LWC2
+          case 0x33: // LWC3
+          case 0x39: // SWC1
+          case 0x3a: // SWC2
+          case 0x3b: { // SWC3
+            const unit = (instr >>> 26) & 3;
+            if ((this.cp0[CP0.Status] & (SR.CU0 << unit)) === 0) this.#unusable(unit);
+            if (unit !== 1) this.#reserved(); // usable but absent: the KN02 has no COP2, COP3
+            // The R3010 FPU is there on a 5000/200 but not emulated: stop before the
+            // instruction (reason "unsupported") rather than pretend.
+            this.#unsupported = pc;
+            this.#unsupportedNpc = npc;
+            this.#unsupportedDelay = inDelay;
+            this.#stopReason = "unsupported";
+            limit = this.#limit = 0;
+            break;
+          }
+          case 0x20: { // LB
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const s = (va >>> 12) & 63;
+            nv = (((va & 0xfffff000) === rTag[s]
+              ? ram8[rBase[s] | (va & 0xfff)]
+              : this.#load(va, 1)) << 24) >> 24;
+            this.#loaded(rt, nv, npc, n);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x21: { // LH
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const s = (va >>> 12) & 63;
+            nv = (((va & 0xfffff001) === rTag[s]
+              ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
+              : this.#load(va, 2)) << 16) >> 16;
+            this.#loaded(rt, nv, npc, n);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x22: { // LWL
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const w = this.#loadWord(va);
+            const r = this.#pend === rt ? this.#pendValue : regs[rt]; // merge with a pending load
+            switch (va & 3) {
+              case 0:
+                nv = (r & 0x00ffffff) | (w << 24);
+                break;
+              case 1:
+                nv = (r & 0x0000ffff) | (w << 16);
+                break;
+              case 2:
+                nv = (r & 0x000000ff) | (w << 8);
+                break;
+              default:
+                nv = w;
+            }
+            this.#loaded(rt, nv, npc, n);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x23: { // LW
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const s = (va >>> 12) & 63;
+            nv = (va & 0xfffff003) === rTag[s]
+              ? ram32[(rBase[s] | (va & 0xfff)) >>> 2]
+              : this.#load(va, 4);
+            this.#loaded(rt, nv, npc, n);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x24: { // LBU
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const s = (va >>> 12) & 63;
+            nv = (va & 0xfffff000) === rTag[s] ? ram8[rBase[s] | (va & 0xfff)] : this.#load(va, 1);
+            this.#loaded(rt, nv, npc, n);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x25: { // LHU
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const s = (va >>> 12) & 63;
+            nv = (va & 0xfffff001) === rTag[s]
+              ? ram16[(rBase[s] | (va & 0xfff)) >>> 1]
+              : this.#load(va, 2);
+            this.#loaded(rt, nv, npc, n);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x26: { // LWR
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const w = this.#loadWord(va);
+            const r = this.#pend === rt ? this.#pendValue : regs[rt]; // merge with a pending load
+            switch (va & 3) {
+              case 0:
+                nv = w;
+                break;
+              case 1:
+                nv = (r & 0xff000000) | (w >>> 8);
+                break;
+              case 2:
+                nv = (r & 0xffff0000) | (w >>> 16);
+                break;
+              default:
+                nv = (r & 0xffffff00) | (w >>> 24);
+            }
+            this.#loaded(rt, nv, npc, n);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x28: { // SB
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const s = (va >>> 12) & 63;
+            if ((va & 0xfffff000) === wTag[s]) {
+              ram8[wBase[s] | (va & 0xfff)] = regs[rt];
+            } else {
+              this.#store(va, 1, regs[rt]);
+              limit = this.#limit < end ? this.#limit : end;
+            }
+            break;
+          }
+          case 0x29: { // SH
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const s = (va >>> 12) & 63;
+            if ((va & 0xfffff001) === wTag[s]) {
+              ram16[(wBase[s] | (va & 0xfff)) >>> 1] = regs[rt];
+            } else {
+              this.#store(va, 2, regs[rt]);
+              limit = this.#limit < end ? this.#limit : end;
+            }
+            break;
+          }
+          case 0x2a: { // SWL
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const r = regs[rt];
+            const w = this.#loadWordForStore(va);
+            let m: number;
+            switch (va & 3) {
+              case 0:
+                m = (w & 0xffffff00) | (r >>> 24);
+                break;
+              case 1:
+                m = (w & 0xffff0000) | (r >>> 16);
+                break;
+              case 2:
+                m = (w & 0xff000000) | (r >>> 8);
+                break;
+              default:
+                m = r;
+            }
+            this.#store(va & ~3, 4, m);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          case 0x2b: { // SW
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const s = (va >>> 12) & 63;
+            if ((va & 0xfffff003) === wTag[s]) {
+              ram32[(wBase[s] | (va & 0xfff)) >>> 2] = regs[rt];
+            } else {
+              this.#store(va, 4, regs[rt]);
+              limit = this.#limit < end ? this.#limit : end;
+            }
+            break;
+          }
+          case 0x2e: { // SWR
+            const va = (regs[rs] + ((instr << 16) >> 16)) | 0;
+            const r = regs[rt];
+            const w = this.#loadWordForStore(va);
+            let m: number;
+            switch (va & 3) {
+              case 0:
+                m = r;
+                break;
+              case 1:
+                m = (w & 0x000000ff) | (r << 8);
+                break;
+              case 2:
+                m = (w & 0x0000ffff) | (r << 16);
+                break;
+              default:
+                m = (w & 0x00ffffff) | (r << 24);
+            }
+            this.#store(va & ~3, 4, m);
+            limit = this.#limit < end ? this.#limit : end;
+            break;
+          }
+          default:
+            this.#reserved();
+        }
+        regs[0] = 0;
+        pc = npc;
+        npc = next;
+        const was = inDelay;
+        inDelay = delay;
+        n++;
+        // A block boundary: the translator may take over, unless it refused this word before.
+        if (
+          (was & jit) !== 0 &&
+          ((pc & 0xfffff003) !== fTag ||
+            (refused[(fBase | (pc & 0xfff)) >>> 7] & (1 << ((pc >>> 2) & 31))) === 0)
+        ) {
+          break;
+        }
+      }
+    } catch (e) {
+      this.#pc = pc;
+      this.#npc = npc;
+      this.#inDelay = inDelay;
+      this.#sliceN = n;
+      throw e;
+    }
+    this.#pc = pc;
+    this.#npc = npc;
+    this.#inDelay = inDelay;
+    return n;
+  }
+
+  /**
+   * Runs translated code from #pc for as long as it can, with `n` instructions of this `execute`
+   * done; returns the new count. Enters only where the fetch cache maps pc to RAM (filled here
+   * as the interpreter's next fetch would fill it), and returns when the translator has nothing
+   * for pc, when a block does not fit the limit or holds `breakPc`, or with a load pending.
+   */
+  #jitRun(n: number, breakPc: number): number {
+    const jit = this.#jit!;
+    for (;;) {
+      const pc = this.#pc;
+      if ((pc & 0xfffff003) !== this.#fTag && !this.#fetchProbe(pc)) return n;
+      const fn = jit.find(pc, this.#fBase, this.jitHotness);
+      if (fn === null) return n;
+      jit.dirty = false;
+      const before = n;
+      n = fn(this.#jitHostObject!, jit, jit.entry, n, this.#limit, breakPc);
+      if (jit.trap !== 0) {
+        jit.trap = 0;
+        throw TRAP; // (#pc, #inDelay and #sliceN are the faulting instruction's)
+      }
+      if (n === before || this.#pendEnd !== 0) return n;
+    }
+  }
+
+  /**
+   * Fills the fetch cache for `pc` as the interpreter's fetch would, when that fetch reads
+   * cached RAM; false (nothing changed) for any other case, which the interpreter then meets.
+   */
+  #fetchProbe(pc: number): boolean {
+    if ((pc & 3) !== 0) return false;
+    const slot = (pc >>> 12) & 63;
+    if (this.#xTag[slot] === (pc & 0xfffff000)) {
+      this.#fTag = pc & 0xfffff000;
+      this.#fBase = this.#xBase[slot];
+      return true;
+    }
+    const seg = pc >>> 29;
+    let pa = -1;
+    if (seg >= 4 && (this.cp0[CP0.Status] & SR.KUc) !== 0) return false;
+    if (seg === 4) pa = pc & 0x1fffffff;
+    else if (seg !== 5) {
+      // The TLB as #translate searches it, without raising anything.
+      const vpn = pc & TLB.VPN_MASK, asid = this.cp0[CP0.EntryHi] & TLB.ASID_MASK;
+      for (let i = 0; i < TLB.ENTRIES; i++) {
+        const h = this.tlbHi[i];
+        if ((h & TLB.VPN_MASK) !== vpn) continue;
+        const l = this.tlbLo[i];
+        if ((l & TLB.G) === 0 && (h & TLB.ASID_MASK) !== asid) continue;
+        if ((l & TLB.V) !== 0 && (l & TLB.N) === 0) pa = ((l & TLB.PFN_MASK) | (pc & 0xfff)) >>> 0;
+        break;
+      }
+    }
+    if (pa < 0 || pa >= this.#bus.ramSize) return false;
+    this.#fTag = this.#xTag[slot] = pc & 0xfffff000;
+    this.#fBase = this.#xBase[slot] = pa & 0xfffff000;
+    return true;
+  }
+
+  /** Turns a guest exception from a slow path into `Jit.trap` (returns 0); rethrows others. */
+  #jitTrap(e: unknown): number {
+    if (e !== TRAP) throw e;
+    this.#jit!.trap = 1;
+    return 0;
+  }
+
+  /** What translated code reaches of this Cpu: its arrays, and its slow paths as closures. */
+  #jitHost(): JitHost {
+    return {
+      cpu: this,
+      regs: this.regs,
+      ram8: this.#ram8,
+      ram16: this.#ram16,
+      ram32: this.#ram32,
+      rTag: this.#rTag,
+      rBase: this.#rBase,
+      wTag: this.#wTag,
+      wBase: this.#wBase,
+      ramSize: this.#bus.ramSize,
+      load: (va, bytes) => {
+        try {
+          return this.#load(va, bytes);
+        } catch (e) {
+          return this.#jitTrap(e);
+        }
+      },
+      loadWord: (va) => {
+        try {
+          return this.#loadWord(va);
+        } catch (e) {
+          return this.#jitTrap(e);
+        }
+      },
+      loadWordForStore: (va) => {
+        try {
+          return this.#loadWordForStore(va);
+        } catch (e) {
+          return this.#jitTrap(e);
+        }
+      },
+      store: (va, bytes, value) => {
+        try {
+          this.#store(va, bytes, value);
+        } catch (e) {
+          this.#jitTrap(e);
+        }
+      },
+      limit: () => this.#limit,
+      loaded: (rt, v, npc, n) => this.#loaded(rt, v, npc, n),
+      overflow: () => {
+        try {
+          this.#fault(EXC.Ov);
+        } catch (e) {
+          this.#jitTrap(e);
+        }
+      },
+      div: (a, b, signed, n) => {
+        this.#divide(a, b, signed);
+        this.#hilo[0] = this.cycles + n + TIMING.divide;
+      },
+      hilo: this.#hilo,
+      lower: (k) => {
+        this.#limit = this.#limit > k ? this.#limit - k : 0;
+      },
+      exit: (pc) => {
+        this.#pc = pc | 0;
+        this.#npc = (pc + 4) | 0;
+        this.#inDelay = 0;
+      },
+      fault: (pc, npc, delay, n) => {
+        this.#pc = pc | 0;
+        this.#npc = npc | 0;
+        this.#inDelay = delay;
+        this.#sliceN = n;
+      },
+      purgeWrites: (pbase) => {
+        for (let i = 0; i < TC_SLOTS; i++) {
+          if (this.#wBase[i] === pbase) this.#wTag[i] = INVALID;
+        }
+      },
+    };
   }
 
   /**
@@ -1218,7 +1467,7 @@ export class Cpu implements Interrupts {
     cp0[CP0.Status] = (sr & ~0x3f) | ((sr << 2) & 0x3c);
     let cause = (cp0[CP0.Cause] & ~(CAUSE.BD | 0x7c)) | (code << CAUSE.EXC_SHIFT);
     if (code !== EXC.CpU) cause &= ~(3 << CAUSE.CE_SHIFT);
-    if (this.#inDelay) {
+    if (this.#inDelay !== 0) {
       cp0[CP0.EPC] = (this.#pc - 4) | 0;
       cause |= CAUSE.BD;
     } else {
@@ -1232,7 +1481,10 @@ export class Cpu implements Interrupts {
     this.cycles += TIMING.exception;
     this.exceptionCounts[code]++;
     if ((sr & SR.KUc) !== 0) this.#flush();
-    this.onException?.(code);
+    if (this.onException !== undefined) {
+      this.onException(code);
+      if (this.#jit !== null) this.#jit.epoch++; // it may have written RAM
+    }
   }
 
   // ---- memory ----------------------------------------------------------------------------------
@@ -1246,6 +1498,7 @@ export class Cpu implements Interrupts {
   #flush(): void {
     this.#cachedFor = this.#cacheKey();
     this.#fTag = INVALID;
+    this.#xTag.fill(INVALID);
     this.#rTag.fill(INVALID);
     this.#wTag.fill(INVALID);
   }
@@ -1376,7 +1629,17 @@ export class Cpu implements Interrupts {
     if ((va & (bytes - 1)) !== 0) this.#addressFault(EXC.AdES, va, false);
     const pa = this.#translate(va, true, false);
     if ((this.cp0[CP0.Status] & SR.IsC) !== 0) return; // isolated cache: memory is not written
-    if (pa < this.#bus.ramSize && !this.#lastUncached) {
+    const jit = this.#jit;
+    if (jit !== null && pa < this.#bus.ramSize && jit.codePage[pa >>> 12] !== 0) {
+      // A page with translated code: never in the write cache, and checked at every store.
+      jit.written(pa, bytes);
+      if (!this.#lastUncached) {
+        if (bytes === 4) this.#ram32[pa >>> 2] = value;
+        else if (bytes === 2) this.#ram16[pa >>> 1] = value;
+        else this.#ram8[pa] = value;
+        return;
+      }
+    } else if (pa < this.#bus.ramSize && !this.#lastUncached) {
       const s = (va >>> 12) & 63;
       this.#wTag[s] = va & 0xfffff000;
       this.#wBase[s] = pa & 0xfffff000;
@@ -1410,6 +1673,31 @@ export class Cpu implements Interrupts {
       if (b < 0) hi -= au;
     }
     this.hi = hi | 0;
+  }
+
+  /** Sets LO to the quotient and HI to the remainder of `a` / `b`, signed or unsigned. */
+  #divide(a: number, b: number, signed: boolean): void {
+    if (signed) {
+      if (b === 0) {
+        this.lo = a >= 0 ? -1 : 1;
+        this.hi = a;
+      } else if (a === -0x80000000 && b === -1) {
+        this.lo = a;
+        this.hi = 0;
+      } else {
+        this.lo = (a / b) | 0;
+        this.hi = a % b;
+      }
+      return;
+    }
+    const au = a >>> 0, bu = b >>> 0;
+    if (bu === 0) {
+      this.lo = -1;
+      this.hi = a | 0;
+    } else {
+      this.lo = (au / bu) | 0;
+      this.hi = (au % bu) | 0;
+    }
   }
 
   /** TLBR: loads EntryHi and EntryLo from the entry Index names. */
