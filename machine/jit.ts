@@ -812,6 +812,7 @@ function instruction(
   const slow = (assign: string) => after.replace("@ASSIGN@", assign);
   const target = hex(pc + 4 + (imm << 2));
   const fall = hex(pc + 8);
+  const jump = hex(((pc + 4) & 0xf0000000) | ((w & 0x3ffffff) << 2));
   switch (op) {
     case 0x00:
       switch (w & 63) {
@@ -884,10 +885,11 @@ function instruction(
       if (link !== "") r(31);
       return `tgt = ${S()} ${cond} ? ${target} : ${fall};${link}`;
     }
+    // J and JAL: \`tgt\` too, which a pending load's exit and a delay-slot fault's npc read.
     case 0x02:
-      return "";
+      return `tgt = ${jump};`;
     case 0x03:
-      return set(31, hex(pc + 8));
+      return `tgt = ${jump}; ${set(31, hex(pc + 8))}`;
     case 0x04:
       return `tgt = ${S()} === ${T()} ? ${target} : ${fall};`;
     case 0x05:

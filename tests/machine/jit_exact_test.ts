@@ -263,3 +263,37 @@ Deno.test("jit: MULT and MULTU agree with the interpreter on edge values", () =>
   const src = raw([body + "break"] as unknown as TemplateStringsArray);
   check(src, data, { runs: 20_000, large: 50_000 });
 });
+
+Deno.test("jit: J and JAL to another page with a load in the delay slot go to their target", () => {
+  // The load's successor is in another page, so the block leaves with the load pending; the
+  // exit must go to the jump's static target (J and JAL compute no `tgt` at run time).
+  const far = raw`
+        addu    $s0, $s0, $t2
+        j       0x80030010
+        lw      $t3, 4($a0)`; // at 0x80034000: back into the loop's page
+  const [a] = check(
+    raw`
+        li      $t1, 100
+        nop
+        nop
+        nop
+loop:   addiu   $t1, $t1, -1
+        beqz    $t1, done
+        nop
+        j       0x80034000
+        lw      $t2, 0($a0)
+done:   addu    $s1, $t3, $t2
+        jal     0x80035000
+        lw      $t4, 8($a0)
+        addu    $s2, $t4, $t4
+        break`,
+    (b) => {
+      data(b);
+      b.bus.ram32.set(far.at(0x80034000).text, 0x34000 >> 2);
+      b.bus.ram32.set(raw`
+        jr      $ra
+        addu    $s3, $t4, $t4`.at(0x80035000).text, 0x35000 >> 2);
+    },
+  );
+  assert.equal(a.cpu.regs[9], 0, "the loop ran to its end");
+});
