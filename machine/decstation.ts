@@ -37,7 +37,7 @@ import { Console } from "./console.ts";
 import { Prom, REX_MAGIC } from "./prom.ts";
 import { checkSegmentsFit, type ElfImage, parseElf } from "./elf.ts";
 import { cyclesToUs } from "./timing.ts";
-import { defaultEngine, envJitHotness, parseEngine, setJitHotness } from "./engine.ts";
+import { defaultEngine, envJitHotness, parseEngine } from "./engine.ts";
 
 /** Options for a new machine. */
 export interface DECstationOptions {
@@ -178,7 +178,7 @@ export class DECstation {
     this.bus = new Bus(mb * 1024 * 1024);
     this.cpu = new Cpu(this.bus);
     this.cpu.engine = engine;
-    if (hotness !== undefined) setJitHotness(this.cpu, hotness);
+    if (hotness !== undefined) this.cpu.jitHotness = hotness;
     const clock = () => this.cpu.cycles;
     this.csr = new Csr(this.cpu);
     this.console = new Console({ cols: options.cols, rows: options.rows });

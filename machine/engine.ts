@@ -1,6 +1,6 @@
 /**
  * Choosing the CPU engine: the one place that says which engine a new machine gets, how a name
- * given by a person is checked, and how the translator's hotness threshold is set.
+ * given by a person is checked, and where the translator's hotness threshold comes from.
  *
  * The default is `DEFAULT_ENGINE`. The environment can override it for a whole process: CI runs
  * the suite a second time with `EXOLAB_ENGINE=jit EXOLAB_JIT_HOTNESS=1`, so every machine the
@@ -8,14 +8,13 @@
  * process may read them without a prompt (`deno run` without `--allow-env` leaves the default);
  * a value they hold that is not an engine, or not a hotness, is an error naming the value.
  *
- * `jitHotness` (how many times a page is entered before it is translated; 1 translates at once)
- * belongs to the translator: `setJitHotness` sets it on a CPU that has it and is the only code
- * here that knows its name.
+ * The hotness (how many times a word is reached before its page is translated; 1 translates at
+ * once) is `Cpu.jitHotness`; `envJitHotness` reads the process-wide override for it.
  *
  * @module
  */
 
-import type { Cpu, Engine } from "./cpu.ts";
+import type { Engine } from "./cpu.ts";
 
 /** The engines, in the order help texts list them. */
 export const ENGINES: readonly Engine[] = ["interp", "jit"];
@@ -57,14 +56,4 @@ export function envJitHotness(): number | undefined {
     );
   }
   return n;
-}
-
-/**
- * Sets `cpu`'s translation threshold to `hotness` page entries; returns whether the CPU has one
- * (a CPU without the translator has nothing to set).
- */
-export function setJitHotness(cpu: Cpu, hotness: number): boolean {
-  if (!("jitHotness" in cpu)) return false;
-  (cpu as unknown as { jitHotness: number }).jitHotness = hotness;
-  return true;
 }

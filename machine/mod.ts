@@ -14,14 +14,7 @@ export {
   type RunResult,
 } from "./decstation.ts";
 export { Cpu, type Engine, type StopReason, TranslationError } from "./cpu.ts";
-export {
-  DEFAULT_ENGINE,
-  defaultEngine,
-  ENGINES,
-  envJitHotness,
-  parseEngine,
-  setJitHotness,
-} from "./engine.ts";
+export { DEFAULT_ENGINE, defaultEngine, ENGINES, envJitHotness, parseEngine } from "./engine.ts";
 export { CAUSE, CP0, EXC, EXC_NAMES, SR, TLB, VECTOR } from "./cp0.ts";
 export { Bus, BusError, type Device, EventQueue, type Interrupts } from "./bus.ts";
 export { CSR_BASE, KN02_SLOT } from "./csr.ts";

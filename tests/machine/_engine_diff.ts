@@ -29,7 +29,6 @@ import assert from "node:assert/strict";
 import { asm } from "../../machine/asm/mod.ts";
 import type { Cpu, CpuSnapshot, Engine } from "../../machine/cpu.ts";
 import { DECstation } from "../../machine/decstation.ts";
-import { setJitHotness } from "../../machine/engine.ts";
 
 /** The fixed time of day every machine here starts at, so both clocks read alike. */
 export const EPOCH = new Date("2026-01-01T00:00:00Z");
@@ -74,7 +73,7 @@ export function pair<M extends Diffable>(make: (engine: Engine) => M): [M, M] {
   const a = make("interp"), b = make("jit");
   assert.equal(a.cpu.engine, "interp");
   assert.equal(b.cpu.engine, "jit");
-  setJitHotness(b.cpu, 1);
+  b.cpu.jitHotness = 1;
   return [a, b];
 }
 

@@ -271,6 +271,9 @@ Deno.test("jit: J and JAL to another page with a load in the delay slot go to th
         addu    $s0, $s0, $t2
         j       0x80030010
         lw      $t3, 4($a0)`; // at 0x80034000: back into the loop's page
+  const ret = raw`
+        jr      $ra
+        addu    $s3, $t4, $t4`; // at 0x80035000
   const [a] = check(
     raw`
         li      $t1, 100
@@ -290,9 +293,7 @@ done:   addu    $s1, $t3, $t2
     (b) => {
       data(b);
       b.bus.ram32.set(far.at(0x80034000).text, 0x34000 >> 2);
-      b.bus.ram32.set(raw`
-        jr      $ra
-        addu    $s3, $t4, $t4`.at(0x80035000).text, 0x35000 >> 2);
+      b.bus.ram32.set(ret.at(0x80035000).text, 0x35000 >> 2);
     },
   );
   assert.equal(a.cpu.regs[9], 0, "the loop ran to its end");
