@@ -2,14 +2,14 @@
  * The translator behind `cpu.engine = "jit"`: hot code pages become JavaScript functions that do
  * exactly what the interpreter (machine/cpu.ts) would, and nothing that could tell them apart.
  *
- * Unit of translation. One function per (virtual page, physical page) of code, built with
- * `new Function`. Its blocks are straight runs of instructions from an entry point to a branch
- * and its delay slot (or to the page's end, an instruction it leaves to the interpreter, a load
- * whose delay slot it cannot settle statically, or MAX_BLOCK instructions). Each block is a case
- * of a `switch` on a dense case number inside a labelled loop; the page's Int16Array `index`
- * maps a word of the page to its case (-1: none), and a transfer to a block of the same page
- * (a taken branch, a fall-through, a JR whose target has a case) continues the loop without
- * leaving the function. The guest registers the page uses live in `let` locals, read at entry
+ * Unit of translation. Functions per (virtual page, physical page) of code (one, until later
+ * entries add more: see When), built with `new Function`. Their blocks are straight runs of
+ * instructions from an entry point to a branch and its delay slot (or to the page's end, an
+ * instruction it leaves to the interpreter, a load whose delay slot it cannot settle statically,
+ * or MAX_BLOCK instructions). Each block is a case of a `switch` on a dense case number inside a
+ * labelled loop; the page's Int16Array `index` maps a word of the page to its case (-1: none)
+ * and `owner` to its function, and a transfer to a block of the same function (a taken branch,
+ * a fall-through, a JR whose target has a case there) continues the loop without leaving it. The guest registers the page uses live in `let` locals, read at entry
  * and written back to `cpu.regs` on every exit (and in a `catch` that rethrows JavaScript
  * errors). The function takes the Cpu's `JitHost` as an argument, so the same code (the same
  * words at the same virtual page, under any physical page) is one function for every Cpu in
@@ -21,9 +21,13 @@
  * is the interpreter's). It counts visits per word, and an entry reached `jitHotness` times is
  * translated, together with every block reachable from the page's entries that the interpreter
  * has reached at least once (code never run would have no type feedback, and V8 would
- * deoptimize the whole function the first time it ran). Each further translation of a page
- * waits for more visits (hotness times the translations so far), so late entries do not make a
- * page translate again and again.
+ * deoptimize the whole function the first time it ran). An entry found later (the next phase of
+ * a program, a JR target) becomes one more function of the page, made from the entries that have
+ * no case yet: the page's older functions, and the code V8 has optimized for them, stay (making
+ * the whole page again threw that away, and a program's first run spent most of its time
+ * re-optimizing). A transfer to a block of another function of the page leaves through the
+ * dispatcher; beyond MAX_FNS functions the page is translated again as one. Each further
+ * translation of a page waits for more visits (hotness times the translations so far).
  *
  * The exactness rules it keeps (the numbers are issue 14's):
  *
@@ -102,6 +106,9 @@ import { TIMING } from "./timing.ts";
 
 /** Instructions in a block at most (a longer run continues in the next block). */
 const MAX_BLOCK = 128;
+
+/** Functions per page at most; beyond, the page is translated again as one function. */
+const MAX_FNS = 8;
 
 /** Pages tracked (visited or translated) at most; the oldest is evicted beyond. */
 const MAX_PAGES = 2048;
@@ -208,10 +215,12 @@ function shared(src: string): PageFn {
 class Page {
   /** Visits per word, counted while the word has no case. */
   readonly visits = new Uint16Array(1024);
-  /** The translated function, or null. */
-  fn: PageFn | null = null;
-  /** Case number per word (-1: none), valid while fn is set. */
+  /** The translated functions (none: not translated), each for the entries new when it was made. */
+  fns: PageFn[] = [];
+  /** Case number per word in its function (-1: none), valid while fns has some. */
   index = new Int16Array(0);
+  /** Which function of fns holds the case of each word. */
+  owner = new Uint8Array(0);
   /** Entry words (word indices) known: translated from each. */
   entries: number[] = [];
   /** The words the translation depends on (indices in the page) ... */
@@ -233,11 +242,14 @@ class Page {
 
 /** Counters about the translator, from `Cpu.jitStats`. */
 export interface JitStats {
-  /** Page translations made (a page translated again, with more entries, counts again). */
+  /** Functions made for pages (one more for a page's new entries counts again). */
   pagesTranslated: number;
-  /** Translations dropped: stores to their code, changed words found at entry, eviction. */
+  /**
+   * Page translations dropped (all of a page's functions at once): stores to their code, changed
+   * words found at entry, eviction, a page translated again as one function.
+   */
   translationsDropped: number;
-  /** Pages with a translation now. */
+  /** Pages with translated functions now. */
   pagesCached: number;
   /** Blocks (cases) in those translations. */
   entriesCached: number;
@@ -368,7 +380,7 @@ export class Jit {
   stats(): JitStats {
     let pages = 0, entries = 0;
     for (const p of this.#order) {
-      if (p.fn === null) continue;
+      if (p.fns.length === 0) continue;
       pages++;
       for (const c of p.index) if (c >= 0) entries++;
     }
@@ -391,13 +403,13 @@ export class Jit {
     while (page !== null && page.ppn !== ppn) page = page.next;
     if (page === null) page = this.#track(vpn, ppn);
     const w = (pc & 0xfff) >>> 2;
-    if (page.fn !== null) {
+    if (page.fns.length > 0) {
       if (page.epoch !== this.epoch) this.#verify(page);
-      if (page.fn !== null) {
+      if (page.fns.length > 0) {
         const c = page.index[w];
         if (c >= 0) {
           this.entry = c;
-          return page.fn;
+          return page.fns[page.owner[w]];
         }
       }
     }
@@ -408,7 +420,7 @@ export class Jit {
     page.visits[w] = 0;
     if (!page.entries.includes(w)) page.entries.push(w);
     this.#compile(page);
-    const c = page.fn === null ? -1 : page.index[w];
+    const c = page.fns.length === 0 ? -1 : page.index[w];
     if (c < 0) {
       // Its first instruction is the interpreter's: do not count it again.
       page.entries = page.entries.filter((e) => e !== w);
@@ -417,7 +429,7 @@ export class Jit {
       return null;
     }
     this.entry = c;
-    return page.fn;
+    return page.fns[page.owner[w]];
   }
 
   /** The case `find` found. */
@@ -451,7 +463,7 @@ export class Jit {
 
   /** Forgets `page` entirely. */
   #evict(page: Page): void {
-    if (page.fn !== null) this.#drop(page);
+    if (page.fns.length > 0) this.#drop(page);
     this.#order.delete(page);
     let p = this.#pages.get(page.vpn) ?? null;
     if (p === page) {
@@ -478,7 +490,7 @@ export class Jit {
 
   /** Drops every translation of physical page `ppn` and its coherence marks. */
   #dropPhysical(ppn: number): void {
-    for (const p of this.#order) if (p.ppn === ppn && p.fn !== null) this.#drop(p);
+    for (const p of this.#order) if (p.ppn === ppn && p.fns.length > 0) this.#drop(p);
     this.#codeMask.delete(ppn);
     this.codePage[ppn] = 0;
     this.refused.fill(0, ppn << 5, (ppn + 1) << 5); // the code changed: ask again
@@ -487,8 +499,9 @@ export class Jit {
 
   /** Drops one page's translation (its entries stay known for the next translation). */
   #drop(page: Page): void {
-    page.fn = null;
+    page.fns = [];
     page.index = new Int16Array(0);
+    page.owner = new Uint8Array(0);
     page.deps = new Int16Array(0);
     page.depWords = new Int32Array(0);
     this.#source -= page.size;
@@ -496,18 +509,24 @@ export class Jit {
     this.#dropped++;
   }
 
-  /** Translates `page` from all its entries; leaves fn null when nothing is translatable. */
+  /**
+   * Translates `page`'s entries that have no case yet into one more function of the page, from
+   * which the others are left to the dispatcher (so the code V8 optimized stays); beyond
+   * MAX_FNS functions, translates all the entries into one function again. Adds no function
+   * when nothing is translatable.
+   */
   #compile(page: Page): void {
-    if (page.fn !== null) this.#drop(page);
+    if (page.fns.length >= MAX_FNS) this.#drop(page);
     const ram32 = this.#host.ram32, base = page.ppn << 10;
     const word = (i: number) => ram32[base + i];
     const blocks: Block[] = [];
     const index = new Int16Array(1024).fill(-1);
+    const covered = page.fns.length > 0 ? page.index : null;
     const deps = new Set<number>();
     const work = [...page.entries];
     while (work.length > 0) {
       const start = work.pop()!;
-      if (index[start] >= 0) continue;
+      if (index[start] >= 0 || (covered !== null && covered[start] >= 0)) continue;
       // Only code the interpreter has reached: the rest would be compiled without type
       // feedback, and V8 would deoptimize the whole function the first time it ran.
       if (page.visits[start] === 0 && !page.entries.includes(start)) continue;
@@ -536,11 +555,20 @@ export class Jit {
     }
     if (blocks.length === 0) return;
     const src = generate(page, blocks, index, word);
-    page.fn = shared(src);
-    page.index = index;
-    page.deps = Int16Array.from(deps);
-    page.depWords = Int32Array.from(page.deps, (i) => word(i));
-    page.size = src.length;
+    if (covered === null) {
+      page.index = new Int16Array(1024).fill(-1);
+      page.owner = new Uint8Array(1024);
+    }
+    const number = page.fns.length;
+    page.fns.push(shared(src));
+    for (const b of blocks) {
+      page.index[b.start] = index[b.start];
+      page.owner[b.start] = number;
+    }
+    const added = Int16Array.from(deps);
+    page.deps = Int16Array.from([...page.deps, ...added]);
+    page.depWords = Int32Array.from([...page.depWords, ...Array.from(added, (i) => word(i))]);
+    page.size += src.length;
     page.epoch = this.epoch;
     this.#source += src.length;
     this.#translated++;
@@ -551,7 +579,7 @@ export class Jit {
     this.codePage[page.ppn] = 1;
     this.#host.purgeWrites(page.ppn << 12);
     while (this.#source > SOURCE_CAP) {
-      const old = [...this.#order].find((p) => p.fn !== null && p !== page);
+      const old = [...this.#order].find((p) => p.fns.length > 0 && p !== page);
       if (old === undefined) break;
       this.#drop(old);
     }
@@ -754,7 +782,7 @@ function mulhi(a, b) {
   if (p >= -9007199254740991 && p <= 9007199254740991) return Math.floor(p / 4294967296) | 0;
   return (mulhiu(a >>> 0, b >>> 0) - (a < 0 ? b >>> 0 : 0) - (b < 0 ? a >>> 0 : 0)) | 0;
 }
-return function page_${page.vpn.toString(16)}(h, J, c, n, lim, bp) {
+return function page_${page.vpn.toString(16)}_${page.fns.length}(h, J, c, n, lim, bp) {
   const cpu = h.cpu, regs = h.regs, ram8 = h.ram8, ram16 = h.ram16, ram32 = h.ram32, HR = h.hilo;
   const rTag = h.rTag, rBase = h.rBase, wTag = h.wTag, wBase = h.wBase, RAMSZ = h.ramSize;
   let ${
