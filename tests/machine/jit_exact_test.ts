@@ -298,3 +298,24 @@ done:   addu    $s1, $t3, $t2
   );
   assert.equal(a.cpu.regs[9], 0, "the loop ran to its end");
 });
+
+Deno.test("jit: a later entry adds a function to its page; the first one stays", () => {
+  // Hotness 1: the first loop is translated at the first visit, before the second loop (an
+  // entry of the same page that the first function has no case for) has run.
+  const [, b] = check(raw`
+        li      $t1, 50
+first:  addiu   $t1, $t1, -1
+        bnez    $t1, first
+        addu    $s0, $s0, $t1
+        li      $t1, 50
+        nop
+        nop
+second: xor     $s1, $s1, $t1
+        addiu   $t1, $t1, -1
+        bnez    $t1, second
+        addu    $s2, $s2, $s1
+        break`);
+  const stats = b.cpu.jitStats();
+  assert.ok(stats.pagesTranslated >= 2, `only ${stats.pagesTranslated} translation`);
+  assert.equal(stats.translationsDropped, 0, "a translation was made again from scratch");
+});
