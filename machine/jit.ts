@@ -524,12 +524,17 @@ export class Jit {
     const covered = page.fns.length > 0 ? page.index : null;
     const deps = new Set<number>();
     const work = [...page.entries];
+    // Where a block of MAX_BLOCK instructions goes on: the interpreter never stops there to count
+    // a visit (no delay slot ends before it), but it ran it whenever it ran the block before.
+    const straight = new Set<number>();
     while (work.length > 0) {
       const start = work.pop()!;
       if (index[start] >= 0 || (covered !== null && covered[start] >= 0)) continue;
       // Only code the interpreter has reached: the rest would be compiled without type
       // feedback, and V8 would deoptimize the whole function the first time it ran.
-      if (page.visits[start] === 0 && !page.entries.includes(start)) continue;
+      if (page.visits[start] === 0 && !page.entries.includes(start) && !straight.has(start)) {
+        continue;
+      }
       const b = this.#scan(page.vpn, start, word, deps);
       if (b === null) continue;
       index[start] = blocks.length;
@@ -548,6 +553,7 @@ export class Jit {
         if (end < 1024 && isLink(bw)) work.push(end);
       } else if (end < 1024) {
         work.push(end);
+        if (b.length === MAX_BLOCK) straight.add(end);
         // When the interpreter runs an instruction the block ends before (COP0, say), it hands
         // back after the next delay slot: at that branch's target or fall-through.
         if (kind(word(end)) === K.No) work.push(...this.#resumePoints(page.vpn, end, word));
