@@ -9,11 +9,12 @@
  * or MAX_BLOCK instructions). Each block is a case of a `switch` on a dense case number inside a
  * labelled loop; the page's Int16Array `index` maps a word of the page to its case (-1: none)
  * and `owner` to its function, and a transfer to a block of the same function (a taken branch,
- * a fall-through, a JR whose target has a case there) continues the loop without leaving it. The guest registers the page uses live in `let` locals, read at entry
- * and written back to `cpu.regs` on every exit (and in a `catch` that rethrows JavaScript
- * errors). The function takes the Cpu's `JitHost` as an argument, so the same code (the same
- * words at the same virtual page, under any physical page) is one function for every Cpu in
- * the process (`SHARED`): V8 compiles and optimizes it once however many machines run it.
+ * a fall-through, a JR whose target has a case there) continues the loop without leaving it.
+ * The guest registers a function uses live in `let` locals, read at entry and written back to
+ * `cpu.regs` on every exit (and in a `catch` that rethrows JavaScript errors). A function takes
+ * the Cpu's `JitHost` as an argument, so the same code (the same words at the same virtual
+ * page, under any physical page) is one function for every Cpu in the process (`SHARED`): V8
+ * compiles and optimizes it once however many machines run it.
  *
  * When. The Cpu's dispatcher (`Cpu.#jitRun`) is asked at the start of `execute` and wherever
  * the interpreter reaches a block boundary (after a delay-slot instruction, after a load landed),
@@ -91,13 +92,13 @@
  * of several pages; a transfer to another page returns to the dispatcher.
  *
  * Memory is bounded, whatever the guest's RAM. Per Cpu: at most MAX_PAGES (2048) pages are
- * tracked, each with 2 KB of visit counts and, once translated, at most 8 KB of case index and
- * word copy; translations referencing more than SOURCE_CAP characters of source are evicted
- * oldest first; and a bit per RAM word (`refused`) plus a byte per RAM page (`codePage`). Per
- * process: the shared functions' source is capped at SHARED_CAP characters (V8's compiled code
- * for it comes on top). For a 32 MB guest (8192 pages): at most 2048 x 10 KB = 20 MB of tables,
- * 1 MB of refused bits and 8 KB of page flags per Cpu, and at most 16 M characters of source in
- * the process.
+ * tracked, each with 2 KB of visit counts and, once translated, at most 9 KB of case index,
+ * owners and word copy (each word once, however many functions depend on it); translations
+ * referencing more than SOURCE_CAP characters of source are evicted oldest first; and a bit per
+ * RAM word (`refused`) plus a byte per RAM page (`codePage`). Per process: the shared
+ * functions' source is capped at SHARED_CAP characters (V8's compiled code for it comes on top).
+ * For a 32 MB guest (8192 pages): at most 2048 x 11 KB = 22 MB of tables, 1 MB of refused bits
+ * and 8 KB of page flags per Cpu, and at most 16 M characters of source in the process.
  *
  * @module
  */
@@ -571,9 +572,12 @@ export class Jit {
       page.index[b.start] = index[b.start];
       page.owner[b.start] = number;
     }
-    const added = Int16Array.from(deps);
-    page.deps = Int16Array.from([...page.deps, ...added]);
-    page.depWords = Int32Array.from([...page.depWords, ...Array.from(added, (i) => word(i))]);
+    // The words the page's functions depend on, each once, with its value when first used.
+    const words = new Map<number, number>();
+    page.deps.forEach((d, k) => words.set(d, page.depWords[k]));
+    for (const i of deps) if (!words.has(i)) words.set(i, word(i));
+    page.deps = Int16Array.from(words.keys());
+    page.depWords = Int32Array.from(words.values());
     page.size += src.length;
     page.epoch = this.epoch;
     this.#source += src.length;
