@@ -2,9 +2,10 @@
  * Choosing the CPU engine: the one place that says which engine a new machine gets, how a name
  * given by a person is checked, and where the translator's hotness threshold comes from.
  *
- * The default is `DEFAULT_ENGINE`. The environment can override it for a whole process: CI runs
- * the suite a second time with `EXOLAB_ENGINE=jit EXOLAB_JIT_HOTNESS=1`, so every machine the
- * tests make translates, and translates everything. The variables are read only where the
+ * The default is `DEFAULT_ENGINE`, the translator. The environment can override it for a whole
+ * process: CI runs the suite once with `EXOLAB_ENGINE=interp`, on the reference engine, and once
+ * with `EXOLAB_ENGINE=jit EXOLAB_JIT_HOTNESS=1`, so every machine the tests make translates, and
+ * translates everything. The variables are read only where the
  * process may read them without a prompt (`deno run` without `--allow-env` leaves the default);
  * a value they hold that is not an engine, or not a hotness, is an error naming the value.
  *
@@ -19,8 +20,8 @@ import type { Engine } from "./cpu.ts";
 /** The engines, in the order help texts list them. */
 export const ENGINES: readonly Engine[] = ["interp", "jit"];
 
-/** The engine a machine gets when nothing chooses one: the interpreter until the translator is exact. */
-export const DEFAULT_ENGINE: Engine = "interp";
+/** The engine a machine gets when nothing chooses one: the translator, exact by the differential tests. */
+export const DEFAULT_ENGINE: Engine = "jit";
 
 /** `value` as an engine; throws RangeError naming `what` and the value otherwise. */
 export function parseEngine(what: string, value: unknown): Engine {
