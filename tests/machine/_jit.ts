@@ -17,6 +17,10 @@ import { AsmSource, type AssembleOptions, type Program } from "../../machine/asm
 import { TLB, VECTOR } from "../../machine/cp0.ts";
 import type { Cpu } from "../../machine/cpu.ts";
 import { type Bench, bench, load, type Setup } from "./_cpu.ts";
+import { sameCpu, sameRam } from "./_engine_diff.ts";
+
+/** Benches have no console: `sameRam` reads only RAM. */
+const NO_CONSOLE = { bytes: new Uint8Array(0) };
 
 /** Assembly that may read registers in load delay slots on purpose: no hazard check. */
 export class Raw extends AsmSource {
@@ -83,7 +87,7 @@ export function handlerBench(src: AsmSource, setup?: Setup): Bench {
 }
 
 /** A small seeded generator (xorshift32): the same seed, the same limits. */
-export function rng(seed: number): () => number {
+function rng(seed: number): () => number {
   let x = seed | 0 || 1;
   return () => {
     x ^= x << 13;
@@ -94,23 +98,9 @@ export function rng(seed: number): () => number {
 }
 
 /** Asserts that two CPUs are in the same state, naming `where` on a difference. */
-export function assertSameCpu(a: Cpu, b: Cpu, where: string): void {
-  const sa = a.snapshot(), sb = b.snapshot();
-  assert.deepEqual(sb, sa, `${where}: the engines differ`);
-  assert.equal(b.cp0[9], a.cp0[9]);
+function assertSameCpu(a: Cpu, b: Cpu, where: string): void {
+  sameCpu(a.snapshot(), b.snapshot(), where);
   assert.equal(b.random, a.random, `${where}: Random differs`);
-}
-
-/** Asserts that two RAMs are equal, naming the first differing word. */
-export function assertSameRam(a: Int32Array, b: Int32Array, where: string): void {
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      assert.fail(
-        `${where}: RAM differs at physical 0x${(i * 4).toString(16)}: ` +
-          `0x${(a[i] >>> 0).toString(16)} (interp) vs 0x${(b[i] >>> 0).toString(16)} (jit)`,
-      );
-    }
-  }
 }
 
 /** Options for `lockstep`. */
@@ -155,6 +145,6 @@ export function lockstep(
     options.between?.(b, i);
     assertSameCpu(a.cpu, b.cpu, `run ${i} (limit ${k})`);
   }
-  assertSameRam(a.bus.ram32, b.bus.ram32, "at the end");
+  sameRam({ ...a, console: NO_CONSOLE }, { ...b, console: NO_CONSOLE }, "at the end");
   return [a, b];
 }

@@ -52,6 +52,7 @@ for (const name of BARE) {
     assert.equal(r.reason, "halt", `${name} halts`);
     assert.deepEqual(b.halted, a.halted);
     assert.ok(r.runs > 1, "more than one run: the limits cut it");
+    assert.ok(b.cpu.jitStats().pagesTranslated > 0, "nothing was translated");
   });
 }
 

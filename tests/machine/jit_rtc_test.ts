@@ -2,9 +2,9 @@
  * The translator against the interpreter on a DECstation whose clock interrupts: kernel code
  * in kseg0 sets the MC146818's periodic interrupt at 1024 Hz, then loops reading register A
  * (whose UIP bit depends on the cycle count) among ALU work; the handler reads register C to
- * acknowledge. Both machines run in lockstep with seeded random instruction limits, and after
- * every run the CPUs' whole state must be equal, so each interrupt lands on the same
- * instruction and every clock read sees the same time.
+ * acknowledge. Both machines run in lockstep (tests/machine/_engine_diff.ts) with seeded random
+ * instruction limits, and after every run the CPUs' whole state must be equal, so each
+ * interrupt lands on the same instruction and every clock read sees the same time.
  *
  * @module
  */
@@ -12,7 +12,8 @@
 import assert from "node:assert/strict";
 import { CP0, VECTOR } from "../../machine/cp0.ts";
 import { DECstation } from "../../machine/decstation.ts";
-import { assertSameCpu, assertSameRam, raw, rng } from "./_jit.ts";
+import { raw } from "./_jit.ts";
+import { EPOCH, lockstep, pair, runMachine } from "./_engine_diff.ts";
 
 /** The program, at kseg0 0x80030000. */
 const MAIN = raw`
@@ -45,9 +46,7 @@ const HANDLER = raw`
 
 /** A machine with the program loaded and pc at it, on `engine`. */
 function machine(engine: "interp" | "jit"): DECstation {
-  const m = new DECstation({ mac: "08:00:2b:00:00:7e" });
-  m.cpu.engine = engine;
-  m.cpu.jitHotness = 1;
+  const m = new DECstation({ engine, epoch: EPOCH, mac: "08:00:2b:00:00:7e" });
   m.bus.ram32.set(MAIN.at(0x80030000).text, 0x30000 >> 2);
   m.bus.ram32.set(HANDLER.at(VECTOR.GENERAL).text, 0x80 >> 2);
   m.cpu.cp0[CP0.Status] = 0;
@@ -56,15 +55,8 @@ function machine(engine: "interp" | "jit"): DECstation {
 }
 
 Deno.test("jit: clock interrupts land on the same instruction, clock reads see the same time", () => {
-  const a = machine("interp"), b = machine("jit");
-  const next = rng(2026);
-  for (let i = 0; i < 300; i++) {
-    const r = next();
-    const k = 1 + (r & 1 ? r % 50 : r % 200_000);
-    assert.deepEqual(b.run({ maxInstructions: k }), a.run({ maxInstructions: k }), `run ${i}`);
-    assertSameCpu(a.cpu, b.cpu, `run ${i} (limit ${k})`);
-  }
-  assertSameRam(a.bus.ram32, b.bus.ram32, "at the end");
+  const [a, b] = pair(machine);
+  lockstep(a, b, runMachine, { seed: 2026, budget: 20_000_000, label: "clock", maxRun: 200_000 });
   assert.ok(a.cpu.regs[23] > 100, `only ${a.cpu.regs[23]} interrupts`);
   assert.ok(b.cpu.jitStats().pagesTranslated > 0, "nothing was translated");
 });
