@@ -191,8 +191,10 @@ Deno.test("exo run, exec and bench take --engine interp|jit and refuse another",
 });
 
 Deno.test("EXOLAB_ENGINE and EXOLAB_JIT_HOTNESS set the default; bad values are refused", async () => {
-  const r = await exo(["run", "--stats", guest("hello")], "", { EXOLAB_ENGINE: "jit" });
-  assert.equal(JSON.parse(r.stderr.trim()).engine, "jit");
+  for (const engine of ["interp", "jit"]) { // each, whatever the default and the outer env
+    const r = await exo(["run", "--stats", guest("hello")], "", { EXOLAB_ENGINE: engine });
+    assert.equal(JSON.parse(r.stderr.trim()).engine, engine);
+  }
   const over = await exo(["run", "--stats", "--engine", "interp", guest("hello")], "", {
     EXOLAB_ENGINE: "jit",
   });
