@@ -26,8 +26,10 @@
  * a program, a JR target) becomes one more function of the page, made from the entries that have
  * no case yet: the page's older functions, and the code V8 has optimized for them, stay (making
  * the whole page again threw that away, and a program's first run spent most of its time
- * re-optimizing). A transfer to a block of another function of the page leaves through the
- * dispatcher; beyond MAX_FNS functions the page is translated again as one. Each further
+ * re-optimizing). A transfer to a block of another function of the page, or to another page,
+ * leaves through the dispatcher, which finds the function and case for (pc, physical page) in
+ * a direct-mapped entry cache (a hit stands while the page was verified in the epoch: rule 8);
+ * beyond MAX_FNS functions the page is translated again as one. Each further
  * translation of a page waits for more visits (hotness times the translations so far).
  *
  * The exactness rules it keeps (the numbers are issue 14's):
@@ -108,8 +110,18 @@ import { TIMING } from "./timing.ts";
 /** Instructions in a block at most (a longer run continues in the next block). */
 const MAX_BLOCK = 128;
 
-/** Functions per page at most; beyond, the page is translated again as one function. */
-const MAX_FNS = 8;
+/**
+ * Functions per page at most (the owner table holds a byte); beyond, the page is translated
+ * again as one function. Making a page's code one function again throws away what V8 optimized
+ * and makes it compile a large function anew, so the limit is the table's, not lower.
+ */
+const MAX_FNS = 255;
+
+/** Slots of the entry cache (a power of two): (pc, physical page) to function and case. */
+const ENTRY_SLOTS = 4096;
+
+/** 32 - log2(ENTRY_SLOTS): the entry cache hashes pc by Fibonacci hashing. */
+const ENTRY_SHIFT = 20;
 
 /** Pages tracked (visited or translated) at most; the oldest is evicted beyond. */
 const MAX_PAGES = 2048;
@@ -362,6 +374,16 @@ export class Jit {
   /** Per physical page, 1 when some translation depends on one of its words. */
   readonly codePage: Uint8Array;
   readonly #codeMask = new Map<number, Uint32Array>();
+  /**
+   * The entry cache, direct-mapped by pc: the pc (1: empty), the physical page base it was
+   * found under, the page, its function and the case. A hit stands while the page was verified
+   * in this epoch; dropping a page's translation empties its slots.
+   */
+  readonly #ecPc = new Int32Array(ENTRY_SLOTS).fill(1);
+  readonly #ecBase = new Int32Array(ENTRY_SLOTS);
+  readonly #ecCase = new Int16Array(ENTRY_SLOTS);
+  readonly #ecPage: (Page | null)[] = new Array(ENTRY_SLOTS).fill(null);
+  readonly #ecFn: (PageFn | null)[] = new Array(ENTRY_SLOTS).fill(null);
   readonly #pages = new Map<number, Page>();
   /** Pages in order of creation (oldest first), for eviction. */
   readonly #order = new Set<Page>();
@@ -399,6 +421,13 @@ export class Jit {
    * `this.entry`; or null (not hot yet, or not translatable): the interpreter runs it then.
    */
   find(pc: number, pbase: number, hotness: number): PageFn | null {
+    const e = Math.imul(pc, 0x9e3779b1) >>> ENTRY_SHIFT;
+    if (
+      this.#ecPc[e] === pc && this.#ecBase[e] === pbase && this.#ecPage[e]!.epoch === this.epoch
+    ) {
+      this.entry = this.#ecCase[e];
+      return this.#ecFn[e];
+    }
     const vpn = pc >>> 12, ppn = pbase >>> 12;
     let page = this.#pages.get(vpn) ?? null;
     while (page !== null && page.ppn !== ppn) page = page.next;
@@ -408,10 +437,7 @@ export class Jit {
       if (page.epoch !== this.epoch) this.#verify(page);
       if (page.fns.length > 0) {
         const c = page.index[w];
-        if (c >= 0) {
-          this.entry = c;
-          return page.fns[page.owner[w]];
-        }
+        if (c >= 0) return this.#enter(e, pc, pbase, page, page.fns[page.owner[w]], c);
       }
     }
     // Each translation of a page makes the next one wait longer: entries found late (JR
@@ -429,12 +455,22 @@ export class Jit {
       this.refused[((ppn << 10) | w) >>> 5] |= 1 << (w & 31);
       return null;
     }
-    this.entry = c;
-    return page.fns[page.owner[w]];
+    return this.#enter(e, pc, pbase, page, page.fns[page.owner[w]], c);
   }
 
   /** The case `find` found. */
   entry = 0;
+
+  /** Puts `fn` and case `c` for (pc, pbase) of `page` in entry-cache slot `e`; returns fn. */
+  #enter(e: number, pc: number, pbase: number, page: Page, fn: PageFn, c: number): PageFn {
+    this.#ecPc[e] = pc;
+    this.#ecBase[e] = pbase;
+    this.#ecPage[e] = page;
+    this.#ecFn[e] = fn;
+    this.#ecCase[e] = c;
+    this.entry = c;
+    return fn;
+  }
 
   /**
    * A store of `bytes` reached physical `pa` in a page holding code: drops the page's
@@ -500,6 +536,12 @@ export class Jit {
 
   /** Drops one page's translation (its entries stay known for the next translation). */
   #drop(page: Page): void {
+    for (let e = 0; e < ENTRY_SLOTS; e++) {
+      if (this.#ecPage[e] === page) {
+        this.#ecPc[e] = 1;
+        this.#ecPage[e] = this.#ecFn[e] = null;
+      }
+    }
     page.fns = [];
     page.index = new Int16Array(0);
     page.owner = new Uint8Array(0);
