@@ -73,7 +73,7 @@ import { Bus, BusError, type Interrupts } from "./bus.ts";
 import { CAUSE, CP0, EXC, PRID_R3000A, SR, SR_WRITABLE, TLB, VECTOR } from "./cp0.ts";
 import { TIMING } from "./timing.ts";
 import { cpuView } from "./cpu_view.ts";
-import { Jit, type JitHost, touches } from "./jit.ts";
+import { Jit, type JitHost, type JitStats, touches } from "./jit.ts";
 
 /**
  * The CPU engines: "interp", the interpreter (the reference), and "jit", which translates hot
@@ -452,26 +452,15 @@ export class Cpu implements Interrupts {
    * and the pages, entries (blocks) and characters of generated source cached now (all zero
    * until the "jit" engine has run).
    */
-  jitStats(): {
-    /** Page translations made (a page translated again, with more entries, counts again). */
-    pagesTranslated: number;
-    /** Translations dropped: stores to their code, changed words found at entry, eviction. */
-    translationsDropped: number;
-    /** Pages with a translation now. */
-    pagesCached: number;
-    /** Blocks (cases) in those translations. */
-    entriesCached: number;
-    /** Characters of generated source in those translations. */
-    bytesCached: number;
-  } {
-    return this.#jit?.stats() ??
-      {
-        pagesTranslated: 0,
-        translationsDropped: 0,
-        pagesCached: 0,
-        entriesCached: 0,
-        bytesCached: 0,
-      };
+  jitStats(): JitStats {
+    return this.#jit?.stats() ?? {
+      pagesTranslated: 0,
+      regionsTranslated: 0,
+      translationsDropped: 0,
+      pagesCached: 0,
+      entriesCached: 0,
+      bytesCached: 0,
+    };
   }
 
   /** Adds `cycles` of modeled work (done in TypeScript, not executed) to the cycle count. */
@@ -549,7 +538,7 @@ export class Cpu implements Interrupts {
     if (jit !== 0) {
       this.#jitHostObject ??= this.#jitHost();
       this.#jit ??= new Jit(this.#jitHostObject);
-      this.#jit.epoch++; // TypeScript may have written RAM since the last run
+      this.#jit.epoch = (this.#jit.epoch + 1) | 0; // TypeScript may have written RAM
     }
     for (;;) {
       try {
@@ -1483,7 +1472,7 @@ export class Cpu implements Interrupts {
     if ((sr & SR.KUc) !== 0) this.#flush();
     if (this.onException !== undefined) {
       this.onException(code);
-      if (this.#jit !== null) this.#jit.epoch++; // it may have written RAM
+      if (this.#jit !== null) this.#jit.epoch = (this.#jit.epoch + 1) | 0; // it may have written RAM
     }
   }
 

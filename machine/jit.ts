@@ -10,7 +10,11 @@
  * labelled loop; the page's Int16Array `index` maps a word of the page to its case (-1: none)
  * and `owner` to its function, and a transfer to a block of the same function (a taken branch,
  * a fall-through, a JR whose target has a case there) continues the loop without leaving it.
- * The guest registers a function uses live in `let` locals, read at entry and written back to
+ * Kernel code (kseg0: unmapped, so its mapping is the identity and cannot change) may span
+ * pages: a function of such a page also takes in the blocks its static transfers (calls,
+ * jumps, branches, their return points) reach in up to REGION_PAGES - 1 other kseg0 pages the
+ * interpreter has run in, so call-heavy code does not return to the dispatcher at every call;
+ * JR looks its target up in each of those pages' case indexes (`IX0`, `IX1`, ...). The guest registers a function uses live in `let` locals, read at entry and written back to
  * `cpu.regs` on every exit (and in a `catch` that rethrows JavaScript errors). A function takes
  * the Cpu's `JitHost` as an argument, so the same code (the same words at the same virtual
  * page, under any physical page) is one function for every Cpu in the process (`SHARED`): V8
@@ -71,16 +75,18 @@
  * 8. Code coherence: the words a translation depends on are marked in `codeMask` per physical
  *    page; the Cpu never puts such a page in its write cache, so every store to it (guest,
  *    uncached or SWL/SWR) reaches `Cpu.#store`, which calls `written`: a store to a marked word
- *    drops every translation of that physical page and sets `dirty`, and the running function
+ *    drops every translation of that physical page and of the pages whose functions span it
+ *    (`foreign`), and sets `dirty`, and the running function
  *    leaves after the store (even when the patched word is later in its own block). Writes from
  *    TypeScript (ELF loading, Aegis, tests) cannot be seen as they happen; they can happen only
  *    between `execute` calls (or in `onException`), so each call (and each onException) starts
- *    a new epoch, and a page is compared with the copy of its words the first time it is
- *    entered in an epoch (and dropped when they differ).
+ *    a new epoch, and a page is compared with the copy of its words (its region's other pages'
+ *    too) the first time it is entered in an epoch (and dropped when they differ).
  * 9. A translation never outlives its mapping: it is found by the virtual page and the physical
  *    page the fetch cache holds for pc, and the dispatcher enters only on a fetch-cache hit,
  *    which the Cpu empties whenever the TLB, ASID or mode change; a function contains no COP0
- *    instruction and leaves on any exception, so the mapping cannot change inside it.
+ *    instruction and leaves on any exception, so the mapping cannot change inside it. (A
+ *    region's other pages are kseg0, whose mapping is fixed.)
  * 10. Interrupts are taken where the interpreter takes them, at the start of `execute`: the
  *    function never runs past the limit the run loop sized to the next device event.
  * 11. The load delay: a load whose successor lies in the page and neither reads nor writes its
@@ -90,8 +96,10 @@
  *    successor's address, the interpreter's own routine, which leaves it pending exactly as the
  *    interpreter would, wherever the successor runs.
  *
- * Not done (yet): the probe's short loops of up to four blocks as JavaScript loops, and regions
- * of several pages; a transfer to another page returns to the dispatcher.
+ * Not done (yet): the probe's short loops of up to four blocks as JavaScript loops; regions of
+ * mapped (user) code, whose other pages' mappings would have to be checked at each transfer;
+ * a JR to a target found only at run time (a call through a pointer) in another page leaves
+ * through the dispatcher.
  *
  * Memory is bounded, whatever the guest's RAM. Per Cpu: at most MAX_PAGES (2048) pages are
  * tracked, each with 2 KB of visit counts and, once translated, at most 9 KB of case index,
@@ -116,6 +124,12 @@ const MAX_BLOCK = 128;
  * and makes it compile a large function anew, so the limit is the table's, not lower.
  */
 const MAX_FNS = 255;
+
+/**
+ * Pages a function of kernel code (kseg0) may span at most: its own and those its static
+ * transfers reach.
+ */
+const REGION_PAGES = 8;
 
 /** Slots of the entry cache (a power of two): (pc, physical page) to function and case. */
 const ENTRY_SLOTS = 4096;
@@ -236,8 +250,11 @@ class Page {
   owner = new Uint8Array(0);
   /** Entry words (word indices) known: translated from each. */
   entries: number[] = [];
-  /** The words the translation depends on (indices in the page) ... */
-  deps = new Int16Array(0);
+  /**
+   * The words the translation depends on (word indices in RAM: a region's other pages'
+   * words too) ...
+   */
+  deps = new Int32Array(0);
   /** ... and their values when it was made. */
   depWords = new Int32Array(0);
   /** Times this page was translated. */
@@ -262,6 +279,8 @@ export interface JitStats {
    * words found at entry, eviction, a page translated again as one function.
    */
   translationsDropped: number;
+  /** Of those, functions that span several pages (kernel code calling into other pages). */
+  regionsTranslated: number;
   /** Pages with translated functions now. */
   pagesCached: number;
   /** Blocks (cases) in those translations. */
@@ -344,7 +363,9 @@ function kind(w: number): K {
 
 /** A block found in a page: its first word, length, and how it ends. */
 interface Block {
-  /** First word index. */
+  /** Its virtual page. */
+  vpn: number;
+  /** First word index in that page. */
   start: number;
   /** Instructions, the delay slot included. */
   length: number;
@@ -374,14 +395,17 @@ export class Jit {
   /** Per physical page, 1 when some translation depends on one of its words. */
   readonly codePage: Uint8Array;
   readonly #codeMask = new Map<number, Uint32Array>();
+  /** Per physical page, the pages whose region translations depend on some of its words. */
+  readonly #foreign = new Map<number, Set<Page>>();
   /**
    * The entry cache, direct-mapped by pc: the pc (1: empty), the physical page base it was
-   * found under, the page, its function and the case. A hit stands while the page was verified
-   * in this epoch; dropping a page's translation empties its slots.
+   * found under, the case, the epoch in which its page was verified, the page and its
+   * function. A hit stands in that epoch only; dropping a page's translation empties its slots.
    */
   readonly #ecPc = new Int32Array(ENTRY_SLOTS).fill(1);
   readonly #ecBase = new Int32Array(ENTRY_SLOTS);
   readonly #ecCase = new Int16Array(ENTRY_SLOTS);
+  readonly #ecEpoch = new Int32Array(ENTRY_SLOTS);
   readonly #ecPage: (Page | null)[] = new Array(ENTRY_SLOTS).fill(null);
   readonly #ecFn: (PageFn | null)[] = new Array(ENTRY_SLOTS).fill(null);
   readonly #pages = new Map<number, Page>();
@@ -389,6 +413,7 @@ export class Jit {
   readonly #order = new Set<Page>();
   #source = 0;
   #translated = 0;
+  #regions = 0;
   #dropped = 0;
   readonly #host: JitHost;
 
@@ -409,6 +434,7 @@ export class Jit {
     }
     return {
       pagesTranslated: this.#translated,
+      regionsTranslated: this.#regions,
       translationsDropped: this.#dropped,
       pagesCached: pages,
       entriesCached: entries,
@@ -422,16 +448,17 @@ export class Jit {
    */
   find(pc: number, pbase: number, hotness: number): PageFn | null {
     const e = Math.imul(pc, 0x9e3779b1) >>> ENTRY_SHIFT;
-    if (
-      this.#ecPc[e] === pc && this.#ecBase[e] === pbase && this.#ecPage[e]!.epoch === this.epoch
-    ) {
+    if (this.#ecPc[e] === pc && this.#ecBase[e] === pbase && this.#ecEpoch[e] === this.epoch) {
       this.entry = this.#ecCase[e];
       return this.#ecFn[e];
     }
+    return this.#lookup(e, pc, pbase, hotness);
+  }
+
+  /** `find` past the entry cache (`e`: pc's slot): the page, its verification, translating. */
+  #lookup(e: number, pc: number, pbase: number, hotness: number): PageFn | null {
     const vpn = pc >>> 12, ppn = pbase >>> 12;
-    let page = this.#pages.get(vpn) ?? null;
-    while (page !== null && page.ppn !== ppn) page = page.next;
-    if (page === null) page = this.#track(vpn, ppn);
+    const page = this.#tracked(vpn, ppn) ?? this.#track(vpn, ppn);
     const w = (pc & 0xfff) >>> 2;
     if (page.fns.length > 0) {
       if (page.epoch !== this.epoch) this.#verify(page);
@@ -468,6 +495,7 @@ export class Jit {
     this.#ecPage[e] = page;
     this.#ecFn[e] = fn;
     this.#ecCase[e] = c;
+    this.#ecEpoch[e] = this.epoch;
     this.entry = c;
     return fn;
   }
@@ -515,11 +543,12 @@ export class Jit {
   /** Compares a page's words with RAM; drops the translation when one changed. */
   #verify(page: Page): void {
     page.epoch = this.epoch;
-    const ram32 = this.#host.ram32, base = page.ppn << 10;
+    const ram32 = this.#host.ram32;
     const deps = page.deps, words = page.depWords;
     for (let i = 0; i < deps.length; i++) {
-      if (ram32[base + deps[i]] !== words[i]) {
-        this.#dropPhysical(page.ppn);
+      if (ram32[deps[i]] !== words[i]) {
+        this.#dropPhysical(deps[i] >>> 10);
+        if (page.fns.length > 0) this.#drop(page);
         return;
       }
     }
@@ -528,6 +557,8 @@ export class Jit {
   /** Drops every translation of physical page `ppn` and its coherence marks. */
   #dropPhysical(ppn: number): void {
     for (const p of this.#order) if (p.ppn === ppn && p.fns.length > 0) this.#drop(p);
+    for (const p of this.#foreign.get(ppn) ?? []) if (p.fns.length > 0) this.#drop(p);
+    this.#foreign.delete(ppn);
     this.#codeMask.delete(ppn);
     this.codePage[ppn] = 0;
     this.refused.fill(0, ppn << 5, (ppn + 1) << 5); // the code changed: ask again
@@ -545,7 +576,7 @@ export class Jit {
     page.fns = [];
     page.index = new Int16Array(0);
     page.owner = new Uint8Array(0);
-    page.deps = new Int16Array(0);
+    page.deps = new Int32Array(0);
     page.depWords = new Int32Array(0);
     this.#source -= page.size;
     page.size = 0;
@@ -560,50 +591,67 @@ export class Jit {
    */
   #compile(page: Page): void {
     if (page.fns.length >= MAX_FNS) this.#drop(page);
-    const ram32 = this.#host.ram32, base = page.ppn << 10;
-    const word = (i: number) => ram32[base + i];
+    const ram32 = this.#host.ram32;
+    const kseg0 = page.vpn >>> 17 === 4; // 0x80000000-0x9fffffff: unmapped, kernel mode only
     const blocks: Block[] = [];
-    const index = new Int16Array(1024).fill(-1);
+    const cases = new Map<number, number>(); // block start (unsigned pc) -> case
     const covered = page.fns.length > 0 ? page.index : null;
-    const deps = new Set<number>();
-    const work = [...page.entries];
+    const deps = new Set<number>(); // RAM word indices
+    const region = new Map<number, Page>([[page.vpn, page]]); // vpn -> its page
+    const pcOf = (vpn: number, i: number) => ((vpn << 12) + (i << 2)) >>> 0;
+    const work = page.entries.map((i) => pcOf(page.vpn, i));
     // Where a block of MAX_BLOCK instructions goes on: the interpreter never stops there to count
     // a visit (no delay slot ends before it), but it ran it whenever it ran the block before.
     const straight = new Set<number>();
     while (work.length > 0) {
-      const start = work.pop()!;
-      if (index[start] >= 0 || (covered !== null && covered[start] >= 0)) continue;
+      const pc = work.pop()!, vpn = pc >>> 12, start = (pc & 0xfff) >>> 2;
+      if (cases.has(pc)) continue;
+      let p = region.get(vpn);
+      if (p === undefined) {
+        // Kernel code's static transfers to another page of kseg0 the interpreter has run in
+        // stay in the function: the mapping is the identity, and the mode cannot change in it.
+        if (!kseg0 || vpn >>> 17 !== 4 || region.size >= REGION_PAGES) continue;
+        const q = this.#tracked(vpn, vpn & 0x1ffff);
+        if (q === null) continue;
+        region.set(vpn, p = q);
+      }
+      if (p === page && covered !== null && covered[start] >= 0) continue;
       // Only code the interpreter has reached: the rest would be compiled without type
       // feedback, and V8 would deoptimize the whole function the first time it ran.
-      if (page.visits[start] === 0 && !page.entries.includes(start) && !straight.has(start)) {
-        continue;
-      }
-      const b = this.#scan(page.vpn, start, word, deps);
+      const reached = p.visits[start] !== 0 || (p !== page && p.fns.length > 0 &&
+        p.index[start] >= 0) ||
+        (p === page && page.entries.includes(start)) || straight.has(pc);
+      if (!reached) continue;
+      const base = p.ppn << 10;
+      const word = (i: number) => ram32[base + i];
+      const b = this.#scan(vpn, start, word, deps, base);
       if (b === null) continue;
-      index[start] = blocks.length;
+      cases.set(pc, blocks.length);
       blocks.push(b);
       const end = b.start + b.length;
       if (b.dynLoad >= 0) {
         // The interpreter runs the load's successor and lands it; the dispatcher is asked again
         // after that, at the word following the successor (when the load's block falls through).
-        if (!b.branch && end + 1 < 1024) work.push(end + 1);
+        if (!b.branch && end + 1 < 1024) work.push(pcOf(vpn, end + 1));
         continue;
       }
       if (b.branch) {
-        const bw = word(end - 2), t = staticTarget(bw, page.vpn, end - 2);
-        if (t !== -1 && t >>> 12 === page.vpn) work.push((t & 0xfff) >>> 2);
-        if (end < 1024 && !isJump(bw)) work.push(end);
-        if (end < 1024 && isLink(bw)) work.push(end);
+        const bw = word(end - 2), t = staticTarget(bw, vpn, end - 2);
+        if (t !== -1) work.push(t);
+        if (end < 1024 && !isJump(bw)) work.push(pcOf(vpn, end));
+        if (end < 1024 && isLink(bw)) work.push(pcOf(vpn, end));
       } else if (end < 1024) {
-        work.push(end);
-        if (b.length === MAX_BLOCK) straight.add(end);
+        work.push(pcOf(vpn, end));
+        if (b.length === MAX_BLOCK) straight.add(pcOf(vpn, end));
         // When the interpreter runs an instruction the block ends before (COP0, say), it hands
         // back after the next delay slot: at that branch's target or fall-through.
-        if (kind(word(end)) === K.No) work.push(...this.#resumePoints(page.vpn, end, word));
+        if (kind(word(end)) === K.No) {
+          for (const i of this.#resumePoints(vpn, end, word)) work.push(pcOf(vpn, i));
+        }
       }
     }
     if (blocks.length === 0) return;
-    const src = generate(page, blocks, index, word);
+    const src = generate(page, blocks, cases, (vpn, i) => ram32[(region.get(vpn)!.ppn << 10) + i]);
     if (covered === null) {
       page.index = new Int16Array(1024).fill(-1);
       page.owner = new Uint8Array(1024);
@@ -611,30 +659,50 @@ export class Jit {
     const number = page.fns.length;
     page.fns.push(shared(src));
     for (const b of blocks) {
-      page.index[b.start] = index[b.start];
+      if (b.vpn !== page.vpn) continue;
+      page.index[b.start] = cases.get(pcOf(b.vpn, b.start))!;
       page.owner[b.start] = number;
     }
     // The words the page's functions depend on, each once, with its value when first used.
     const words = new Map<number, number>();
     page.deps.forEach((d, k) => words.set(d, page.depWords[k]));
-    for (const i of deps) if (!words.has(i)) words.set(i, word(i));
-    page.deps = Int16Array.from(words.keys());
+    for (const d of deps) if (!words.has(d)) words.set(d, ram32[d]);
+    page.deps = Int32Array.from(words.keys());
     page.depWords = Int32Array.from(words.values());
     page.size += src.length;
     page.epoch = this.epoch;
     this.#source += src.length;
     this.#translated++;
+    if (region.size > 1) this.#regions++;
     page.translations++;
-    let mask = this.#codeMask.get(page.ppn);
-    if (mask === undefined) this.#codeMask.set(page.ppn, mask = new Uint32Array(32));
-    for (const i of deps) mask[i >>> 5] |= 1 << (i & 31);
-    this.codePage[page.ppn] = 1;
-    this.#host.purgeWrites(page.ppn << 12);
+    const ppns = new Set<number>();
+    for (const d of deps) {
+      const ppn = d >>> 10;
+      let mask = this.#codeMask.get(ppn);
+      if (mask === undefined) this.#codeMask.set(ppn, mask = new Uint32Array(32));
+      mask[(d & 1023) >>> 5] |= 1 << (d & 31);
+      ppns.add(ppn);
+    }
+    for (const ppn of ppns) {
+      this.codePage[ppn] = 1;
+      this.#host.purgeWrites(ppn << 12);
+      if (ppn === page.ppn) continue;
+      let owners = this.#foreign.get(ppn);
+      if (owners === undefined) this.#foreign.set(ppn, owners = new Set());
+      owners.add(page);
+    }
     while (this.#source > SOURCE_CAP) {
       const old = [...this.#order].find((p) => p.fns.length > 0 && p !== page);
       if (old === undefined) break;
       this.#drop(old);
     }
+  }
+
+  /** The page tracked for (vpn, ppn), or null. */
+  #tracked(vpn: number, ppn: number): Page | null {
+    let page = this.#pages.get(vpn) ?? null;
+    while (page !== null && page.ppn !== ppn) page = page.next;
+    return page;
   }
 
   /**
@@ -654,15 +722,18 @@ export class Jit {
   }
 
   /**
-   * Finds the block from word `start`, adding the words it depends on to `deps`; null when its
-   * first instruction is left to the interpreter.
+   * Finds the block from word `start` of virtual page `vpn` (RAM word `base` onwards), adding
+   * the RAM word indices it depends on to `deps`; null when its first instruction is left to
+   * the interpreter.
    */
   #scan(
     vpn: number,
     start: number,
     word: (i: number) => number,
     deps: Set<number>,
+    base: number,
   ): Block | null {
+    const dep = (i: number) => deps.add(base + i);
     let i = start;
     for (; i < 1024 && i - start < MAX_BLOCK; i++) {
       const w = word(i), k = kind(w);
@@ -672,8 +743,8 @@ export class Jit {
         if (i + 1 >= 1024) break;
         const d = word(i + 1), dk = kind(d);
         if (dk === K.No || dk === K.Branch) break;
-        deps.add(i);
-        deps.add(i + 1);
+        dep(i);
+        dep(i + 1);
         let dyn = -1;
         const rt = (d >>> 16) & 31;
         if (dk === K.Load && rt !== 0) {
@@ -687,24 +758,24 @@ export class Jit {
               break;
             }
             const si = (a & 0xfff) >>> 2;
-            deps.add(si);
+            dep(si);
             if (touches(word(si), rt)) dyn = i + 1;
           }
         }
-        return { start, length: i + 2 - start, branch: true, dynLoad: dyn };
+        return { vpn, start, length: i + 2 - start, branch: true, dynLoad: dyn };
       }
-      deps.add(i);
+      dep(i);
       if (k === K.Load && ((w >>> 16) & 31) !== 0) {
         const rt = (w >>> 16) & 31;
-        if (i + 1 >= 1024) return { start, length: i + 1 - start, branch: false, dynLoad: i };
-        deps.add(i + 1);
+        if (i + 1 >= 1024) return { vpn, start, length: i + 1 - start, branch: false, dynLoad: i };
+        dep(i + 1);
         if (touches(word(i + 1), rt)) {
-          return { start, length: i + 1 - start, branch: false, dynLoad: i };
+          return { vpn, start, length: i + 1 - start, branch: false, dynLoad: i };
         }
       }
     }
     if (i === start) return null;
-    return { start, length: i - start, branch: false, dynLoad: -1 };
+    return { vpn, start, length: i - start, branch: false, dynLoad: -1 };
   }
 }
 
@@ -732,15 +803,25 @@ function staticTarget(w: number, vpn: number, i: number): number {
   return (pc + 4 + ((w << 16) >> 14)) >>> 0;
 }
 
-/** Generates the source of the factory for `page`'s function. */
+/**
+ * Generates the source of the factory for `page`'s next function: `blocks`, whose starts
+ * (unsigned pcs) have the cases `cases`, in the pages whose words `at(vpn, i)` reads.
+ */
 function generate(
   page: Page,
   blocks: Block[],
-  index: Int16Array,
-  word: (i: number) => number,
+  cases: Map<number, number>,
+  at: (vpn: number, i: number) => number,
 ): string {
-  const vbase = page.vpn << 12;
   const kseg0 = page.vpn >>> 17 === 4; // 0x80000000-0x9fffffff
+  // Each page's case index, for JR and JALR: IX0 the page's own, IX1... the region's others.
+  const pages = [page.vpn, ...new Set(blocks.map((b) => b.vpn).filter((v) => v !== page.vpn))];
+  const ix = pages.map(() => [] as number[]);
+  for (const [a, c] of cases) ix[pages.indexOf(a >>> 12)].push((a & 0xfff) >>> 2, c);
+  const jr =
+    pages.map((v, k) =>
+      `if ((tgt & 0xfffff003) === ${String((v << 12) | 0)}) k = IX${k}[(tgt & 0xfff) >> 2]; else `
+    ).join("") + "k = -1;";
   const used = new Set<number>();
   const out: string[] = [];
   const sites: number[][] = []; // [pc, npcKind (0: pc + 4, 1: tgt), delay, offset]
@@ -756,18 +837,18 @@ function generate(
   };
   /** A transfer to virtual address `a` (static): the same function's case, or an exit. */
   const go = (a: number) => {
-    const inPage = a >>> 12 === page.vpn;
-    const c = inPage ? index[(a & 0xfff) >>> 2] : -1;
+    const c = cases.get(a >>> 0) ?? -1;
     return c >= 0 ? `c = ${c}; continue L;` : `x = ${hex(a)}; break L;`;
   };
   for (const b of blocks) {
-    const L = b.length;
+    const L = b.length, vbase = b.vpn << 12;
+    const word = (i: number) => at(b.vpn, i);
     const startPc = vbase + (b.start << 2);
     // A block that branches back to itself runs as a JavaScript loop: no switch per iteration.
     const bw0 = b.branch ? word(b.start + L - 2) : 0;
     const selfLoop = b.branch && b.dynLoad < 0 && !isJump(bw0) &&
-      staticTarget(bw0, page.vpn, b.start + L - 2) === startPc >>> 0;
-    out.push(`case ${index[b.start]}: ${selfLoop ? "for (;;) " : ""}{`);
+      staticTarget(bw0, b.vpn, b.start + L - 2) === startPc >>> 0;
+    out.push(`case ${cases.get(startPc >>> 0)}: ${selfLoop ? "for (;;) " : ""}{`);
     out.push(
       `if (n + ${L} > lim || ((bp - ${hex(startPc)}) >>> 0) < ${4 * L}) ` +
         `{ x = ${hex(startPc)}; break L; }`,
@@ -796,12 +877,9 @@ function generate(
       if (b.dynLoad >= 0) {
         out.push(`lr = ${(word(b.dynLoad) >>> 16) & 31}; x = tgt; break L;`);
       } else if (isJump(bw) && (bw >>> 26) === 0) {
-        out.push(
-          `if ((tgt & 0xfffff003) === ${hex(vbase)} && (k = IX[(tgt & 0xfff) >> 2]) >= 0) ` +
-            `{ c = k; continue L; } x = tgt; break L;`,
-        );
+        out.push(`${jr} if (k >= 0) { c = k; continue L; } x = tgt; break L;`);
       } else {
-        const t = staticTarget(bw, page.vpn, b.start + L - 2);
+        const t = staticTarget(bw, b.vpn, b.start + L - 2);
         if (isJump(bw)) out.push(go(t));
         else if (selfLoop) out.push(`if (tgt === ${hex(t)}) continue; ${go((bpc + 8) >>> 0)}`);
         else out.push(`if (tgt === ${hex(t)}) { ${go(t)} } ${go((bpc + 8) >>> 0)}`);
@@ -820,7 +898,12 @@ function generate(
   const store = regs.map((i) => `regs[${i}] = r${i};`).join(" ");
   const sp = sites.map((s) => s[0] | 0), sd = sites.map((s) => s[1]), so = sites.map((s) => s[2]);
   return `"use strict";
-const IX = new Int16Array([${Array.from(index).join(",")}]);
+function ix(pairs) {
+  const a = new Int16Array(1024).fill(-1);
+  for (let i = 0; i < pairs.length; i += 2) a[pairs[i]] = pairs[i + 1];
+  return a;
+}
+${ix.map((p, k) => `const IX${k} = ix([${p.join(",")}]);`).join("\n")}
 const SP = new Int32Array([${sp.join(",")}]), SD = new Int32Array([${sd.join(",")}]);
 const SO = new Int32Array([${so.join(",")}]);
 function mulhiu(au, bu) {

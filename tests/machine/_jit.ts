@@ -113,6 +113,8 @@ export interface LockstepOptions {
   large?: number;
   /** Called on both benches (interp first) after run `i`, before comparing. */
   between?: (b: Bench, i: number) => void;
+  /** The translator's hotness (default 1: every entry is translated at once). */
+  hotness?: number;
   /** Stop when this is true of the interpreter's CPU (default: parked at DONE). */
   done?: (cpu: Cpu) => boolean;
 }
@@ -128,7 +130,7 @@ export function lockstep(
 ): [Bench, Bench] {
   const a = handlerBench(src, setup), b = handlerBench(src, setup);
   b.cpu.engine = "jit";
-  b.cpu.jitHotness = 1;
+  b.cpu.jitHotness = options.hotness ?? 1;
   const next = rng(options.seed ?? 1);
   const runs = options.runs ?? 400, large = options.large ?? 3000;
   const done = options.done ?? ((cpu: Cpu) => cpu.pc === DONE);

@@ -319,3 +319,48 @@ second: xor     $s1, $s1, $t1
   assert.ok(stats.pagesTranslated >= 2, `only ${stats.pagesTranslated} translation`);
   assert.equal(stats.translationsDropped, 0, "a translation was made again from scratch");
 });
+
+Deno.test("jit: kernel calls into another page stay in the caller's function; patching the callee drops it", () => {
+  // Hotness 3: the callee's page has run in the interpreter when the caller's loop is
+  // translated, so the caller's function takes the callee's blocks in (a region of two pages).
+  // The guest then patches the callee (every 256th call) and TypeScript flips its first word
+  // between runs now and then.
+  const ADDU_S3 = (19 << 21) | (9 << 16) | (19 << 11) | 0x21; // addu $s3, $s3, $t1
+  const callee = raw`
+        addu    $s1, $s1, $t1
+        addiu   $s0, $s0, 1
+        jr      $ra
+        xor     $s2, $s2, $s1`; // at 0x80034000
+  const [a, b] = check(
+    raw`
+        li      $t1, 3000
+        li      $t9, 0x80034004
+loop:   jal     0x80034000
+        addiu   $t1, $t1, -1
+        andi    $t2, $t1, 255
+        bnez    $t2, 1f
+        nop
+        lw      $t5, 0($t9)
+        nop
+        xori    $t5, $t5, 3
+        sw      $t5, 0($t9)
+1:      bnez    $t1, loop
+        nop
+        break`,
+    (bench) => {
+      data(bench);
+      bench.bus.ram32.set(callee.at(0x80034000).text, 0x34000 >> 2);
+    },
+    {
+      hotness: 3,
+      between: (bench: Bench, i: number) => {
+        if (i % 20 === 10) bench.bus.ram32[0x34000 >> 2] ^= ADDU_S3 ^ callee.at(0x80034000).text[0];
+      },
+    },
+  );
+  assert.equal(a.cpu.regs[9], 0, "the loop ran to its end");
+  assert.notEqual(a.cpu.regs[16], 3000, "the guest's patch changed what the callee adds");
+  const stats = b.cpu.jitStats();
+  assert.ok(stats.regionsTranslated > 0, "no function spanned the two pages");
+  assert.ok(stats.translationsDropped > 0, "no translation was dropped by the patches");
+});
