@@ -14,7 +14,10 @@
  * pages: a function of such a page also takes in the blocks its static transfers (calls,
  * jumps, branches, their return points) reach in up to REGION_PAGES - 1 other kseg0 pages the
  * interpreter has run in, so call-heavy code does not return to the dispatcher at every call;
- * JR looks its target up in each of those pages' case indexes (`IX0`, `IX1`, ...). The guest registers a function uses live in `let` locals, read at entry and written back to
+ * JR looks its target up in each of those pages' case indexes (`IX0`, `IX1`, ...). Calls
+ * through pointers have no static target: a JR that leaves its function reports where to
+ * (`noteJump`, a few times per site), and a target seen JUMP_NOTES times makes the page be
+ * translated again (once) with that target's blocks in its region. The guest registers a function uses live in `let` locals, read at entry and written back to
  * `cpu.regs` on every exit (and in a `catch` that rethrows JavaScript errors). A function takes
  * the Cpu's `JitHost` as an argument, so the same code (the same words at the same virtual
  * page, under any physical page) is one function for every Cpu in the process (`SHARED`): V8
@@ -97,9 +100,7 @@
  *    interpreter would, wherever the successor runs.
  *
  * Not done (yet): the probe's short loops of up to four blocks as JavaScript loops; regions of
- * mapped (user) code, whose other pages' mappings would have to be checked at each transfer;
- * a JR to a target found only at run time (a call through a pointer) in another page leaves
- * through the dispatcher.
+ * mapped (user) code, whose other pages' mappings would have to be checked at each transfer.
  *
  * Memory is bounded, whatever the guest's RAM. Per Cpu: at most MAX_PAGES (2048) pages are
  * tracked, each with 2 KB of visit counts and, once translated, at most 9 KB of case index,
@@ -129,7 +130,16 @@ const MAX_FNS = 255;
  * Pages a function of kernel code (kseg0) may span at most: its own and those its static
  * transfers reach.
  */
-const REGION_PAGES = 8;
+const REGION_PAGES = 16;
+
+/** Times a JR site reports a target outside its function at most (see `Jit.noteJump`). */
+const JUMP_NOTES = 16;
+
+/** Slots of `Jit.notes` (a power of two). */
+const NOTE_SLOTS = 4096;
+
+/** Targets of JRs leaving a page's functions that are counted at most per page. */
+const JUMP_TARGETS = 16;
 
 /** Slots of the entry cache (a power of two): (pc, physical page) to function and case. */
 const ENTRY_SLOTS = 4096;
@@ -257,6 +267,14 @@ class Page {
   deps = new Int32Array(0);
   /** ... and their values when it was made. */
   depWords = new Int32Array(0);
+  /**
+   * Where this page's translated JRs left to in other pages (kernel code only), with the times
+   * seen (at most JUMP_NOTES each, JUMP_TARGETS targets); those seen JUMP_NOTES times join its
+   * next translation's region.
+   */
+  readonly jumps = new Map<number, number>();
+  /** Whether the page was translated again for its jump targets (once at most). */
+  rejoined = false;
   /** Times this page was translated. */
   translations = 0;
   /** Generated source length, for the cap. */
@@ -385,6 +403,11 @@ export class Jit {
    * dispatcher clears it and raises the exception.
    */
   trap = 0;
+  /**
+   * Reports left per JR site (by its word address, hashed) to `noteJump`: translated kernel
+   * code calls it only while its site's count here is below JUMP_NOTES.
+   */
+  readonly notes = new Uint8Array(NOTE_SLOTS);
   /** Bumped at each `execute`: TypeScript may have written RAM in between. */
   epoch = 0;
   /**
@@ -516,6 +539,24 @@ export class Jit {
     }
   }
 
+  /**
+   * Translated kernel code of virtual page `vpn` left a function through a JR to `tgt`: counts
+   * it, and once a kseg0 target has been seen JUMP_NOTES times, drops the page's translation
+   * (once per page) so that its next one takes the target's blocks into its region.
+   */
+  noteJump(vpn: number, tgt: number): void {
+    const page = this.#tracked(vpn, vpn & 0x1ffff);
+    if (page === null || page.fns.length === 0 || page.rejoined) return;
+    // Only kseg0 targets in other pages (one in this page gets a case of its own there).
+    if (tgt >>> 29 !== 4 || (tgt & 3) !== 0 || tgt >>> 12 === vpn) return;
+    const k = (page.jumps.get(tgt) ?? 0) + 1;
+    if (k === 1 && page.jumps.size >= JUMP_TARGETS) return;
+    page.jumps.set(tgt, k);
+    if (k !== JUMP_NOTES) return;
+    page.rejoined = true;
+    this.#drop(page);
+  }
+
   /** Starts tracking (vpn, ppn), evicting the oldest page beyond MAX_PAGES. */
   #track(vpn: number, ppn: number): Page {
     if (this.#order.size >= MAX_PAGES) this.#evict(this.#order.values().next().value!);
@@ -600,6 +641,10 @@ export class Jit {
     const region = new Map<number, Page>([[page.vpn, page]]); // vpn -> its page
     const pcOf = (vpn: number, i: number) => ((vpn << 12) + (i << 2)) >>> 0;
     const work = page.entries.map((i) => pcOf(page.vpn, i));
+    // The JR targets seen often enough (they ran, from translated code) join as entries.
+    const joined = new Set<number>();
+    for (const [t, k] of page.jumps) if (k >= JUMP_NOTES) joined.add(t >>> 0);
+    work.push(...joined);
     // Where a block of MAX_BLOCK instructions goes on: the interpreter never stops there to count
     // a visit (no delay slot ends before it), but it ran it whenever it ran the block before.
     const straight = new Set<number>();
@@ -618,9 +663,9 @@ export class Jit {
       if (p === page && covered !== null && covered[start] >= 0) continue;
       // Only code the interpreter has reached: the rest would be compiled without type
       // feedback, and V8 would deoptimize the whole function the first time it ran.
-      const reached = p.visits[start] !== 0 || (p !== page && p.fns.length > 0 &&
-        p.index[start] >= 0) ||
-        (p === page && page.entries.includes(start)) || straight.has(pc);
+      const reached = p.visits[start] !== 0 || joined.has(pc) || straight.has(pc) ||
+        (p !== page && p.fns.length > 0 && p.index[start] >= 0) ||
+        (p === page && page.entries.includes(start));
       if (!reached) continue;
       const base = p.ppn << 10;
       const word = (i: number) => ram32[base + i];
@@ -877,7 +922,13 @@ function generate(
       if (b.dynLoad >= 0) {
         out.push(`lr = ${(word(b.dynLoad) >>> 16) & 31}; x = tgt; break L;`);
       } else if (isJump(bw) && (bw >>> 26) === 0) {
-        out.push(`${jr} if (k >= 0) { c = k; continue L; } x = tgt; break L;`);
+        // Kernel code tells the translator where its JRs leave the function to (at most
+        // JUMP_NOTES times a site, per Cpu), so that calls through pointers can join regions.
+        const jn = `J.notes[${((bpc >>> 2) & (NOTE_SLOTS - 1))}]`;
+        const note = kseg0
+          ? `if (${jn} < ${JUMP_NOTES}) { ${jn}++; J.noteJump(${page.vpn}, tgt); } `
+          : "";
+        out.push(`${jr} if (k >= 0) { c = k; continue L; } ${note}x = tgt; break L;`);
       } else {
         const t = staticTarget(bw, b.vpn, b.start + L - 2);
         if (isJump(bw)) out.push(go(t));

@@ -364,3 +364,42 @@ loop:   jal     0x80034000
   assert.ok(stats.regionsTranslated > 0, "no function spanned the two pages");
   assert.ok(stats.translationsDropped > 0, "no translation was dropped by the patches");
 });
+
+Deno.test("jit: kernel calls through a pointer join the caller's region once seen; patches still drop it", () => {
+  // The callee is reached only by JALR, so no static transfer puts it in the caller's region:
+  // the caller's translated JR reports where it left to, and after JUMP_NOTES calls the caller
+  // is translated again with the callee in. The guest patches the callee every 512th call.
+  const callee = raw`
+        addu    $s1, $s1, $t1
+        addiu   $s0, $s0, 1
+        jr      $ra
+        xor     $s2, $s2, $s1`; // at 0x80036000
+  const [a, b] = check(
+    raw`
+        li      $t1, 3000
+        li      $t8, 0x80036000
+        li      $t9, 0x80036004
+loop:   jalr    $t8
+        addiu   $t1, $t1, -1
+        andi    $t2, $t1, 511
+        bnez    $t2, 1f
+        nop
+        lw      $t5, 0($t9)
+        nop
+        xori    $t5, $t5, 3
+        sw      $t5, 0($t9)
+1:      bnez    $t1, loop
+        nop
+        break`,
+    (bench) => {
+      data(bench);
+      bench.bus.ram32.set(callee.at(0x80036000).text, 0x36000 >> 2);
+    },
+    { hotness: 3 },
+  );
+  assert.equal(a.cpu.regs[9], 0, "the loop ran to its end");
+  assert.notEqual(a.cpu.regs[16], 3000, "the guest's patch changed what the callee adds");
+  const stats = b.cpu.jitStats();
+  assert.ok(stats.regionsTranslated > 0, "the callee never joined the caller's region");
+  assert.ok(stats.translationsDropped > 0, "no translation was dropped");
+});
