@@ -8,7 +8,9 @@
 #include "prom.h"
 
 #define PAGE __attribute__((noipa, aligned(4096)))
+#ifndef ROUNDS
 #define ROUNDS 5
+#endif
 
 typedef unsigned (*fn)(unsigned, unsigned);
 

@@ -7,7 +7,9 @@
  */
 #include "prom.h"
 
+#ifndef ROUNDS
 #define ROUNDS 4
+#endif
 #define CRC_BYTES 16384
 #define SIEVE_LIMIT 200000
 #define N 40

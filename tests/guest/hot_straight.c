@@ -6,7 +6,9 @@
  */
 #include "prom.h"
 
+#ifndef CALLS
 #define CALLS 4000
+#endif
 #define WORDS 256
 
 static unsigned buf[WORDS];

@@ -7,6 +7,9 @@
 
 #define LIMIT 600000
 #define BUF 32768
+#ifndef ROUNDS
+#define ROUNDS 6
+#endif
 
 static unsigned char composite[LIMIT + 1];
 static unsigned char buf[BUF];
@@ -36,7 +39,7 @@ int main(void) {
   while (composite[last]) last--;
   xprintf("primes below %d: %d, largest %d\n", LIMIT, primes, last);
   unsigned seed = 1;
-  for (int round = 0; round < 6; round++) {
+  for (int round = 0; round < ROUNDS; round++) {
     for (int i = 0; i < BUF; i++) {
       seed = seed * 1664525u + 1013904223u;
       buf[i] = (unsigned char)(seed >> 24);

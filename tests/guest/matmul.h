@@ -6,7 +6,9 @@
 #ifndef MATMUL_H
 #define MATMUL_H
 
+#ifndef MATRIX_N
 #define MATRIX_N 150
+#endif
 
 /* Fills a and b (n x n, row-major) with small values that depend only on the position. */
 void matrix_fill(int n, int *a, int *b);
