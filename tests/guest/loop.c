@@ -2,6 +2,7 @@
  * loop.c: the CPU-bound benchmark. A sieve of Eratosthenes up to 600000 (bytes in .bss) and a
  * bitwise CRC-32 over a 32 KB buffer filled by a linear congruential generator, six rounds,
  * each round's CRC seeding the next buffer. About 30 million instructions; prints the results.
+ * ROUNDS (6) can be set with -D (build.ts's long variant, out/long/loop.elf, runs 128).
  */
 #include "prom.h"
 
