@@ -5,7 +5,7 @@
  *   exo run [--engine E] [--max-instructions N] [--memory MB] [--stats] [--trace] PROG.elf ...
  *   exo exec [--engine E] [--max-instructions N] [--memory MB] [--stats] [--trace] PROG ...
  *   exo bench cpu|fairness [--engine E] [--json] [--seconds S] [--slices N]
- *   exo bench compare [--memory MB] [--no-gxemul] [--json] PROG.elf
+ *   exo bench compare [--memory MB] [--no-gxemul] [--json] PROG.elf ...
  *   exo fuzz [--calls N] [--seed S] [--envs K] [--json]
  *   exo disasm PROG.elf [--json]
  *   exo paper [aegis|avm|ipc|net|sched|all]... [--json] [--svg PATH] [--rounds N]
@@ -34,7 +34,7 @@ import {
   envJitHotness,
   parseEngine,
 } from "./machine/engine.ts";
-import { compareProgram, formatCompare } from "./shell/compare.ts";
+import { compareProgram, formatCompare, formatCompareMany } from "./shell/compare.ts";
 import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
 import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
 import { fuzz } from "./scripts/fuzz.ts";
@@ -324,7 +324,7 @@ async function benchIsolated(seconds: number, engine: Engine): Promise<CpuBenchR
 
 const bench: Command = {
   usage: `exo bench cpu [--engine E] [--json] [--seconds S]
-exo bench compare [--memory MB] [--no-gxemul] [--json] PROG.elf
+exo bench compare [--memory MB] [--no-gxemul] [--json] PROG.elf ...
 exo bench fairness [--json] [--slices N]
 
 cpu: runs a CPU-bound guest loop (ALU, loads, stores, branches, in kseg0) on each engine
@@ -345,7 +345,11 @@ engine's. Exit status 1 when the outputs differ. --memory MB (default 32) for al
 --no-gxemul leaves gxemul out. --json prints one line: {"program", "runs": [{"runner",
 "wallSeconds", "startupSeconds"?, "instructions"?, "status", "output"}], "gxemul" ("ran",
 "not installed" or "left out"), "match", "gxemulOverInterp", "gxemulOverJit"} (the ratios
-null without gxemul).
+null without gxemul). Given several programs, it runs them one after another and prints each
+report, then a summary: a line per program (wall times, ratios, outputs) and the geometric
+mean of each ratio; exit status 1 when any outputs differ; --json prints one line, an array
+of those objects. tests/guest/out/long/*.elf are the benchmarks at ten times the length, so
+that start-up weighs little.
 
 fairness: two environments with one slice position each under Aegis, an honest one and an
 attacker trying each stolen-time trick (long TLBVADELETEs, an end-of-slice upcall donating to a
@@ -370,12 +374,17 @@ each one's share of the CPU. --json prints one line per trick: {"trick", "slices
       return 0;
     }
     if (what === "compare") {
-      const path = positionals[1];
-      readProgram("bench compare", path);
+      const paths = positionals.slice(1);
+      readProgram("bench compare", paths[0]);
+      for (const path of paths.slice(1)) readProgram("bench compare", path);
       const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
-      const r = await compareProgram(path, { memoryMB, useGxemul: !values["no-gxemul"] });
-      console.log(values.json ? JSON.stringify(r) : formatCompare(r));
-      return r.match ? 0 : 1;
+      const rs = [];
+      for (const path of paths) {
+        rs.push(await compareProgram(path, { memoryMB, useGxemul: !values["no-gxemul"] }));
+      }
+      if (rs.length === 1) console.log(values.json ? JSON.stringify(rs[0]) : formatCompare(rs[0]));
+      else console.log(values.json ? JSON.stringify(rs) : formatCompareMany(rs));
+      return rs.every((r) => r.match) ? 0 : 1;
     }
     if (what !== "cpu") {
       throw new UsageError(`Unknown benchmark ${what}: give cpu, compare or fairness`);
@@ -900,7 +909,7 @@ Commands:
   run PROG.elf      run a bare DECstation program
   exec PROG         run a UNIX program as an ExOS process (/bin/sh, /bin/echo, an ELF)
   bench cpu         emulated instructions per host second, on each CPU engine
-  bench compare P   a bare program on both engines and gxemul: same output, wall times
+  bench compare P   bare programs on both engines and gxemul: same output, wall times
   disasm PROG.elf   disassemble a program
   paper [TABLE]     the paper's tables, measured (aegis, avm, ipc, net, sched, all)
   net ping          two machines on a wire; ping from one to the other

@@ -1,6 +1,8 @@
 /**
- * `exo bench compare PROG.elf`: one bare DECstation program on exolab's two engines and on
+ * `exo bench compare PROG.elf ...`: each bare DECstation program on exolab's two engines and on
  * gxemul, the emulator people would pick instead; the same console output, and who is faster.
+ * With several programs, a summary table follows their reports, with the geometric mean of
+ * gxemul's wall time over each engine's.
  *
  * Every runner is a fresh process timed from spawn to exit, so start-up (Deno compiling
  * exolab, gxemul setting up its machine) is in every wall time. exolab runs as
@@ -201,4 +203,52 @@ export function formatCompare(r: CompareResult): string {
   }
   lines.push(r.match ? "  outputs: identical" : "  outputs: DIFFER");
   return lines.join("\n");
+}
+
+/** The geometric mean of `xs`; null when one is null (or there are none). */
+export function geometricMean(xs: readonly (number | null)[]): number | null {
+  if (xs.length === 0 || xs.some((x) => x === null)) return null;
+  return Math.exp((xs as number[]).reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
+}
+
+/**
+ * Several results as the text `exo bench compare A.elf B.elf ...` prints: each one's report, then
+ * one line per program (each runner's wall time, gxemul's over each engine's, whether the
+ * outputs agree) and the geometric mean of each ratio.
+ */
+export function formatCompareMany(rs: readonly CompareResult[]): string {
+  const ratio = (x: number | null) => x === null ? "-" : x.toFixed(2);
+  const wall = (r: CompareResult, runner: string) => {
+    const run = r.runs.find((x) => x.runner === runner);
+    return run === undefined ? "-" : run.wallSeconds.toFixed(3);
+  };
+  const rows = [
+    ["program", ...ENGINES, "gxemul", "gxemul/interp", "gxemul/jit", "outputs"],
+    ...rs.map((r) => [
+      r.program,
+      ...ENGINES.map((e) => wall(r, e)),
+      wall(r, "gxemul"),
+      ratio(r.gxemulOverInterp),
+      ratio(r.gxemulOverJit),
+      r.match ? "identical" : "DIFFER",
+    ]),
+    [
+      "geometric mean",
+      ...ENGINES.map(() => ""),
+      "",
+      ratio(geometricMean(rs.map((r) => r.gxemulOverInterp))),
+      ratio(geometricMean(rs.map((r) => r.gxemulOverJit))),
+      "",
+    ],
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row: string[]) =>
+    "  " + row.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
+  const gx = rs.every((r) => r.gxemulOverInterp !== null)
+    ? "wall seconds; gxemul over each engine's, above 1: exolab is faster"
+    : "wall seconds; gxemul not compared for every program";
+  return [
+    ...rs.map(formatCompare),
+    `summary of ${rs.length} programs (${gx}):\n${rows.map(line).join("\n").trimEnd()}`,
+  ].join("\n\n").replace(/ +$/gm, "");
 }

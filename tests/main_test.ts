@@ -170,6 +170,34 @@ Deno.test("exo bench compare runs a bare ELF on both engines and says the output
   assert.match(text.stdout, /gxemul: left out, not compared\n {2}outputs: identical\n$/);
 });
 
+Deno.test("exo bench compare takes several programs: each report, a summary, an array for --json", async () => {
+  const programs = [guest("hello"), guest("promcalls")];
+  const r = await exo(["bench", "compare", "--no-gxemul", "--json", ...programs]);
+  assert.equal(r.code, 0, r.stderr);
+  const results = JSON.parse(r.stdout);
+  assert.deepEqual(results.map((x: { program: string }) => x.program), programs);
+  for (const [i, name] of ["hello", "promcalls"].entries()) {
+    const expected = Deno.readTextFileSync(
+      new URL(`./guest/expected/${name}.txt`, import.meta.url),
+    );
+    assert.deepEqual(results[i].runs.map((x: { output: string }) => x.output), [
+      expected,
+      expected,
+    ]);
+    assert.equal(results[i].match, true);
+    assert.equal(results[i].gxemulOverJit, null);
+  }
+  const text = (await exo(["bench", "compare", "--no-gxemul", ...programs])).stdout;
+  assert.equal(text.match(/^compare .*\.elf:$/gm)?.length, 2);
+  assert.match(
+    text,
+    /\n\nsummary of 2 programs \(wall seconds; gxemul not compared for every program\):\n/,
+  );
+  assert.match(text, /\n {2}program +interp +jit +gxemul +gxemul\/interp +gxemul\/jit +outputs\n/);
+  assert.match(text, /\n {2}\S*hello\.elf +\d+\.\d{3} +\d+\.\d{3} +- +- +- +identical\n/);
+  assert.match(text, /\n {2}geometric mean +- +-\n$/);
+});
+
 Deno.test("exo run, exec and bench take --engine interp|jit and refuse another", async () => {
   for (const engine of ["interp", "jit"]) {
     const r = await exo(["run", "--engine", engine, "--stats", guest("hello")]);

@@ -1,9 +1,16 @@
 /**
  * Builds the test programs: the bare DECstation programs of tests/guest into
- * tests/guest/out/NAME.elf, and the UNIX test programs of tests/guest/unix (run by ExOS, linked
- * with the guest C runtime of guest/libc) into tests/guest/out/unix/NAME.elf; and, first, the
- * /bin programs that ship with exolab (guest/build.ts), so that one command builds and checks
+ * tests/guest/out/NAME.elf, the long variants of the five benchmarks into
+ * tests/guest/out/long/NAME.elf, and the UNIX test programs of tests/guest/unix (run by ExOS,
+ * linked with the guest C runtime of guest/libc) into tests/guest/out/unix/NAME.elf; and, first,
+ * the /bin programs that ship with exolab (guest/build.ts), so that one command builds and checks
  * every committed ELF.
+ *
+ * A long variant (LONG below) is a benchmark's own sources built with one -D define that makes it
+ * run about ten times as long (230-380 million instructions, 0.6-1.5 s under gxemul), so that
+ * `exo bench compare` can time steady-state speed, not start-up. They sit in out/long/ on purpose:
+ * tests/machine/engine_diff_test.ts runs every ELF directly in out/ on both engines in lockstep,
+ * and no test runs these. Their expected output, from gxemul, is expected/long/NAME.txt.
  *
  * A bare program is crt0.S + prom.c + its own sources, linked at 0x80030000 by ld.script (or, for
  * `default_layout`, with only `-Ttext=0x80030000` and the toolchain's default layout, which adds
@@ -14,11 +21,13 @@
  * compiler; the build is reproducible (no build id, no timestamps, relative source names), which
  * lets CI rebuild and compare.
  *
- *   deno task guest            build guest/out/bin/, tests/guest/out/ and tests/guest/out/unix/
+ *   deno task guest            build guest/out/bin/ and tests/guest/out/ (with long/ and unix/)
  *   deno task guest --check    build into temporary folders; exit 1 naming the files that
- *                              differ from the committed ones
- *   deno task guest --gxemul   also rerun each gxemul-checked program under gxemul and rewrite
- *                              expected/NAME.txt with its console output (see README.md)
+ *                              differ from the committed ones, or the long variants that have
+ *                              no expected/long/NAME.txt
+ *   deno task guest --gxemul   also rerun each gxemul-checked program and each long variant
+ *                              under gxemul and rewrite expected/NAME.txt and
+ *                              expected/long/NAME.txt with its console output (see README.md)
  *   deno task guest --host     also build each UNIX test program for this x86-64 Linux host
  *                              (with guest/libc/host.c) and check its output against
  *                              unix/expected/NAME.txt and its exit status against UNIX_PROGRAMS
@@ -68,6 +77,19 @@ const PROGRAMS: Record<string, { sources: string[]; gxemul: boolean; defaultLayo
   hot_calls: { sources: ["hot_calls.c"], gxemul: true },
 };
 
+/**
+ * The long variants of the benchmark programs (their sources are PROGRAMS'): the define that
+ * makes each about ten times as long, and the instructions it then runs (the default build's in
+ * the comment).
+ */
+export const LONG: Record<string, { define: string; instructions: string }> = {
+  loop: { define: "-DROUNDS=128", instructions: "304 M" }, // 6 rounds: 28 M
+  matrix: { define: "-DMATRIX_N=360", instructions: "379 M" }, // 150x150: 28 M
+  hot_mix: { define: "-DROUNDS=40", instructions: "363 M" }, // 4 rounds: 39 M
+  hot_straight: { define: "-DCALLS=40000", instructions: "235 M" }, // 4000 calls: 24 M
+  hot_calls: { define: "-DROUNDS=50", instructions: "226 M" }, // 5 rounds: 23 M
+};
+
 /** FLAGS with the default layout: the text at 0x80030000, everything else where ld puts it. */
 const DEFAULT_LAYOUT_FLAGS = [
   ...FLAGS.filter((f, i) => f !== "-T" && FLAGS[i - 1] !== "-T"),
@@ -107,12 +129,23 @@ const HOST_FLAGS = ("-O2 -ffreestanding -nostdlib -static -no-pie -fno-pie -fno-
 /** The gxemul command line whose console output becomes expected/NAME.txt. */
 const GXEMUL = "gxemul -E dec -e 3max -M 32 -q";
 
-/** Compile every test program into dir and dir/unix; exit with the compiler's message on failure. */
+/** Compile every test program into dir, dir/long and dir/unix; exit with the compiler's message on failure. */
 async function build(dir: string) {
   await needCompiler();
   for (const [name, { sources, defaultLayout }] of Object.entries(PROGRAMS)) {
     const flags = defaultLayout ? DEFAULT_LAYOUT_FLAGS : FLAGS;
     await compile(CC, flags, join(dir, `${name}.elf`), ["crt0.S", "prom.c", ...sources], here);
+  }
+  await Deno.mkdir(join(dir, "long"), { recursive: true });
+  for (const [name, { define }] of Object.entries(LONG)) {
+    const out = join(dir, "long", `${name}.elf`);
+    await compile(
+      CC,
+      [...FLAGS, define],
+      out,
+      ["crt0.S", "prom.c", ...PROGRAMS[name].sources],
+      here,
+    );
   }
   await Deno.mkdir(join(dir, "unix"), { recursive: true });
   for (const [name, { shared = [] }] of Object.entries(UNIX_PROGRAMS)) {
@@ -125,6 +158,7 @@ async function build(dir: string) {
 /** Every ELF path (relative to out/) that a build makes. */
 const elfs = () => [
   ...Object.keys(PROGRAMS).map((name) => `${name}.elf`),
+  ...Object.keys(LONG).map((name) => `long/${name}.elf`),
   ...Object.keys(UNIX_PROGRAMS).map((name) => `unix/${name}.elf`),
 ];
 
@@ -166,13 +200,32 @@ async function checkOnHost() {
   console.log(`${n} UNIX programs match unix/expected on the host`);
 }
 
-/** Run each gxemul-checked program under gxemul and store its console bytes in expected/. */
+/** The long variants whose expected/long/NAME.txt is missing or empty. */
+async function longWithoutExpected(): Promise<string[]> {
+  const bad = [];
+  for (const name of Object.keys(LONG)) {
+    const path = join("expected", "long", `${name}.txt`);
+    const size = await Deno.stat(join(here, path)).then((s) => s.size, () => 0);
+    if (size === 0) bad.push(`tests/guest/${path}`);
+  }
+  return bad;
+}
+
+/**
+ * Run each gxemul-checked program and each long variant under gxemul and store its console
+ * bytes in expected/ and expected/long/.
+ */
 async function expectFromGxemul() {
-  for (const [name, { gxemul }] of Object.entries(PROGRAMS)) {
-    if (!gxemul) continue;
+  const runs = [
+    ...Object.entries(PROGRAMS).filter(([, p]) => p.gxemul).map(([name]) => name),
+    ...Object.keys(LONG).map((name) => `long/${name}`),
+  ];
+  await Deno.mkdir(join(here, "expected", "long"), { recursive: true });
+  for (const name of runs) {
     // gxemul buffers the console when stdout is not a terminal: give it one, without \n -> \r\n.
     const line = `stty -onlcr; ${GXEMUL} out/${name}.elf`;
     const r = await run("script", ["-qfc", line, "/dev/null"], {
+      cwd: here,
       signal: AbortSignal.timeout(120_000),
     });
     if (r === null || r.code !== 0) {
@@ -198,17 +251,21 @@ if (import.meta.main) {
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+    const missing = await longWithoutExpected();
     if (bad.length > 0) {
       console.error(`Differs from a fresh build: ${bad.join(", ")}; run deno task guest`);
-      Deno.exit(1);
     }
+    if (missing.length > 0) {
+      console.error(`Missing: ${missing.join(", ")}; run deno task guest --gxemul`);
+    }
+    if (bad.length > 0 || missing.length > 0) Deno.exit(1);
     console.log(`${binElfs().length + elfs().length} guest programs match a fresh build`);
   } else {
     await buildBin(BIN_OUT);
     await build(join(here, "out"));
     console.log(
       `Built ${binElfs().length} programs into guest/out/bin/ and ${elfs().length} into ` +
-        "tests/guest/out/ and tests/guest/out/unix/",
+        "tests/guest/out/, tests/guest/out/long/ and tests/guest/out/unix/",
     );
     if (values.gxemul) await expectFromGxemul();
   }

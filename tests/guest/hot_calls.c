@@ -4,11 +4,14 @@
  * of eight, and a recursive Fibonacci that bounces between two pages), so nearly every few
  * instructions control leaves one page for another. Prints a checksum per round; about 30
  * million instructions.
+ * ROUNDS can be set with -D (build.ts's long variant, out/long/hot_calls.elf, runs 50).
  */
 #include "prom.h"
 
 #define PAGE __attribute__((noipa, aligned(4096)))
+#ifndef ROUNDS
 #define ROUNDS 5
+#endif
 
 typedef unsigned (*fn)(unsigned, unsigned);
 

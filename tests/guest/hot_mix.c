@@ -4,10 +4,13 @@
  * 4096 words and a string-hash loop over bytes, four rounds, each round's results seeding the
  * next. Prints each part's result and one checksum over all of them; about 40 million
  * instructions.
+ * ROUNDS can be set with -D (build.ts's long variant, out/long/hot_mix.elf, runs 40).
  */
 #include "prom.h"
 
+#ifndef ROUNDS
 #define ROUNDS 4
+#endif
 #define CRC_BYTES 16384
 #define SIEVE_LIMIT 200000
 #define N 40

@@ -2,11 +2,15 @@
  * loop.c: the CPU-bound benchmark. A sieve of Eratosthenes up to 600000 (bytes in .bss) and a
  * bitwise CRC-32 over a 32 KB buffer filled by a linear congruential generator, six rounds,
  * each round's CRC seeding the next buffer. About 30 million instructions; prints the results.
+ * ROUNDS (6) can be set with -D (build.ts's long variant, out/long/loop.elf, runs 128).
  */
 #include "prom.h"
 
 #define LIMIT 600000
 #define BUF 32768
+#ifndef ROUNDS
+#define ROUNDS 6
+#endif
 
 static unsigned char composite[LIMIT + 1];
 static unsigned char buf[BUF];
@@ -36,7 +40,7 @@ int main(void) {
   while (composite[last]) last--;
   xprintf("primes below %d: %d, largest %d\n", LIMIT, primes, last);
   unsigned seed = 1;
-  for (int round = 0; round < 6; round++) {
+  for (int round = 0; round < ROUNDS; round++) {
     for (int i = 0; i < BUF; i++) {
       seed = seed * 1664525u + 1013904223u;
       buf[i] = (unsigned char)(seed >> 24);
