@@ -24,7 +24,6 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { DECstation } from "./machine/decstation.ts";
 import { ElfError, parseElf } from "./machine/elf.ts";
-import { disassemble } from "./machine/asm/mod.ts";
 import type { CpuBenchResult } from "./machine/bench.ts";
 import type { Engine } from "./machine/cpu.ts";
 import {
@@ -34,32 +33,16 @@ import {
   envJitHotness,
   parseEngine,
 } from "./machine/engine.ts";
-import { compareProgram, formatCompare, formatCompareMany } from "./shell/compare.ts";
-import { formatAegis, measureAegis } from "./scripts/paper_aegis.ts";
-import { formatAvm, measureAvm } from "./scripts/paper_avm.ts";
-import { fuzz } from "./scripts/fuzz.ts";
-import { formatFairness, measureFairness, TRICKS } from "./scripts/fairness.ts";
-import { formatIpc, measureIpc } from "./scripts/paper_ipc.ts";
-import { formatSched, measureSched, writeSchedSvg } from "./scripts/paper_sched.ts";
-import {
-  figure2Svg,
-  FIGURE_ROUNDS,
-  formatNet,
-  measureFigure2,
-  measureNet,
-  ROUNDS,
-} from "./scripts/paper_net.ts";
-import { ping } from "./shell/net.ts";
-import { type DiedEnvironment, Lab } from "./shell/lab.ts";
-import { Debugger } from "./shell/debugger.ts";
-import { SymbolTable } from "./shell/symbols.ts";
-import { type Process, SIGNAL_NAMES } from "./exos/mod.ts";
+import type { DiedEnvironment, Lab } from "./shell/lab.ts";
+import type { Debugger } from "./shell/debugger.ts";
+import type { Process, SIGNAL_NAMES } from "./exos/mod.ts";
 import { Progress } from "./shell/progress.ts";
 import config from "./deno.json" with { type: "json" };
 
 /** A command: its usage text and what it does with its arguments; returns the exit status. */
 interface Command {
-  usage: string;
+  /** The usage text, or a function making it for a text that needs a module of its own. */
+  usage: string | (() => Promise<string>);
   run(args: string[]): Promise<number> | number;
   /** The exit status for a usage mistake (default 1). */
   usageStatus?: number;
@@ -213,8 +196,14 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
       throw e;
     }
     const trace = values.trace ? stderrTrace() : null;
-    const bench = values.trace || values.stats
-      ? new Debugger(m, {
+    let bench: Debugger | null = null;
+    if (values.trace || values.stats) {
+      // Loaded here, not with main.ts, for start-up: a plain run needs neither.
+      const [{ Debugger }, { SymbolTable }] = await Promise.all([
+        import("./shell/debugger.ts"),
+        import("./shell/symbols.ts"),
+      ]);
+      bench = new Debugger(m, {
         env: () => 0,
         envName: () => undefined,
         interrupted: () => false,
@@ -223,8 +212,8 @@ Exit status: the program's halt status (0 for a clean PROM halt), 1 for a bad EL
           user: () => [],
           generation: () => 0,
         }),
-      })
-      : null;
+      });
+    }
     if (bench !== null && trace !== null) bench.trace = trace.sink;
     const progress = values.trace ? null : Progress.forStderr();
     const out = Deno.stdout;
@@ -367,6 +356,8 @@ each one's share of the CPU. --json prints one line per trick: {"trick", "slices
     });
     const what = positionals[0] ?? "cpu";
     if (what === "fairness") {
+      // Each command's own modules are loaded when it runs, not with main.ts (start-up).
+      const { formatFairness, measureFairness, TRICKS } = await import("./scripts/fairness.ts");
       const slices = whole("slices", values.slices, 1000, 10, 1_000_000);
       const rows = TRICKS.map((t) => measureFairness(t, slices));
       if (values.json) { for (const r of rows) console.log(JSON.stringify(r)); }
@@ -378,6 +369,9 @@ each one's share of the CPU. --json prints one line per trick: {"trick", "slices
       readProgram("bench compare", paths[0]);
       for (const path of paths.slice(1)) readProgram("bench compare", path);
       const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
+      const { compareProgram, formatCompare, formatCompareMany } = await import(
+        "./shell/compare.ts"
+      );
       const rs = [];
       for (const path of paths) {
         rs.push(await compareProgram(path, { memoryMB, useGxemul: !values["no-gxemul"] }));
@@ -433,7 +427,7 @@ every one of N calls (default 10000) the kernel's invariants are checked. The sa
 1) repeats the same run. --json prints one line: {"calls", "environments", "violations",
 "hostExceptions", "seed"}. A violation prints the seed and the call that reproduce it, on stderr,
 and the exit status is 1.`,
-  run(args) {
+  async run(args) {
     const { values, positionals } = parse(args, {
       calls: { type: "string" },
       seed: { type: "string" },
@@ -444,6 +438,7 @@ and the exit status is 1.`,
     const calls = whole("calls", values.calls, 10_000, 1);
     const seed = whole("seed", values.seed, 1, 0, 0xffffffff);
     const envs = whole("envs", values.envs, 4, 1, 100);
+    const { fuzz } = await import("./scripts/fuzz.ts");
     const progress = Progress.forStderr();
     const r = fuzz({
       calls,
@@ -491,11 +486,15 @@ Options:
   --json       one JSON array: {addr, word, text, symbol?} per instruction (addr and word as
                numbers; symbol where a function starts)
   --help, -h   this text`,
-  run(args) {
+  async run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
     });
     const bytes = readProgram("disasm", positionals[0]);
+    const [{ disassemble }, { SymbolTable }] = await Promise.all([
+      import("./machine/asm/mod.ts"),
+      import("./shell/symbols.ts"),
+    ]);
     let image;
     try {
       image = parseElf(bytes);
@@ -541,7 +540,10 @@ Options:
 };
 
 const paper: Command = {
-  usage: `exo paper [aegis|avm|ipc|net|sched|all]... [--json] [--svg PATH] [--rounds N]
+  // A function, so the defaults come from scripts/paper_net.ts without main.ts importing it.
+  usage: async () => {
+    const { FIGURE_ROUNDS, ROUNDS } = await import("./scripts/paper_net.ts");
+    return `exo paper [aegis|avm|ipc|net|sched|all]... [--json] [--svg PATH] [--rounds N]
                  [--figure-rounds N]
 
 Measures the exokernel paper's tables on the emulated machine and prints them beside the
@@ -572,8 +574,9 @@ Options:
                        Figure 2 with net, Figure 3 with sched
   --rounds N           net: Table 11's round trips (default ${ROUNDS})
   --figure-rounds N    net: round trips a point of Figure 2 (default ${FIGURE_ROUNDS})
-  --help, -h           this text`,
-  run(args) {
+  --help, -h           this text`;
+  },
+  async run(args) {
     const { values, positionals } = parse(args, {
       json: { type: "boolean" },
       svg: { type: "string" },
@@ -587,8 +590,16 @@ Options:
         throw new UsageError(`Unknown table ${t}: give aegis, avm, ipc, net, sched or all`);
       }
     }
-    const rounds = whole("rounds", values.rounds, ROUNDS, 2, 100_000);
-    const figureRounds = whole("figure-rounds", values["figure-rounds"], FIGURE_ROUNDS, 2, 10_000);
+    // The tables' modules are loaded when they are measured, not with main.ts (start-up).
+    const paperNet = await import("./scripts/paper_net.ts");
+    const rounds = whole("rounds", values.rounds, paperNet.ROUNDS, 2, 100_000);
+    const figureRounds = whole(
+      "figure-rounds",
+      values["figure-rounds"],
+      paperNet.FIGURE_ROUNDS,
+      2,
+      10_000,
+    );
     const wants = (t: string) => tables.includes(t) || (tables.includes("all") && t !== "sched");
     if (values.json && wants("sched") && tables.some((t) => t !== "sched")) {
       throw new UsageError("--json prints sched alone: exo paper sched --json");
@@ -603,28 +614,31 @@ Options:
     const rows: unknown[] = [], texts: string[] = [];
     if (wants("aegis")) {
       progress?.show("exo paper: measuring the Aegis primitives (aegis)");
+      const { formatAegis, measureAegis } = await import("./scripts/paper_aegis.ts");
       const aegis = measureAegis();
       rows.push(...aegis);
       texts.push(formatAegis(aegis));
     }
     if (wants("avm")) {
       progress?.show("exo paper: measuring ExOS's virtual memory (avm)");
+      const { formatAvm, measureAvm } = await import("./scripts/paper_avm.ts");
       const avm = measureAvm();
       rows.push(...avm);
       texts.push(formatAvm(avm));
     }
     if (wants("ipc")) {
       progress?.show("exo paper: measuring ExOS's IPC (ipc)");
+      const { formatIpc, measureIpc } = await import("./scripts/paper_ipc.ts");
       const ipc = measureIpc();
       rows.push(...ipc);
       texts.push(formatIpc(ipc));
     }
     if (wants("net")) {
       progress?.show("exo paper: measuring the network (net: Tables 7 and 11)");
-      const net = measureNet(rounds);
+      const table = paperNet.measureNet(rounds);
       progress?.show("exo paper: measuring the network (net: Figure 2)");
-      const points = measureFigure2(10, figureRounds);
-      rows.push(...net);
+      const points = paperNet.measureFigure2(10, figureRounds);
+      rows.push(...table);
       for (const p of points) {
         for (const variant of ["udp", "udp+ash"] as const) {
           const us = variant === "udp" ? p.library : p.ash;
@@ -639,15 +653,18 @@ Options:
           });
         }
       }
-      texts.push(formatNet(net, points, rounds, figureRounds));
+      texts.push(paperNet.formatNet(table, points, rounds, figureRounds));
       if (values.svg !== undefined) {
-        Deno.writeTextFileSync(values.svg, figure2Svg(points));
+        Deno.writeTextFileSync(values.svg, paperNet.figure2Svg(points));
         texts.push(`Figure 2 as SVG: ${values.svg}`);
       }
     }
     let sched;
     if (wants("sched")) {
       progress?.show("exo paper: running the stride scheduler (sched)");
+      const { formatSched, measureSched, writeSchedSvg } = await import(
+        "./scripts/paper_sched.ts"
+      );
       sched = measureSched();
       texts.push(formatSched(sched));
       if (values.svg !== undefined) {
@@ -749,6 +766,11 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
     const path = positionals[0];
     const maxI = whole("max-instructions", values["max-instructions"], Infinity);
     const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
+    // Loaded here, not with main.ts, for start-up: only exo exec runs Aegis and ExOS.
+    const [{ Lab }, { SIGNAL_NAMES }] = await Promise.all([
+      import("./shell/lab.ts"),
+      import("./exos/mod.ts"),
+    ]);
     const m = new Lab({ memoryMB, engine: engineOption(values.engine) });
     const bytes = path !== undefined && m.exos.files.has(path)
       ? m.exos.files.get(path)!
@@ -810,7 +832,7 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
           return EXEC_STATUS.BLOCKED;
         }
         if (p.signal !== undefined) {
-          console.error(`exo exec: ${path}: ${killed(m, p, died)}`);
+          console.error(`exo exec: ${path}: ${killed(m, p, died, SIGNAL_NAMES)}`);
           return EXEC_STATUS.SIGNAL + p.signal;
         }
         return p.exitStatus ?? 0;
@@ -821,10 +843,18 @@ A guest status of 124 or more reads like one of exo's, as with a shell.`,
   },
 };
 
-/** How process `p` was killed: the signal, and the pc and address of the fault when known. */
-function killed(m: Lab, p: Process, died: DiedEnvironment[]): string {
+/**
+ * How process `p` was killed: the signal (its name from `names`, ExOS's SIGNAL_NAMES), and the
+ * pc and address of the fault when known.
+ */
+function killed(
+  m: Lab,
+  p: Process,
+  died: DiedEnvironment[],
+  names: typeof SIGNAL_NAMES,
+): string {
   const signal = p.signal!;
-  const name = SIGNAL_NAMES[signal] ?? `signal ${signal}`;
+  const name = names[signal] ?? `signal ${signal}`;
   const d = died.find((x) => x.id === p.path.id);
   const hex = (v: number) => "0x" + v.toString(16).padStart(8, "0");
   let where = "";
@@ -852,7 +882,7 @@ Options:
   --help, -h    this text
 
 Exit status: ping's (0 when every request was answered).`,
-  run(args) {
+  async run(args) {
     const { values, positionals } = parse(args, {
       count: { type: "string" },
       pcap: { type: "string" },
@@ -865,6 +895,7 @@ Exit status: ping's (0 when every request was answered).`,
       );
     }
     const count = whole("count", values.count, 4, 1, 1000);
+    const { ping } = await import("./shell/net.ts"); // loaded here for start-up
     const r = ping(count, values.pcap);
     const us = (v: number) => v.toFixed(2);
     const lines = r.roundTrips.map((t, i) =>
@@ -953,7 +984,7 @@ export async function main(args: string[]): Promise<number> {
     ? rest.slice(0, rest.indexOf("--"))
     : rest;
   if (options.includes("--help") || options.includes("-h")) {
-    console.log(command.usage);
+    console.log(typeof command.usage === "string" ? command.usage : await command.usage());
     return 0;
   }
   try {

@@ -8,14 +8,31 @@
  * - a headless xterm: the screen as a VT100-style terminal would show it (`lines`, `cursor`).
  * xterm parses asynchronously, so output reaches it on `flush()`; `lines` and `cursor` describe
  * the screen as of the last flush. `type` sends keystrokes (raw bytes: "\r" is Enter) to
- * `onInput`. The xterm dependency stays behind this module.
+ * `onInput`. The xterm dependency stays behind this module, and it is loaded on the first
+ * `flush()`: a program that only streams output (`exo run`) never pays for it.
  *
  * @module
  */
 
 // An npm: specifier, not the import map: a script outside the repository imports this too.
+// A type-only import: erased, so xterm is not loaded with this module (see loadXterm).
 // deno-lint-ignore no-import-prefix
-import xterm from "npm:@xterm/headless@5.5.0";
+import type xterm from "npm:@xterm/headless@5.5.0";
+
+type Terminal = InstanceType<typeof xterm.Terminal>;
+
+/** xterm's module once loaded: from then on every console makes its screen synchronously. */
+let loadedXterm: typeof xterm | undefined;
+
+/**
+ * Loads xterm, once for every console. Dynamic, for start-up: importing xterm takes tens of
+ * milliseconds, and most runs never look at the screen.
+ */
+async function loadXterm(): Promise<typeof xterm> {
+  // deno-lint-ignore no-import-prefix
+  loadedXterm ??= (await import("npm:@xterm/headless@5.5.0")).default;
+  return loadedXterm;
+}
 
 /** Options for the console. */
 export interface ConsoleOptions {
@@ -40,7 +57,9 @@ export class Console {
   readonly rows: number;
   /** Where typed bytes go (the machine points it at DZ line 3); unset, `type` throws. */
   onInput: ((bytes: Uint8Array) => void) | undefined;
-  readonly #term: InstanceType<typeof xterm.Terminal>;
+  readonly #scrollback: number;
+  /** The screen, made on the first flush; until then `lines` and `cursor` show a blank one. */
+  #term: Terminal | undefined;
   readonly #listeners = new Set<OutputListener>();
   #buf = new Uint8Array(4096);
   #length = 0;
@@ -50,12 +69,7 @@ export class Console {
   constructor(options: ConsoleOptions = {}) {
     this.cols = options.cols ?? 80;
     this.rows = options.rows ?? 24;
-    this.#term = new xterm.Terminal({
-      cols: this.cols,
-      rows: this.rows,
-      scrollback: options.scrollback ?? 1000,
-      allowProposedApi: true,
-    });
+    this.#scrollback = options.scrollback ?? 1000;
   }
 
   /** Every byte written so far (a snapshot: later writes do not change it). */
@@ -90,13 +104,24 @@ export class Console {
 
   /** Resolves once the screen shows everything written so far. */
   flush(): Promise<void> {
+    // Before xterm is loaded, load it and flush then: flushes keep their order, as each one
+    // after the first finds nothing left to send.
+    if (loadedXterm === undefined) return loadXterm().then(() => this.flush());
+    this.#term ??= new loadedXterm.Terminal({
+      cols: this.cols,
+      rows: this.rows,
+      scrollback: this.#scrollback,
+      allowProposedApi: true,
+    });
+    const term = this.#term;
     const pending = this.#buf.slice(this.#parsed, this.#length);
     this.#parsed = this.#length;
-    return new Promise((resolve) => this.#term.write(pending, resolve));
+    return new Promise((resolve) => term.write(pending, resolve));
   }
 
   /** The screen rows as of the last flush, trailing blanks trimmed. */
   get lines(): string[] {
+    if (this.#term === undefined) return new Array<string>(this.rows).fill("");
     const buffer = this.#term.buffer.active;
     const rows: string[] = [];
     for (let y = 0; y < this.rows; y++) {
@@ -107,6 +132,7 @@ export class Console {
 
   /** The cursor as of the last flush: column x and screen row y, from 0. */
   get cursor(): { x: number; y: number } {
+    if (this.#term === undefined) return { x: 0, y: 0 };
     const buffer = this.#term.buffer.active;
     return { x: buffer.cursorX, y: buffer.cursorY };
   }
@@ -129,12 +155,13 @@ export class Console {
   truncate(length: number): void {
     if (length >= this.#length) return;
     this.#length = length;
-    this.#term.reset();
+    this.#term?.reset();
     this.#parsed = 0;
   }
 
   /** Releases the terminal. */
   dispose(): void {
-    this.#term.dispose();
+    this.#term?.dispose();
+    this.#term = undefined;
   }
 }

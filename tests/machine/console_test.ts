@@ -85,3 +85,20 @@ Deno.test("Console.type sends input bytes to onInput, and throws without it", ()
     con.dispose();
   }
 });
+
+Deno.test("Console shows a blank screen until the first flush, and truncates before one", async () => {
+  const con = new Console({ cols: 20, rows: 3 });
+  try {
+    con.write("before\r\n");
+    assert.deepEqual(con.lines, ["", "", ""]);
+    assert.deepEqual(con.cursor, { x: 0, y: 0 });
+    con.truncate(0);
+    con.write("after");
+    const first = con.flush(), second = con.flush();
+    await Promise.all([first, second]);
+    assert.deepEqual(con.lines, ["after", "", ""]);
+    assert.deepEqual(con.cursor, { x: 5, y: 0 });
+  } finally {
+    con.dispose();
+  }
+});
