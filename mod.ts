@@ -19,6 +19,7 @@
 
 export * from "./machine/mod.ts";
 export { type CpuSnapshot, type HypercallHandler } from "./machine/cpu.ts";
+export type { JitStats } from "./machine/jit.ts";
 export { cpuView, decodeCause, decodeStatus } from "./machine/cpu_view.ts";
 export { type Hypercall, type LoadedProgram, type MachineSnapshot } from "./machine/decstation.ts";
 export { Console, type ConsoleOptions, type OutputListener } from "./machine/console.ts";
