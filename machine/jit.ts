@@ -62,14 +62,16 @@
  *    COP0, COP1-3 and their loads and stores, SYSCALL, BREAK, the hypercall and every reserved
  *    encoding (a shift with rs set, BLEZ with rt set, ...) stay with the interpreter: the block
  *    ends before them.
- * 6. MULT/MULTU compute HI:LO inline (the high word from the product when it is exact in a
- *    double, else from 16-bit halves) and
- *    set the ready time in the Cpu's shared `hilo` cell from `cpu.cycles` plus the exact count;
- *    MFHI/MFLO, when HI/LO are not ready, add the stall to `cpu.cycles` and take it off the
- *    local limit, leaving precisely if the block no longer fits, and off the Cpu's limit when
- *    the function returns (the Cpu's slow paths only ever cut its limit to 0, so the order does
- *    not matter); DIV/DIVU go through the Cpu. The same cycles as the interpreter's, slow
- *    paths' uncached cycles included.
+ * 6. A function that uses HI/LO keeps HI, LO, their ready time and the cycle count in locals
+ *    (`hi`, `lo`, `rdy`, `cyc`), read at entry and shown to the Cpu around every slow path
+ *    and on every exit. MULT/MULTU compute LO inline and keep their operands for HI, which is
+ *    computed when read (MFHI, a slow path, an exit: `HI_NOW`; from the product when it is
+ *    exact in a double, else from 16-bit halves), and set the ready time from the cycle count
+ *    plus the exact count; MFHI/MFLO, when HI/LO are not ready, add the stall to the cycles and
+ *    take it off the local limit, leaving precisely if the block no longer fits, and off the
+ *    Cpu's limit when the function returns (the Cpu's slow paths only ever cut its limit to 0,
+ *    so the order does not matter); DIV/DIVU go through the Cpu. The same cycles as the
+ *    interpreter's, slow paths' uncached cycles included.
  * 7. Loads and stores use the interpreter's translation caches and its slow paths, so TLB,
  *    ASID, Mod, AdEL/AdES, DBE, uncached costs and devices behave the same. The one shortcut:
  *    in a page of kseg0 (kernel mode by construction) an aligned load from kseg0 RAM reads RAM
@@ -945,8 +947,24 @@ function generate(
     out.push(`}`);
   }
   const regs = [...used].sort((a, b) => a - b);
-  const load = regs.map((i) => `r${i} = regs[${i}]`).join(", ");
-  const store = regs.map((i) => `regs[${i}] = r${i};`).join(" ");
+  // HI, LO, their ready time and the cycle count live in locals in a function that uses them
+  // (MULT, DIV, MFHI, MTLO, ...), shown to the Cpu around every slow path and on every exit.
+  const hilo = blocks.some((b) => {
+    for (let i = b.start; i < b.start + b.length; i++) {
+      const w = at(b.vpn, i);
+      if (w >>> 26 === 0 && (w & 63) >= 0x10 && (w & 63) <= 0x1b) return true;
+    }
+    return false;
+  });
+  const toCpu = hilo ? `${HI_NOW} cpu.hi = hi; cpu.lo = lo; HR[0] = rdy; cpu.cycles = cyc;` : "";
+  const fromCpu = hilo ? "hi = cpu.hi; lo = cpu.lo; rdy = HR[0]; cyc = cpu.cycles;" : "";
+  const body = out.join("\n").replaceAll(SYNC, toCpu).replaceAll(RESYNC, fromCpu);
+  const load = regs.map((i) => `r${i} = regs[${i}]`).join(", ") +
+    (hilo
+      ? `${regs.length > 0 ? ", " : ""}hi = cpu.hi, lo = cpu.lo, rdy = HR[0], cyc = cpu.cycles, ` +
+        "ma = 0, mb = 0, mk = 0"
+      : "");
+  const store = regs.map((i) => `regs[${i}] = r${i};`).join(" ") + toCpu;
   const sp = sites.map((s) => s[0] | 0), sd = sites.map((s) => s[1]), so = sites.map((s) => s[2]);
   return `"use strict";
 function ix(pairs) {
@@ -972,12 +990,12 @@ return function page_${page.vpn.toString(16)}_${page.fns.length}(h, J, c, n, lim
   const cpu = h.cpu, regs = h.regs, ram8 = h.ram8, ram16 = h.ram16, ram32 = h.ram32, HR = h.hilo;
   const rTag = h.rTag, rBase = h.rBase, wTag = h.wTag, wBase = h.wBase, RAMSZ = h.ramSize;
   let ${
-    regs.length > 0 ? load + ", " : ""
+    load.length > 0 ? load + ", " : ""
   }s = 0, x = 0, k = 0, t = 0, u = 0, va = 0, tgt = 0, lr = 0, lv = 0, debt = 0;
   try {
     L: for (;;) {
       switch (c) {
-${out.join("\n")}
+${body}
         default: throw new Error("exolab jit: case " + c + " out of range");
       }
     }
@@ -998,6 +1016,20 @@ ${out.join("\n")}
   return n;
 };`;
 }
+
+/**
+ * Markers in an instruction's source around each slow-path call, for the HI/LO and cycle
+ * locals: before it the Cpu must see them (`SYNC`), after it they are read back (`RESYNC`).
+ * Replaced by `generate`, by nothing in a function that keeps no such locals.
+ */
+const SYNC = "\u0001", RESYNC = "\u0002";
+
+/**
+ * HI after a MULT or MULTU is computed when something reads it (MFHI, the Cpu at a slow path
+ * or an exit), from the operands kept in `ma` and `mb` (`mk`: 1 signed, 2 unsigned, 0 none).
+ */
+const HI_NOW =
+  "if (mk !== 0) { hi = mk === 1 ? mulhi(ma, mb) : mulhiu(ma >>> 0, mb >>> 0); mk = 0; }";
 
 /**
  * The source of one instruction `w` at `pc`, offset `j` in its block. `after` is the code for
@@ -1048,33 +1080,32 @@ function instruction(
           return `tgt = ${S()}; ${rd === 0 ? "" : set(rd, hex(pc + 8))}`;
         case 0x10:
         case 0x12: {
-          const reg = (w & 63) === 0x10 ? "cpu.hi" : "cpu.lo";
-          return `t = cpu.cycles + n + ${j}; if (t < HR[0]) { t = HR[0] - t; cpu.cycles += t; ` +
+          const reg = (w & 63) === 0x10 ? "hi" : "lo";
+          return `${
+            reg === "hi" ? HI_NOW : ""
+          } t = cyc + n + ${j}; if (t < rdy) { t = rdy - t; cyc += t; ` +
             `debt += t; lim -= t; ${stalled.replace("@ASSIGN@", set(rd, reg))} } ${set(rd, reg)}`;
         }
         case 0x11:
-          return `cpu.hi = ${S()};`;
+          return `hi = ${S()}; mk = 0;`;
         case 0x13:
-          return `cpu.lo = ${S()};`;
+          return `lo = ${S()};`;
         case 0x18:
         case 0x19: {
-          const hi = (w & 63) === 0x18
-            ? `mulhi(${S()}, ${T()})`
-            : `mulhiu(${S()} >>> 0, ${T()} >>> 0)`;
-          return `cpu.hi = ${hi}; cpu.lo = Math.imul(${S()}, ${T()}); ` +
-            `HR[0] = cpu.cycles + n + ${j + TIMING.multiply};`;
+          return `ma = ${S()}; mb = ${T()}; mk = ${(w & 63) === 0x18 ? 1 : 2}; ` +
+            `lo = Math.imul(${S()}, ${T()}); rdy = cyc + n + ${j + TIMING.multiply};`;
         }
         case 0x1a:
         case 0x1b:
-          return `h.div(${S()}, ${T()}, ${(w & 63) === 0x1a}, n + ${j});`;
+          return `${SYNC} h.div(${S()}, ${T()}, ${(w & 63) === 0x1a}, n + ${j}); ${RESYNC}`;
         case 0x20:
-          return `t = (${S()} + ${T()}) | 0; if (((${S()} ^ t) & (${T()} ^ t)) < 0) { ${fault()} h.overflow(); break L; } ${
+          return `t = (${S()} + ${T()}) | 0; if (((${S()} ^ t) & (${T()} ^ t)) < 0) { ${fault()} ${SYNC} h.overflow(); break L; } ${
             set(rd, "t")
           }`;
         case 0x21:
           return rd === 0 ? "" : set(rd, `(${S()} + ${T()}) | 0`);
         case 0x22:
-          return `t = (${S()} - ${T()}) | 0; if (((${S()} ^ ${T()}) & (${S()} ^ t)) < 0) { ${fault()} h.overflow(); break L; } ${
+          return `t = (${S()} - ${T()}) | 0; if (((${S()} ^ ${T()}) & (${S()} ^ t)) < 0) { ${fault()} ${SYNC} h.overflow(); break L; } ${
             set(rd, "t")
           }`;
         case 0x23:
@@ -1113,7 +1144,7 @@ function instruction(
     case 0x07:
       return `tgt = ${S()} > 0 ? ${target} : ${fall};`;
     case 0x08:
-      return `t = (${S()} + ${imm}) | 0; if (((${S()} ^ t) & (${imm} ^ t)) < 0) { ${fault()} h.overflow(); break L; } ${
+      return `t = (${S()} + ${imm}) | 0; if (((${S()} ^ t) & (${imm} ^ t)) < 0) { ${fault()} ${SYNC} h.overflow(); break L; } ${
         set(rt, "t")
       }`;
     case 0x09:
@@ -1152,9 +1183,10 @@ function instruction(
         s += `if ((va & ${alignMask}) === rTag[(va >>> 12) & 63]) ` +
           `t = ${arr}[(rBase[(va >>> 12) & 63] | (va & 0xfff)) >> ${sh}]; `;
       }
-      s += `else { ${fault()} t = h.load(va, ${bytes}); if (J.trap !== 0) break L; ${
-        slow(dest)
-      } } ${dest}`;
+      s +=
+        `else { ${fault()} ${SYNC} t = h.load(va, ${bytes}); ${RESYNC} if (J.trap !== 0) break L; ${
+          slow(dest)
+        } } ${dest}`;
       return s;
     }
     case 0x22:
@@ -1165,7 +1197,9 @@ function instruction(
       const dest = dyn ? `lv = ${merge} | 0;` : set(rt, `${merge} | 0`);
       return `va = (${S()} + ${imm}) | 0; k = va & 3; ` +
         `if ((va & 0xfffff000) === rTag[(va >>> 12) & 63]) t = ram32[(rBase[(va >>> 12) & 63] | (va & 0xffc)) >> 2]; ` +
-        `else { ${fault()} t = h.loadWord(va); if (J.trap !== 0) break L; ${slow(dest)} } ${dest}`;
+        `else { ${fault()} ${SYNC} t = h.loadWord(va); ${RESYNC} if (J.trap !== 0) break L; ${
+          slow(dest)
+        } } ${dest}`;
     }
     case 0x28:
     case 0x29:
@@ -1176,15 +1210,17 @@ function instruction(
       const sh = bytes === 4 ? 2 : bytes === 2 ? 1 : 0;
       return `va = (${S()} + ${imm}) | 0; ` +
         `if ((va & ${alignMask}) === wTag[(va >>> 12) & 63]) ${arr}[(wBase[(va >>> 12) & 63] | (va & 0xfff)) >> ${sh}] = ${T()}; ` +
-        `else { ${fault()} h.store(va, ${bytes}, ${T()}); if (J.trap !== 0) break L; ${slow("")} }`;
+        `else { ${fault()} ${SYNC} h.store(va, ${bytes}, ${T()}); ${RESYNC} if (J.trap !== 0) break L; ${
+          slow("")
+        } }`;
     }
     case 0x2a:
     case 0x2e: {
       const merge = op === 0x2a
         ? `(t & ~(-1 >>> (24 - (k << 3)))) | (${T()} >>> (24 - (k << 3)))`
         : `(t & ~(-1 << (k << 3))) | (${T()} << (k << 3))`;
-      return `va = (${S()} + ${imm}) | 0; k = va & 3; ${fault()} t = h.loadWordForStore(va); ` +
-        `if (J.trap !== 0) break L; h.store(va & ~3, 4, (${merge}) | 0); ` +
+      return `va = (${S()} + ${imm}) | 0; k = va & 3; ${fault()} ${SYNC} t = h.loadWordForStore(va); ` +
+        `${RESYNC} if (J.trap !== 0) break L; ${SYNC} h.store(va & ~3, 4, (${merge}) | 0); ${RESYNC} ` +
         `if (J.trap !== 0) break L; ${slow("")}`;
     }
   }
