@@ -12,8 +12,9 @@
  * trace shows the registers that changed. Splitting one `execute` into many is invisible to the
  * machine: the CPU takes interrupts only at the start of an `execute`, and every event that could
  * make one pending (an interrupt line, a Status or Cause write, an RFE) already ends `execute`.
- * While the trace, a step or a live breakpoint or watchpoint is on, the CPU runs on the
- * interpreter whatever its engine, and goes back to that engine after.
+ * While it single-steps (the trace, a step, a watchpoint, several pc breakpoints), the CPU runs
+ * on the interpreter whatever its engine, and goes back to that engine after; one pc breakpoint
+ * (the CPU's own stop address) and exception breakpoints keep the engine.
  *
  * Stops. Breakpoints stop only a run the lab started for the user (`m.run`, `m.step`,
  * `m.exos.run`: `arm` ... `disarm`) and only in guest code it runs directly: the system calls
@@ -283,19 +284,15 @@ export class Debugger {
     }
   }
 
-  /** Whether the interpreter must run the guest now: the trace, a step, or a live breakpoint. */
-  #needsInterpreter(): boolean {
-    return this.#traceSink !== null || this.#stepSink !== null ||
-      (this.#live && this.#list.length > 0);
-  }
-
   /**
-   * The wrapped `execute`. The translator cannot stop between instructions as the debugger
-   * needs, so while it is needed the CPU runs on the interpreter and gets its engine back after.
+   * The wrapped `execute`. While the debugger goes one instruction at a time (the trace, a
+   * step, watchpoints, several pc breakpoints) the CPU runs on the interpreter and gets its
+   * engine back after; one pc breakpoint, exception and system-call breakpoints need no such
+   * thing (the translator stops at the CPU's stop address, and leaves on every exception).
    */
   #execute(max: number, breakAt: number): StopReason {
     const cpu = this.#machine.cpu, engine = cpu.engine;
-    if (engine === "interp" || !this.#needsInterpreter()) return this.#run(max, breakAt);
+    if (engine === "interp" || !this.#stepping(breakAt)) return this.#run(max, breakAt);
     cpu.engine = "interp";
     try {
       return this.#run(max, breakAt);

@@ -322,13 +322,16 @@ function engineSets(m: Lab): Engine[] {
   return sets;
 }
 
-Deno.test("Lab on the translator runs breakpoints, steps and the trace on the interpreter", () => {
+Deno.test("Lab on the translator single-steps (several breakpoints, the trace) on the interpreter", () => {
   const { m, s } = bench({ engine: "jit" });
   const sets = engineSets(m);
   m.run(4);
   assert.deepEqual(sets, [], "nothing to stop for: the run keeps its engine");
   m.break("leaf");
   assert.equal(m.run(10_000).pc, s.leaf);
+  assert.deepEqual(sets, [], "one pc breakpoint is the CPU's stop address: the engine stays");
+  m.break("spin");
+  assert.equal(m.run(10_000).pc, s.spin, "two breakpoints: the next stop is spin");
   assert.deepEqual(sets.slice(0, 2), ["interp", "jit"], "the interpreter, then the jit back");
   assert.equal(m.cpu.engine, "jit");
   m.unbreak();
