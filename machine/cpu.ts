@@ -90,14 +90,8 @@ const INVALID = 0xfff;
 /** Slots in each translation cache. */
 const TC_SLOTS = 64;
 
-/** The translator's refused-word bits and page heat before it exists. */
-const NONE_REFUSED = new Uint32Array(0), NONE_HEAT = new Uint16Array(0);
-
-/**
- * Block boundaries the interpreter counts in a physical page, per unit of `jitHotness`, before
- * it asks the translator at that page's boundaries (see `#slice`).
- */
-const WARM_PER_HOTNESS = 4;
+/** The translator's refused-word bits before it exists. */
+const NONE_REFUSED = new Uint32Array(0);
 
 /** Instructions per call of the inner loop (see `#slice`). */
 const SLICE = 65536;
@@ -611,8 +605,7 @@ export class Cpu implements Interrupts {
     const end = n0 + SLICE;
     let limit = this.#limit < end ? this.#limit : end;
     let fTag = this.#fTag, fBase = this.#fBase;
-    const refused = this.#jit?.refused ?? NONE_REFUSED, heat = this.#jit?.heat ?? NONE_HEAT;
-    const warm = Math.min(this.jitHotness * WARM_PER_HOTNESS, 0xffff);
+    const refused = this.#jit?.refused ?? NONE_REFUSED;
     try {
       while (n < limit) {
         if (pc === breakPc && (pc !== resume || this.instructions + n !== start)) {
@@ -1097,14 +1090,11 @@ export class Cpu implements Interrupts {
         const was = inDelay;
         inDelay = delay;
         n++;
-        // A block boundary: the translator may take over, unless it refused this word before
-        // or the page has not been warm (a block boundary is counted per page until it is:
-        // asking at every boundary of code that runs a few times costs more than it saves).
+        // A block boundary: the translator may take over, unless it refused this word before.
         if (
           (was & jit) !== 0 &&
           ((pc & 0xfffff003) !== fTag ||
-            ((refused[(fBase | (pc & 0xfff)) >>> 7] & (1 << ((pc >>> 2) & 31))) === 0 &&
-              (heat[fBase >>> 12] >= warm || ++heat[fBase >>> 12] >= warm)))
+            (refused[(fBase | (pc & 0xfff)) >>> 7] & (1 << ((pc >>> 2) & 31))) === 0)
         ) {
           break;
         }

@@ -417,11 +417,6 @@ export class Jit {
    * interpreter's): the interpreter does not stop there to ask it again.
    */
   readonly refused: Uint32Array;
-  /**
-   * Block boundaries the interpreter has counted per physical page, until the page is warm
-   * (`Cpu.#slice`): only then does it ask the dispatcher at the page's boundaries.
-   */
-  readonly heat: Uint16Array;
   /** Per physical page, 1 when some translation depends on one of its words. */
   readonly codePage: Uint8Array;
   readonly #codeMask = new Map<number, Uint32Array>();
@@ -451,7 +446,6 @@ export class Jit {
   constructor(host: JitHost) {
     this.#host = host;
     this.codePage = new Uint8Array(Math.ceil(host.ramSize / 4096));
-    this.heat = new Uint16Array(this.codePage.length);
     this.refused = new Uint32Array(Math.ceil(host.ramSize / 128));
   }
 
