@@ -62,16 +62,18 @@
  *    COP0, COP1-3 and their loads and stores, SYSCALL, BREAK, the hypercall and every reserved
  *    encoding (a shift with rs set, BLEZ with rt set, ...) stay with the interpreter: the block
  *    ends before them.
- * 6. A function that uses HI/LO keeps HI, LO, their ready time and the cycle count in locals
- *    (`hi`, `lo`, `rdy`, `cyc`), read at entry and shown to the Cpu around every slow path
- *    and on every exit. MULT/MULTU compute LO inline and keep their operands for HI, which is
- *    computed when read (MFHI, a slow path, an exit: `HI_NOW`; from the product when it is
- *    exact in a double, else from 16-bit halves), and set the ready time from the cycle count
- *    plus the exact count; MFHI/MFLO, when HI/LO are not ready, add the stall to the cycles and
- *    take it off the local limit, leaving precisely if the block no longer fits, and off the
- *    Cpu's limit when the function returns (the Cpu's slow paths only ever cut its limit to 0,
- *    so the order does not matter); DIV/DIVU go through the Cpu. The same cycles as the
- *    interpreter's, slow paths' uncached cycles included.
+ * 6. A function that uses HI/LO keeps HI, LO, their ready time and the cycle count in locals,
+ *    read at entry and shown to the Cpu around every slow path and on every exit; the cycle
+ *    count as a base (`cb`, the Cpu's) plus the stalls since (`dc`), the ready time relative to
+ *    the base (`ry`), so the stall arithmetic stays in small integers (a double there made the
+ *    loop around a multiply 3.5 times slower). MULT/MULTU compute LO inline and keep their
+ *    operands for HI, which is computed when read (MFHI, a slow path, an exit: `HI_NOW`; from
+ *    the product when it is exact in a double, else from 16-bit halves), and set the ready
+ *    time from the count plus the exact offset; MFHI/MFLO, when HI/LO are not ready, add the
+ *    stall to the cycles and take it off the local limit, leaving precisely if the block no
+ *    longer fits, and off the Cpu's limit when the function returns (the Cpu's slow paths only
+ *    ever cut its limit to 0, so the order does not matter); DIV/DIVU go through the Cpu. The
+ *    same cycles as the interpreter's, slow paths' uncached cycles included.
  * 7. Loads and stores use the interpreter's translation caches and its slow paths, so TLB,
  *    ASID, Mod, AdEL/AdES, DBE, uncached costs and devices behave the same. The one shortcut:
  *    in a page of kseg0 (kernel mode by construction) an aligned load from kseg0 RAM reads RAM
@@ -956,12 +958,18 @@ function generate(
     }
     return false;
   });
-  const toCpu = hilo ? `${HI_NOW} cpu.hi = hi; cpu.lo = lo; HR[0] = rdy; cpu.cycles = cyc;` : "";
-  const fromCpu = hilo ? "hi = cpu.hi; lo = cpu.lo; rdy = HR[0]; cyc = cpu.cycles;" : "";
+  // The cycle count is `cb` (a double, the Cpu's at entry or at the last slow path) plus `dc`
+  // (an integer: stalls since), and the ready time `ry` an integer relative to `cb` (0 when
+  // ready before it), so that the stall arithmetic stays in small integers.
+  const rebase = "cb = cpu.cycles; dc = 0; ry = HR[0] > cb ? (HR[0] - cb) | 0 : 0; rw = 0;";
+  const toCpu = hilo
+    ? `${HI_NOW} cpu.hi = hi; cpu.lo = lo; if (rw !== 0) HR[0] = cb + ry; cpu.cycles = cb + dc;`
+    : "";
+  const fromCpu = hilo ? `hi = cpu.hi; lo = cpu.lo; ${rebase}` : "";
   const body = out.join("\n").replaceAll(SYNC, toCpu).replaceAll(RESYNC, fromCpu);
   const load = regs.map((i) => `r${i} = regs[${i}]`).join(", ") +
     (hilo
-      ? `${regs.length > 0 ? ", " : ""}hi = cpu.hi, lo = cpu.lo, rdy = HR[0], cyc = cpu.cycles, ` +
+      ? `${regs.length > 0 ? ", " : ""}hi = cpu.hi, lo = cpu.lo, cb = 0, dc = 0, ry = 0, rw = 0, ` +
         "ma = 0, mb = 0, mk = 0"
       : "");
   const store = regs.map((i) => `regs[${i}] = r${i};`).join(" ") + toCpu;
@@ -991,7 +999,8 @@ return function page_${page.vpn.toString(16)}_${page.fns.length}(h, J, c, n, lim
   const rTag = h.rTag, rBase = h.rBase, wTag = h.wTag, wBase = h.wBase, RAMSZ = h.ramSize;
   let ${
     load.length > 0 ? load + ", " : ""
-  }s = 0, x = 0, k = 0, t = 0, u = 0, va = 0, tgt = 0, lr = 0, lv = 0, debt = 0;
+  }s = 0, x = 0, k = 0, t = 0, d = 0, u = 0, va = 0, tgt = 0, lr = 0, lv = 0, debt = 0;
+  ${hilo ? rebase : ""}
   try {
     L: for (;;) {
       switch (c) {
@@ -1083,8 +1092,8 @@ function instruction(
           const reg = (w & 63) === 0x10 ? "hi" : "lo";
           return `${
             reg === "hi" ? HI_NOW : ""
-          } t = cyc + n + ${j}; if (t < rdy) { t = rdy - t; cyc += t; ` +
-            `debt += t; lim -= t; ${stalled.replace("@ASSIGN@", set(rd, reg))} } ${set(rd, reg)}`;
+          } d = dc + n + ${j}; if (d < ry) { d = ry - d; dc += d; ` +
+            `debt += d; lim -= d; ${stalled.replace("@ASSIGN@", set(rd, reg))} } ${set(rd, reg)}`;
         }
         case 0x11:
           return `hi = ${S()}; mk = 0;`;
@@ -1093,7 +1102,7 @@ function instruction(
         case 0x18:
         case 0x19: {
           return `ma = ${S()}; mb = ${T()}; mk = ${(w & 63) === 0x18 ? 1 : 2}; ` +
-            `lo = Math.imul(${S()}, ${T()}); rdy = cyc + n + ${j + TIMING.multiply};`;
+            `lo = Math.imul(${S()}, ${T()}); ry = dc + n + ${j + TIMING.multiply}; rw = 1;`;
         }
         case 0x1a:
         case 0x1b:
@@ -1184,7 +1193,7 @@ function instruction(
           `t = ${arr}[(rBase[(va >>> 12) & 63] | (va & 0xfff)) >> ${sh}]; `;
       }
       s +=
-        `else { ${fault()} ${SYNC} t = h.load(va, ${bytes}); ${RESYNC} if (J.trap !== 0) break L; ${
+        `else { ${fault()} ${SYNC} t = h.load(va, ${bytes}) | 0; ${RESYNC} if (J.trap !== 0) break L; ${
           slow(dest)
         } } ${dest}`;
       return s;
@@ -1197,7 +1206,7 @@ function instruction(
       const dest = dyn ? `lv = ${merge} | 0;` : set(rt, `${merge} | 0`);
       return `va = (${S()} + ${imm}) | 0; k = va & 3; ` +
         `if ((va & 0xfffff000) === rTag[(va >>> 12) & 63]) t = ram32[(rBase[(va >>> 12) & 63] | (va & 0xffc)) >> 2]; ` +
-        `else { ${fault()} ${SYNC} t = h.loadWord(va); ${RESYNC} if (J.trap !== 0) break L; ${
+        `else { ${fault()} ${SYNC} t = h.loadWord(va) | 0; ${RESYNC} if (J.trap !== 0) break L; ${
           slow(dest)
         } } ${dest}`;
     }
@@ -1219,7 +1228,7 @@ function instruction(
       const merge = op === 0x2a
         ? `(t & ~(-1 >>> (24 - (k << 3)))) | (${T()} >>> (24 - (k << 3)))`
         : `(t & ~(-1 << (k << 3))) | (${T()} << (k << 3))`;
-      return `va = (${S()} + ${imm}) | 0; k = va & 3; ${fault()} ${SYNC} t = h.loadWordForStore(va); ` +
+      return `va = (${S()} + ${imm}) | 0; k = va & 3; ${fault()} ${SYNC} t = h.loadWordForStore(va) | 0; ` +
         `${RESYNC} if (J.trap !== 0) break L; ${SYNC} h.store(va & ~3, 4, (${merge}) | 0); ${RESYNC} ` +
         `if (J.trap !== 0) break L; ${slow("")}`;
     }
