@@ -38,7 +38,8 @@ Deno.test({
     const screen = await repl();
     try {
       await screen.type("help()");
-      const text = await screen.waitFor(/c\.svg\(\)/);
+      // The whole of it: the last example, then the next prompt.
+      const text = await screen.waitFor(/c\.svg\(\)[\s\S]*^> $/m);
       assert.match(text, /m\.aegis +the exokernel/);
       for (const x of EXAMPLES) assert.ok(text.includes(x.code.split("\n")[0]), x.code);
       assert.doesNotMatch(text, /^undefined$/m);
