@@ -124,6 +124,13 @@ import { TIMING } from "./timing.ts";
 const MAX_BLOCK = 128;
 
 /**
+ * Instructions a function takes at most (a block that starts below it is taken whole). V8
+ * never optimizes a function beyond 60 KB of bytecode with its best compiler, and its tiering
+ * budget grows with the size: a page of straight code as one function stayed slow.
+ */
+const FN_INSTRUCTIONS = 768;
+
+/**
  * Functions per page at most (the owner table holds a byte); beyond, the page is translated
  * again as one function. Making a page's code one function again throws away what V8 optimized
  * and makes it compile a large function anew, so the limit is the table's, not lower.
@@ -500,7 +507,7 @@ export class Jit {
     if (page.visits[w] === REFUSED || ++page.visits[w] < due) return null;
     page.visits[w] = 0;
     if (!page.entries.includes(w)) page.entries.push(w);
-    this.#compile(page);
+    this.#compile(page, w);
     const c = page.fns.length === 0 ? -1 : page.index[w];
     if (c < 0) {
       // Its first instruction is the interpreter's: do not count it again.
@@ -631,10 +638,11 @@ export class Jit {
   /**
    * Translates `page`'s entries that have no case yet into one more function of the page, from
    * which the others are left to the dispatcher (so the code V8 optimized stays); beyond
-   * MAX_FNS functions, translates all the entries into one function again. Adds no function
-   * when nothing is translatable.
+   * MAX_FNS functions, translates all the entries into one function again. The entry at word
+   * `first` (the one that became hot) is translated first, so that FN_INSTRUCTIONS cannot leave
+   * it out. Adds no function when nothing is translatable.
    */
-  #compile(page: Page): void {
+  #compile(page: Page, first: number): void {
     if (page.fns.length >= MAX_FNS) this.#drop(page);
     const ram32 = this.#host.ram32;
     const kseg0 = page.vpn >>> 17 === 4; // 0x80000000-0x9fffffff: unmapped, kernel mode only
@@ -648,10 +656,11 @@ export class Jit {
     // The JR targets seen often enough (they ran, from translated code) join as entries.
     const joined = new Set<number>();
     for (const [t, k] of page.jumps) if (k >= JUMP_NOTES) joined.add(t >>> 0);
-    work.push(...joined);
+    work.push(...joined, pcOf(page.vpn, first)); // the entry that asked first: it must fit
     // Where a block of MAX_BLOCK instructions goes on: the interpreter never stops there to count
     // a visit (no delay slot ends before it), but it ran it whenever it ran the block before.
     const straight = new Set<number>();
+    let size = 0;
     while (work.length > 0) {
       const pc = work.pop()!, vpn = pc >>> 12, start = (pc & 0xfff) >>> 2;
       if (cases.has(pc)) continue;
@@ -671,12 +680,16 @@ export class Jit {
         (p !== page && p.fns.length > 0 && p.index[start] >= 0) ||
         (p === page && page.entries.includes(start));
       if (!reached) continue;
+      // A function stops growing at FN_INSTRUCTIONS: what is left leaves to the dispatcher and
+      // makes functions of its own when it gets hot.
+      if (size >= FN_INSTRUCTIONS) break;
       const base = p.ppn << 10;
       const word = (i: number) => ram32[base + i];
       const b = this.#scan(vpn, start, word, deps, base);
       if (b === null) continue;
       cases.set(pc, blocks.length);
       blocks.push(b);
+      size += b.length;
       const end = b.start + b.length;
       if (b.dynLoad >= 0) {
         // The interpreter runs the load's successor and lands it; the dispatcher is asked again
