@@ -107,13 +107,15 @@
  * mapped (user) code, whose other pages' mappings would have to be checked at each transfer.
  *
  * Memory is bounded, whatever the guest's RAM. Per Cpu: at most MAX_PAGES (2048) pages are
- * tracked, each with 2 KB of visit counts and, once translated, at most 9 KB of case index,
- * owners and word copy (each word once, however many functions depend on it); translations
- * referencing more than SOURCE_CAP characters of source are evicted oldest first; and a bit per
- * RAM word (`refused`) plus a byte per RAM page (`codePage`). Per process: the shared
- * functions' source is capped at SHARED_CAP characters (V8's compiled code for it comes on top).
- * For a 32 MB guest (8192 pages): at most 2048 x 11 KB = 22 MB of tables, 1 MB of refused bits
- * and 8 KB of page flags per Cpu, and at most 16 M characters of source in the process.
+ * tracked, each with 2 KB of visit counts and, once translated, 3 KB of case index and owners;
+ * the words translations depend on (each once per page, a region's other pages' words too) cost
+ * 8 bytes each, and translations are evicted oldest first beyond SOURCE_CAP characters of source
+ * or DEPS_CAP (1 M) such words; an entry cache of ENTRY_SLOTS (4096) slots (about 90 KB), 4 KB of
+ * jump notes, a bit per RAM word (`refused`) and a byte per RAM page (`codePage`). Per process:
+ * the shared functions' source is capped at SHARED_CAP characters (V8's compiled code for it
+ * comes on top). For a 32 MB guest (8192 pages): at most 2048 x 5 KB = 10 MB of counts and
+ * indexes, 8 MB of dependencies, 1 MB of refused bits and 8 KB of page flags per Cpu, and at most
+ * 16 M characters of source in the process.
  *
  * @module
  */
@@ -166,6 +168,9 @@ const REFUSED = 0xffff;
 
 /** Characters of generated source kept at most; the oldest translations are evicted beyond. */
 const SOURCE_CAP = 16 << 20;
+
+/** Words translations depend on, in all, at most; the oldest translations are evicted beyond. */
+const DEPS_CAP = 1 << 20;
 
 /** What a translated page calls back into the Cpu for: its state and its slow paths. */
 export interface JitHost {
@@ -446,6 +451,7 @@ export class Jit {
   /** Pages in order of creation (oldest first), for eviction. */
   readonly #order = new Set<Page>();
   #source = 0;
+  #depCount = 0;
   #translated = 0;
   #regions = 0;
   #dropped = 0;
@@ -628,6 +634,7 @@ export class Jit {
     page.fns = [];
     page.index = new Int16Array(0);
     page.owner = new Uint8Array(0);
+    this.#depCount -= page.deps.length;
     page.deps = new Int32Array(0);
     page.depWords = new Int32Array(0);
     this.#source -= page.size;
@@ -729,6 +736,7 @@ export class Jit {
     const words = new Map<number, number>();
     page.deps.forEach((d, k) => words.set(d, page.depWords[k]));
     for (const d of deps) if (!words.has(d)) words.set(d, ram32[d]);
+    this.#depCount += words.size - page.deps.length;
     page.deps = Int32Array.from(words.keys());
     page.depWords = Int32Array.from(words.values());
     page.size += src.length;
@@ -753,7 +761,7 @@ export class Jit {
       if (owners === undefined) this.#foreign.set(ppn, owners = new Set());
       owners.add(page);
     }
-    while (this.#source > SOURCE_CAP) {
+    while (this.#source > SOURCE_CAP || this.#depCount > DEPS_CAP) {
       const old = [...this.#order].find((p) => p.fns.length > 0 && p !== page);
       if (old === undefined) break;
       this.#drop(old);
