@@ -743,7 +743,7 @@ export class Jit {
     page.epoch = this.epoch;
     this.#source += src.length;
     this.#translated++;
-    if (region.size > 1) this.#regions++;
+    if (blocks.some((b) => b.vpn !== page.vpn)) this.#regions++;
     page.translations++;
     const ppns = new Set<number>();
     for (const d of deps) {
