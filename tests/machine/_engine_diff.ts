@@ -15,7 +15,8 @@
  * loads whose delay slot is a branch or lies across a block exit, branches into the delay slot
  * of another branch, counted loops, stores that patch instructions ahead in the same block or
  * ones run before (through kseg0 and kseg1), ASID changes that turn the TLB's entries into
- * misses, SYSCALL and BREAK, and jumps between the kseg0 and kuseg views of the same code.
+ * misses, SYSCALL and BREAK, jumps between the kseg0 and kuseg views of the same code, and
+ * calls (JAL and JALR) of subroutines in two other pages, whose bodies are patched now and then.
  * A forward branch may land inside another snippet (between a link and the jump that uses it,
  * say), and a few streams go off into their data pages that way and run random words from then
  * on; that is kept, as more encodings for the engines to agree on.
@@ -183,6 +184,11 @@ export const runMachine: Run<DECstation> = (m, limit) => ({ ...m.run({ maxInstru
 
 /** Where a stream's code lives: physical 0x40000, seen at kseg0, kseg1 and (by the TLB) kuseg. */
 const CODE = 0x40000, CODE_WORDS = 3800;
+/**
+ * Subroutines the stream calls (JAL and JALR), SUBS of them SUB_BYTES apart from physical SUB
+ * on (two pages of kseg0 after the stream's own): the translator's regions of several pages.
+ */
+const SUB = 0x44000, SUBS = 8, SUB_BYTES = 0x400;
 /** kseg0 data (s6) and TLB-mapped data (s7, pages 0x400.. onto physical 0x200000..). */
 const DATA0 = 0x100000, DATA_MAPPED = 0x200000;
 
@@ -263,8 +269,11 @@ skip:   mfc0  $k0, $14            # any other exception: go on after the instruc
   return { utlb, general, init };
 }
 
-/** The random code of stream `seed`: words for physical CODE, run from kseg0 0x80040000. */
-export function streamCode(rng: Rng): Uint32Array {
+/**
+ * The random code of stream `seed`: words for physical CODE, run from kseg0 0x80040000, and
+ * its subroutines, for physical SUB.
+ */
+export function streamCode(rng: Rng): { code: Uint32Array; subs: Uint32Array } {
   const w: number[] = [];
   const patchSlots: number[] = [];
   const reg = () => rng.pick(POOL);
@@ -340,6 +349,18 @@ export function streamCode(rng: Rng): Uint32Array {
     w.push(i(0x0f, 0, AT, word >>> 16), i(0x0d, AT, AT, word & 0xffff));
     w.push(i(0x2b, rng.pick([GP, FP]), AT, slot * 4));
   };
+  // The subroutines first: a few plain instructions each, then jr $ra with a delay slot; their
+  // bodies may be patched too (slots count words from CODE).
+  const subs = new Uint32Array((SUBS * SUB_BYTES) >>> 2);
+  for (let n = 0; n < SUBS; n++) {
+    let at = (n * SUB_BYTES) >>> 2;
+    for (let k = rng.int(1, 8); k > 0; k--) {
+      if (rng.chance(0.3)) patchSlots.push(((SUB - CODE) >>> 2) + at);
+      subs[at++] = simple();
+    }
+    subs[at++] = r(31, 0, 0, 0, 0x08); // jr $ra
+    subs[at] = simple();
+  }
   while (w.length < CODE_WORDS - 64) {
     const k = rng.int(0, 99);
     if (k < 40) w.push(simple());
@@ -378,11 +399,19 @@ export function streamCode(rng: Rng): Uint32Array {
       w.push(i(1, 0, 0x11, 1), 0);
       w.push(i(0x0f, 0, AT, 0x9000), r(31, AT, AT, 0, 0x26), i(0x09, AT, AT, 20));
       w.push(r(AT, 0, 0, 0, 0x08), 0);
+    } else if (k < 98) { // a call of a subroutine, by JAL (in kuseg, a jump into the stream's
+      // own first page) or by JALR to its kseg0 address
+      const sub = 0x80000000 + SUB + rng.int(0, SUBS - 1) * SUB_BYTES;
+      if (rng.chance(0.5)) w.push(((3 << 26) | ((sub >>> 2) & 0x3ffffff)) >>> 0, simple());
+      else {
+        w.push(i(0x0f, 0, AT, sub >>> 16), i(0x0d, AT, AT, sub & 0xffff));
+        w.push(r(AT, 0, 31, 0, 0x09), simple()); // jalr $at
+      }
     } else w.push(alu());
   }
   while (w.length < CODE_WORDS) w.push(alu()); // where the last forward branches land
   w.push(((2 << 26) | ((0x80040000 >>> 2) & 0x3ffffff)) >>> 0, 0); // j the start, either view
-  return Uint32Array.from(w);
+  return { code: Uint32Array.from(w), subs };
 }
 
 /** A bare machine on `engine` running random stream `seed` (its code, data and handlers). */
@@ -401,9 +430,16 @@ export function streamMachine(seed: number, engine: Engine): DECstation {
     const v = rng.word();
     start.push(i(0x0f, 0, reg, v >>> 16), i(0x0d, reg, reg, v & 0xffff));
   }
+  // Each subroutine runs once before the stream, so its page is known when the stream's pages
+  // are first translated, and their calls can take it in.
+  for (let n = 0; n < SUBS; n++) {
+    start.push(((3 << 26) | (((0x80000000 + SUB + n * SUB_BYTES) >>> 2) & 0x3ffffff)) >>> 0, 0);
+  }
   start.push(((2 << 26) | ((0x80040000 >>> 2) & 0x3ffffff)) >>> 0, 0);
   put(0x30000, start);
-  put(CODE, streamCode(rng));
+  const { code, subs } = streamCode(rng);
+  put(CODE, code);
+  put(SUB, subs);
   for (const base of [DATA0, DATA_MAPPED]) {
     for (let k = 0; k < 0x8000 / 4; k++) ram[(base >>> 2) + k] = rng.word();
   }
