@@ -5,38 +5,43 @@
  * Unit of translation. Functions per (virtual page, physical page) of code (one, until later
  * entries add more: see When), built with `new Function`. Their blocks are straight runs of
  * instructions from an entry point to a branch and its delay slot (or to the page's end, an
- * instruction it leaves to the interpreter, a load whose delay slot it cannot settle statically,
- * or MAX_BLOCK instructions). Each block is a case of a `switch` on a dense case number inside a
- * labelled loop; the page's Int16Array `index` maps a word of the page to its case (-1: none)
- * and `owner` to its function, and a transfer to a block of the same function (a taken branch,
- * a fall-through, a JR whose target has a case there) continues the loop without leaving it.
- * Kernel code (kseg0: unmapped, so its mapping is the identity and cannot change) may span
- * pages: a function of such a page also takes in the blocks its static transfers (calls,
- * jumps, branches, their return points) reach in up to REGION_PAGES - 1 other kseg0 pages the
- * interpreter has run in, so call-heavy code does not return to the dispatcher at every call;
- * JR looks its target up in each of those pages' case indexes (`IX0`, `IX1`, ...). Calls
- * through pointers have no static target: a JR that leaves its function reports where to
- * (`noteJump`, a few times per site), and a target seen JUMP_NOTES times makes the page be
- * translated again (once) with that target's blocks in its region. The guest registers a function uses live in `let` locals, read at entry and written back to
- * `cpu.regs` on every exit (and in a `catch` that rethrows JavaScript errors). A function takes
- * the Cpu's `JitHost` as an argument, so the same code (the same words at the same virtual
- * page, under any physical page) is one function for every Cpu in the process (`SHARED`): V8
- * compiles and optimizes it once however many machines run it.
+ * instruction it leaves to the interpreter, a load whose delay slot it cannot settle statically, or
+ * MAX_BLOCK instructions). Each block is a case of a `switch` on a dense case number inside a
+ * labelled loop; the page's Int16Array `index` maps a word of the page to its case (-1: none) and
+ * `owner` to its function, and a transfer to a block of the same function (a taken branch, a
+ * fall-through, a JR whose target has a case there) continues the loop without leaving it. A
+ * function takes FN_INSTRUCTIONS instructions at most: V8 never gives a function of over 60 KB of
+ * bytecode its optimizing compiler, and tiers a large one up late.
  *
- * When. The Cpu's dispatcher (`Cpu.#jitRun`) is asked at the start of `execute` and wherever
- * the interpreter reaches a block boundary (after a delay-slot instruction, after a load landed),
- * except at words it refused before (`refused`, a bit per word of RAM: their first instruction
- * is the interpreter's). It counts visits per word, and an entry reached `jitHotness` times is
- * translated, together with every block reachable from the page's entries that the interpreter
- * has reached at least once (code never run would have no type feedback, and V8 would
- * deoptimize the whole function the first time it ran). An entry found later (the next phase of
- * a program, a JR target) becomes one more function of the page, made from the entries that have
- * no case yet: the page's older functions, and the code V8 has optimized for them, stay (making
- * the whole page again threw that away, and a program's first run spent most of its time
- * re-optimizing). A transfer to a block of another function of the page, or to another page,
- * leaves through the dispatcher, which finds the function and case for (pc, physical page) in
- * a direct-mapped entry cache (a hit stands while the page was verified in the epoch: rule 8);
- * beyond MAX_FNS functions the page is translated again as one. Each further
+ * Kernel code (kseg0: unmapped, so its mapping is the identity and cannot change) may span pages: a
+ * function of such a page also takes in the blocks its static transfers (calls, jumps, branches,
+ * their return points) reach in up to REGION_PAGES - 1 other kseg0 pages the interpreter has run
+ * in, so call-heavy code does not return to the dispatcher at every call; JR looks its target up in
+ * each of those pages' case indexes (`IX0`, `IX1`, ...). Calls through pointers have no static
+ * target: a JR that leaves its function reports where to (`noteJump`, a few times per site), and a
+ * target seen JUMP_NOTES times makes the page be translated again (once) with that target's blocks
+ * in its region.
+ *
+ * The guest registers a function uses live in `let` locals, read at entry and written back to
+ * `cpu.regs` on every exit (and in a `catch` that rethrows JavaScript errors). A function takes the
+ * Cpu's `JitHost` as an argument, so the same code (the same words at the same virtual page, under
+ * any physical page) is one function for every Cpu in the process (`SHARED`): V8 compiles and
+ * optimizes it once however many machines run it.
+ *
+ * When. The Cpu's dispatcher (`Cpu.#jitRun`) is asked at the start of `execute` and wherever the
+ * interpreter reaches a block boundary (after a delay-slot instruction, after a load landed),
+ * except at words it refused before (`refused`, a bit per word of RAM: their first instruction is
+ * the interpreter's). It counts visits per word, and an entry reached `jitHotness` times is
+ * translated first, together with every block reachable from the page's entries that the
+ * interpreter has reached at least once (code never run would have no type feedback, and V8 would
+ * deoptimize the whole function the first time it ran). An entry found later (the next phase of a
+ * program, a JR target, code beyond a function's FN_INSTRUCTIONS) becomes one more function of the
+ * page, made from the entries that have no case yet: the page's older functions, and the code V8
+ * has optimized for them, stay (making the whole page again threw that away, and a program's first
+ * run spent most of its time re-optimizing). A transfer to a block of another function of the page,
+ * or to another page, leaves through the dispatcher, which finds the function and case for (pc,
+ * physical page) in a direct-mapped entry cache (a hit stands while the page was verified in the
+ * epoch: rule 8); beyond MAX_FNS functions the page is translated again as one. Each further
  * translation of a page waits for more visits (hotness times the translations so far).
  *
  * The exactness rules it keeps (the numbers are issue 14's):
