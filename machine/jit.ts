@@ -67,18 +67,19 @@
  *    COP0, COP1-3 and their loads and stores, SYSCALL, BREAK, the hypercall and every reserved
  *    encoding (a shift with rs set, BLEZ with rt set, ...) stay with the interpreter: the block
  *    ends before them.
- * 6. A function that uses HI/LO keeps HI, LO, their ready time and the cycle count in locals,
- *    read at entry and shown to the Cpu around every slow path and on every exit; the cycle
- *    count as a base (`cb`, the Cpu's) plus the stalls since (`dc`), the ready time relative to
- *    the base (`ry`), so the stall arithmetic stays in small integers (a double there made the
- *    loop around a multiply 3.5 times slower). MULT/MULTU compute LO inline and keep their
- *    operands for HI, which is computed when read (MFHI, a slow path, an exit: `HI_NOW`; from
- *    the product when it is exact in a double, else from 16-bit halves), and set the ready
- *    time from the count plus the exact offset; MFHI/MFLO, when HI/LO are not ready, add the
- *    stall to the cycles and take it off the local limit, leaving precisely if the block no
- *    longer fits, and off the Cpu's limit when the function returns (the Cpu's slow paths only
- *    ever cut its limit to 0, so the order does not matter); DIV/DIVU go through the Cpu. The
- *    same cycles as the interpreter's, slow paths' uncached cycles included.
+ * 6. A function that uses HI/LO keeps HI, LO, their ready time and the cycle count in locals, read
+ *    at entry and shown to the Cpu around every slow path and on every exit; the cycle count as a
+ *    base (`cb`, the Cpu's) plus the stalls since (`dc`), the ready time relative to the base
+ *    (`ry`), so the stall arithmetic stays in small integers (a double there made the loop around a
+ *    multiply 3.5 times slower). MULT/MULTU compute LO inline and keep their operands for HI, which
+ *    is computed when read (MFHI, a slow path, an exit: `HI_NOW`; from the product when it is exact
+ *    in a double, else from 16-bit halves), and set the ready time from the count plus the exact
+ *    offset; MFHI/MFLO, when HI/LO are not ready, add the stall (a constant when the MULT is
+ *    earlier in the block with nothing between that could take a slow path, else computed) to the
+ *    cycles and take it off the local limit, leaving precisely if the block no longer fits, and off
+ *    the Cpu's limit when the function returns (the Cpu's slow paths only ever cut its limit to 0,
+ *    so the order does not matter); DIV/DIVU go through the Cpu. The same cycles as the
+ *    interpreter's, slow paths' uncached cycles included.
  * 7. Loads and stores use the interpreter's translation caches and its slow paths, so TLB,
  *    ASID, Mod, AdEL/AdES, DBE, uncached costs and devices behave the same. The one shortcut:
  *    in a page of kseg0 (kernel mode by construction) an aligned load from kseg0 RAM reads RAM
@@ -928,8 +929,21 @@ function generate(
       `if (n + ${L} > lim || ((bp - ${hex(startPc)}) >>> 0) < ${4 * L}) ` +
         `{ x = ${hex(startPc)}; break L; }`,
     );
+    // The interlock a MFHI/MFLO meets is known here when the MULT it waits for is earlier in
+    // the block with nothing between that could take a slow path (which rebases the cycles).
+    let multAt = -1, stalledSince = 0;
     for (let j = 0; j < L; j++) {
       const wi = b.start + j, w = word(wi), pc = (vbase + (wi << 2)) >>> 0;
+      const op = w >>> 26, fn = w & 63;
+      let known = -1;
+      if (op === 0 && (fn === 0x10 || fn === 0x12) && multAt >= 0) {
+        known = Math.max(multAt + TIMING.multiply - (j + stalledSince), 0);
+        stalledSince += known;
+      }
+      if (op === 0 && (fn === 0x18 || fn === 0x19)) multAt = j, stalledSince = 0;
+      else if ((op === 0 && (fn === 0x1a || fn === 0x1b)) || (op >= 0x20 && op <= 0x2e)) {
+        multAt = -1;
+      }
       const delay = b.branch && j === L - 1;
       const dyn = b.dynLoad === wi;
       // After a slow path: re-read the limit and leave precisely if the block no longer fits.
@@ -943,7 +957,9 @@ function generate(
       const stalled = delay || dyn
         ? ""
         : `if (n + ${L} > lim) { ${"@ASSIGN@"} n += ${j + 1}; x = ${hex(pc + 4)}; break L; }`;
-      out.push(instruction(w, pc, j, delay, dyn, after, stalled, r, set, site, kseg0, hex));
+      out.push(
+        instruction(w, pc, j, delay, dyn, after, stalled, known, r, set, site, kseg0, hex),
+      );
     }
     // The block's end.
     if (b.branch) {
@@ -1067,8 +1083,9 @@ const HI_NOW =
   "if (mk !== 0) { hi = mk === 1 ? mulhi(ma, mb) : mulhiu(ma >>> 0, mb >>> 0); mk = 0; }";
 
 /**
- * The source of one instruction `w` at `pc`, offset `j` in its block. `after` is the code for
- * after a slow path and `stalled` after an interlock stall (with @ASSIGN@ where the
+ * The source of one instruction `w` at `pc`, offset `j` in its block. `known` is the stall a
+ * MFHI/MFLO meets when the block's code settles it (-1: decided at run time). `after` is the code
+ * for after a slow path and `stalled` after an interlock stall (with @ASSIGN@ where the
  * destination's assignment goes); `dyn` marks a load
  * whose value goes to `lv` for `JitHost.loaded` instead of its register.
  */
@@ -1080,6 +1097,7 @@ function instruction(
   dyn: boolean,
   after: string,
   stalled: string,
+  known: number,
   r: (i: number) => string,
   set: (i: number, e: string) => string,
   site: (pc: number, delay: boolean, off: number) => number,
@@ -1115,10 +1133,13 @@ function instruction(
           return `tgt = ${S()}; ${rd === 0 ? "" : set(rd, hex(pc + 8))}`;
         case 0x10:
         case 0x12: {
-          const reg = (w & 63) === 0x10 ? "hi" : "lo";
-          return `${
-            reg === "hi" ? HI_NOW : ""
-          } d = dc + n + ${j}; if (d < ry) { d = ry - d; dc += d; ` +
+          const reg = (w & 63) === 0x10 ? "hi" : "lo", now = reg === "hi" ? HI_NOW : "";
+          if (known === 0) return `${now} ${set(rd, reg)}`;
+          if (known > 0) {
+            return `${now} dc += ${known}; debt += ${known}; lim -= ${known}; ` +
+              `${stalled.replace("@ASSIGN@", set(rd, reg))} ${set(rd, reg)}`;
+          }
+          return `${now} d = dc + n + ${j}; if (d < ry) { d = ry - d; dc += d; ` +
             `debt += d; lim -= d; ${stalled.replace("@ASSIGN@", set(rd, reg))} } ${set(rd, reg)}`;
         }
         case 0x11:
