@@ -5,7 +5,7 @@
  *   exo run [--engine E] [--max-instructions N] [--memory MB] [--stats] [--trace] PROG.elf ...
  *   exo exec [--engine E] [--max-instructions N] [--memory MB] [--stats] [--trace] PROG ...
  *   exo bench cpu|fairness [--engine E] [--json] [--seconds S] [--slices N]
- *   exo bench compare [--memory MB] [--no-gxemul] [--json] PROG.elf ...
+ *   exo bench compare [--memory MB] [--no-gxemul] [--timeout S] [--json] PROG.elf ...
  *   exo fuzz [--calls N] [--seed S] [--envs K] [--json]
  *   exo disasm PROG.elf [--json]
  *   exo paper [aegis|avm|ipc|net|sched|all]... [--json] [--svg PATH] [--rounds N]
@@ -313,7 +313,7 @@ async function benchIsolated(seconds: number, engine: Engine): Promise<CpuBenchR
 
 const bench: Command = {
   usage: `exo bench cpu [--engine E] [--json] [--seconds S]
-exo bench compare [--memory MB] [--no-gxemul] [--json] PROG.elf ...
+exo bench compare [--memory MB] [--no-gxemul] [--timeout S] [--json] PROG.elf ...
 exo bench fairness [--json] [--slices N]
 
 cpu: runs a CPU-bound guest loop (ALU, loads, stores, branches, in kseg0) on each engine
@@ -331,8 +331,10 @@ gxemul (gxemul -q -E dec -e 3max -M MB, under script(1) for a terminal), each as
 process, start-up included; checks that every output and exit status is the same and prints
 wall times, the time to exolab's first instruction, and gxemul's wall time over each
 engine's. Exit status 1 when the outputs differ. --memory MB (default 32) for all of them;
---no-gxemul leaves gxemul out. --json prints one line: {"program", "runs": [{"runner",
-"wallSeconds", "startupSeconds"?, "instructions"?, "status", "output"}], "gxemul" ("ran",
+--no-gxemul leaves gxemul out; --timeout S (default 120) kills a runner still running after S
+seconds (gxemul loops forever on an exception its PROM does not handle), which counts as a
+difference and leaves that ratio null. --json prints one line: {"program", "runs": [{"runner",
+"wallSeconds", "startupSeconds"?, "instructions"?, "status", "output", "timedOut"?}], "gxemul" ("ran",
 "not installed" or "left out"), "match", "gxemulOverInterp", "gxemulOverJit"} (the ratios
 null without gxemul). Given several programs, it runs them one after another and prints each
 report, then a summary: a line per program (wall times, ratios, outputs) and the geometric
@@ -351,6 +353,7 @@ each one's share of the CPU. --json prints one line per trick: {"trick", "slices
       json: { type: "boolean" },
       memory: { type: "string" },
       "no-gxemul": { type: "boolean" },
+      timeout: { type: "string" },
       seconds: { type: "string" },
       slices: { type: "string" },
     });
@@ -369,12 +372,18 @@ each one's share of the CPU. --json prints one line per trick: {"trick", "slices
       readProgram("bench compare", paths[0]);
       for (const path of paths.slice(1)) readProgram("bench compare", path);
       const memoryMB = whole("memory", values.memory, 32, MEMORY_MB.min, MEMORY_MB.max);
-      const { compareProgram, formatCompare, formatCompareMany } = await import(
-        "./shell/compare.ts"
-      );
+      const { compareProgram, DEFAULT_TIMEOUT_SECONDS, formatCompare, formatCompareMany } =
+        await import("./shell/compare.ts");
+      const timeoutSeconds = whole("timeout", values.timeout, DEFAULT_TIMEOUT_SECONDS, 1, 86_400);
       const rs = [];
       for (const path of paths) {
-        rs.push(await compareProgram(path, { memoryMB, useGxemul: !values["no-gxemul"] }));
+        rs.push(
+          await compareProgram(path, {
+            memoryMB,
+            useGxemul: !values["no-gxemul"],
+            timeoutSeconds,
+          }),
+        );
       }
       if (rs.length === 1) console.log(values.json ? JSON.stringify(rs[0]) : formatCompare(rs[0]));
       else console.log(values.json ? JSON.stringify(rs) : formatCompareMany(rs));

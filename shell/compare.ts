@@ -15,6 +15,11 @@
  * say) therefore shows as a difference, which is what it is. When gxemul (or script) is not on
  * PATH, or `useGxemul` is false, its row is left out and the report says which.
  *
+ * A runner still running after the time limit (`timeoutSeconds`, default 120 s) is killed and
+ * reported as such, never waited for: gxemul, on an exception its PROM does not handle (a
+ * divide by zero's BREAK, say), loops in its own vectors forever, where exolab exits with
+ * status 3. A killed run has no ratio and counts as a difference.
+ *
  * @module
  */
 
@@ -33,8 +38,10 @@ export interface CompareRun {
   instructions?: number;
   /** The process's exit status. */
   status: number;
-  /** The console output. */
+  /** The console output (up to the kill, for a run that timed out). */
   output: string;
+  /** Present (true) when the run was killed at the time limit. */
+  timedOut?: true;
 }
 
 /** What `exo bench compare` found. */
@@ -53,6 +60,9 @@ export interface CompareResult {
   gxemulOverJit: number | null;
 }
 
+/** Seconds a runner may take before it is killed, unless the caller says otherwise. */
+export const DEFAULT_TIMEOUT_SECONDS = 120;
+
 const mainTs = new URL("../main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
@@ -66,26 +76,51 @@ function installed(command: string): boolean {
   }
 }
 
-/** Runs `program` and `args` to exit; returns its status, stdout, stderr and wall time. */
-async function timed(program: string, args: string[]) {
+/**
+ * Runs `program` and `args` to exit, or kills it (SIGTERM, then SIGKILL a second later) once
+ * `timeoutSeconds` have passed; returns its status, stdout, stderr, wall time and whether it
+ * was killed.
+ */
+async function timed(program: string, args: string[], timeoutSeconds: number) {
   const t0 = performance.now();
-  const out = await new Deno.Command(program, {
+  const child = new Deno.Command(program, {
     args,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  let timedOut = false;
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch { /* it has exited */ }
+  };
+  let hard: ReturnType<typeof setTimeout> | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill("SIGTERM");
+    hard = setTimeout(() => kill("SIGKILL"), 1000);
+  }, timeoutSeconds * 1000);
+  const out = await child.output();
+  clearTimeout(timer);
+  clearTimeout(hard);
   const wallSeconds = (performance.now() - t0) / 1000;
   return {
     status: out.code,
     stdout: decoder.decode(out.stdout),
     stderr: decoder.decode(out.stderr),
     wallSeconds,
+    timedOut,
   };
 }
 
 /** `program` (bare ELF at `path`) on exolab's `engine`, as `exo run --engine E --stats`. */
-async function exolab(path: string, engine: Engine, memoryMB: number): Promise<CompareRun> {
+async function exolab(
+  path: string,
+  engine: Engine,
+  memoryMB: number,
+  timeoutSeconds: number,
+): Promise<CompareRun> {
   const r = await timed(Deno.execPath(), [
     "run",
     "-A",
@@ -97,7 +132,16 @@ async function exolab(path: string, engine: Engine, memoryMB: number): Promise<C
     "--memory",
     String(memoryMB),
     path,
-  ]);
+  ], timeoutSeconds);
+  if (r.timedOut) {
+    return {
+      runner: engine,
+      wallSeconds: r.wallSeconds,
+      status: r.status,
+      output: r.stdout,
+      timedOut: true,
+    };
+  }
   const last = r.stderr.trim().split("\n").at(-1) ?? "";
   let stats: { startupSeconds: number; instructions: number };
   try {
@@ -121,33 +165,49 @@ function shellQuote(s: string): string {
 }
 
 /** `program` on gxemul under script(1). */
-async function gxemul(path: string, memoryMB: number): Promise<CompareRun> {
+async function gxemul(path: string, memoryMB: number, timeoutSeconds: number): Promise<CompareRun> {
   const inner = `stty -onlcr; exec gxemul -q -E dec -e 3max -M ${memoryMB} ${shellQuote(path)}`;
-  const r = await timed("script", ["-qec", inner, "/dev/null"]);
-  return { runner: "gxemul", wallSeconds: r.wallSeconds, status: r.status, output: r.stdout };
+  const r = await timed("script", ["-qec", inner, "/dev/null"], timeoutSeconds);
+  const run: CompareRun = {
+    runner: "gxemul",
+    wallSeconds: r.wallSeconds,
+    status: r.status,
+    output: r.stdout,
+  };
+  if (r.timedOut) run.timedOut = true;
+  return run;
 }
 
 /**
  * Runs the bare ELF at `path` on both engines and, when installed and `useGxemul`, on gxemul;
- * compares outputs and exit statuses and works out the wall-time ratios.
+ * compares outputs and exit statuses and works out the wall-time ratios. Each runner is killed
+ * after `timeoutSeconds`.
  */
 export async function compareProgram(
   path: string,
-  { memoryMB = 32, useGxemul = true }: { memoryMB?: number; useGxemul?: boolean } = {},
+  { memoryMB = 32, useGxemul = true, timeoutSeconds = DEFAULT_TIMEOUT_SECONDS }: {
+    memoryMB?: number;
+    useGxemul?: boolean;
+    timeoutSeconds?: number;
+  } = {},
 ): Promise<CompareResult> {
   const runs: CompareRun[] = [];
-  for (const engine of ENGINES) runs.push(await exolab(path, engine, memoryMB));
+  for (const engine of ENGINES) runs.push(await exolab(path, engine, memoryMB, timeoutSeconds));
   const gx = !useGxemul
     ? "left out"
     : installed("gxemul") && installed("script")
     ? "ran"
     : "not installed";
-  if (gx === "ran") runs.push(await gxemul(path, memoryMB));
+  if (gx === "ran") runs.push(await gxemul(path, memoryMB, timeoutSeconds));
   const first = runs[0];
-  const match = runs.every((r) => r.output === first.output && r.status === first.status);
+  const match = runs.every((r) =>
+    !r.timedOut && r.output === first.output && r.status === first.status
+  );
   const g = runs.find((r) => r.runner === "gxemul");
-  const over = (e: Engine) =>
-    g === undefined ? null : g.wallSeconds / runs.find((r) => r.runner === e)!.wallSeconds;
+  const over = (e: Engine) => {
+    const run = runs.find((r) => r.runner === e)!;
+    return g === undefined || g.timedOut || run.timedOut ? null : g.wallSeconds / run.wallSeconds;
+  };
   return {
     program: path,
     runs,
@@ -175,6 +235,13 @@ function firstDifference(a: string, b: string): string {
 export function formatCompare(r: CompareResult): string {
   const lines = [`compare ${r.program}:`];
   for (const run of r.runs) {
+    if (run.timedOut) {
+      lines.push(
+        `  ${run.runner.padEnd(7)} ${run.wallSeconds.toFixed(3)} s wall · killed: still running ` +
+          `at the time limit (--timeout)`,
+      );
+      continue;
+    }
     const extra = run.startupSeconds === undefined
       ? ""
       : ` · first instruction at ${run.startupSeconds.toFixed(3)} s · ${
@@ -184,16 +251,17 @@ export function formatCompare(r: CompareResult): string {
       `  ${run.runner.padEnd(7)} ${run.wallSeconds.toFixed(3)} s wall · exit ${run.status}${extra}`,
     );
   }
-  if (r.gxemulOverInterp === null) lines.push(`  gxemul: ${r.gxemul}, not compared`);
+  const ratio = (x: number | null) => x === null ? "- (a run was killed)" : x.toFixed(2);
+  if (r.gxemul !== "ran") lines.push(`  gxemul: ${r.gxemul}, not compared`);
   else {
     lines.push(
-      `  gxemul/interp ${r.gxemulOverInterp.toFixed(2)} · gxemul/jit ${
-        r.gxemulOverJit!.toFixed(2)
-      } (above 1: exolab is faster)`,
+      `  gxemul/interp ${ratio(r.gxemulOverInterp)} · gxemul/jit ${ratio(r.gxemulOverJit)} ` +
+        "(above 1: exolab is faster)",
     );
   }
   const first = r.runs[0];
   for (const run of r.runs.slice(1)) {
+    if (run.timedOut || first.timedOut) continue;
     if (run.output !== first.output || run.status !== first.status) {
       lines.push(
         `  ${run.runner} differs from ${first.runner}: exit ${run.status} vs ${first.status}; ` +
@@ -201,8 +269,14 @@ export function formatCompare(r: CompareResult): string {
       );
     }
   }
-  lines.push(r.match ? "  outputs: identical" : "  outputs: DIFFER");
+  lines.push(`  outputs: ${outputs(r)}`);
   return lines.join("\n");
+}
+
+/** Whether `r`'s outputs agree, as its report says it: identical, DIFFER or killed. */
+function outputs(r: CompareResult): string {
+  if (r.runs.some((run) => run.timedOut)) return "killed (a run reached the time limit)";
+  return r.match ? "identical" : "DIFFER";
 }
 
 /** The geometric mean of `xs`; null when one is null (or there are none). */
@@ -220,7 +294,7 @@ export function formatCompareMany(rs: readonly CompareResult[]): string {
   const ratio = (x: number | null) => x === null ? "-" : x.toFixed(2);
   const wall = (r: CompareResult, runner: string) => {
     const run = r.runs.find((x) => x.runner === runner);
-    return run === undefined ? "-" : run.wallSeconds.toFixed(3);
+    return run === undefined ? "-" : run.timedOut ? "killed" : run.wallSeconds.toFixed(3);
   };
   const rows = [
     ["program", ...ENGINES, "gxemul", "gxemul/interp", "gxemul/jit", "outputs"],
@@ -230,7 +304,7 @@ export function formatCompareMany(rs: readonly CompareResult[]): string {
       wall(r, "gxemul"),
       ratio(r.gxemulOverInterp),
       ratio(r.gxemulOverJit),
-      r.match ? "identical" : "DIFFER",
+      outputs(r).split(" ")[0],
     ]),
     [
       "geometric mean",

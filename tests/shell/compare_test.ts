@@ -1,12 +1,21 @@
 /**
- * shell/compare.ts's summary of several programs, on made-up results (nothing is run):
- * the geometric mean and the table `exo bench compare A.elf B.elf ...` prints.
+ * shell/compare.ts: the summary of several programs, on made-up results (the geometric mean
+ * and the table `exo bench compare A.elf B.elf ...` prints), and a runner that never ends, killed
+ * at the time limit and reported so.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { type CompareResult, formatCompareMany, geometricMean } from "../../shell/compare.ts";
+import { asm } from "../../machine/asm/mod.ts";
+import { writeElf } from "../../machine/elf_writer.ts";
+import {
+  compareProgram,
+  type CompareResult,
+  formatCompare,
+  formatCompareMany,
+  geometricMean,
+} from "../../shell/compare.ts";
 
 /** A result with the given wall times (interp, jit, gxemul), every output the same. */
 function result(program: string, interp: number, jit: number, gxemul: number): CompareResult {
@@ -46,4 +55,33 @@ Deno.test("formatCompareMany prints each report, a line per program and the geom
   bb.elf           1.000  0.250   2.000           2.00        8.00  identical
   geometric mean                                  1.00        4.00`,
   );
+});
+
+Deno.test("A runner still running at the time limit is killed: no ratio, and not a match", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/spin.elf`;
+    await Deno.writeFile(
+      path,
+      writeElf(asm`
+        .set    noreorder
+__start:
+        b       __start
+        nop
+`.at(0x80030000)),
+    );
+    const r = await compareProgram(path, { useGxemul: false, timeoutSeconds: 1 });
+    assert.deepEqual(r.runs.map((run) => [run.runner, run.timedOut]), [
+      ["interp", true],
+      ["jit", true],
+    ]);
+    assert.ok(r.runs.every((run) => run.wallSeconds >= 1));
+    assert.equal(r.match, false);
+    assert.equal(r.gxemulOverJit, null);
+    const text = formatCompare(r);
+    assert.match(text, /interp +\d+\.\d+ s wall · killed: still running at the time limit/);
+    assert.match(text, /outputs: killed \(a run reached the time limit\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
