@@ -42,7 +42,10 @@
  * or to another page, leaves through the dispatcher, which finds the function and case for (pc,
  * physical page) in a direct-mapped entry cache (a hit stands while the page was verified in the
  * epoch: rule 8); beyond MAX_FNS functions the page is translated again as one. Each further
- * translation of a page waits for more visits (hotness times the translations so far).
+ * translation of a page waits for more visits (hotness times the translations so far, doubled
+ * for each time the guest's stores to its code dropped it, up to 256 times). A page whose code
+ * the guest rewrote while another page's region held it joins no region again, so that its
+ * callers keep theirs.
  *
  * The exactness rules it keeps (the numbers are issue 14's):
  *
@@ -299,6 +302,8 @@ class Page {
   rejoined = false;
   /** Times this page was translated. */
   translations = 0;
+  /** Times a guest store to its code dropped its translation (code that rewrites itself). */
+  patches = 0;
   /** Generated source length, for the cap. */
   size = 0;
   /** The epoch in which the words were last compared with RAM. */
@@ -443,6 +448,12 @@ export class Jit {
   /** Per physical page, the pages whose region translations depend on some of its words. */
   readonly #foreign = new Map<number, Set<Page>>();
   /**
+   * Per physical page, 1 once the guest stored to code of it that another page's region took in
+   * (code that writes the code it calls): it joins no region again, so that patching it drops
+   * only its own translation, not its callers'.
+   */
+  readonly #patched: Uint8Array;
+  /**
    * The entry cache, direct-mapped by pc: the pc (1: empty), the physical page base it was
    * found under, the case, the epoch in which its page was verified, the page and its
    * function. A hit stands in that epoch only; dropping a page's translation empties its slots.
@@ -467,6 +478,7 @@ export class Jit {
   constructor(host: JitHost) {
     this.#host = host;
     this.codePage = new Uint8Array(Math.ceil(host.ramSize / 4096));
+    this.#patched = new Uint8Array(this.codePage.length);
     this.refused = new Uint32Array(Math.ceil(host.ramSize / 128));
   }
 
@@ -514,8 +526,13 @@ export class Jit {
       }
     }
     // Each translation of a page makes the next one wait longer: entries found late (JR
-    // targets, returns from handlers) would otherwise make a page translate again and again.
-    const due = Math.min(hotness * (1 + page.translations), REFUSED - 1);
+    // targets, returns from handlers) would otherwise make a page translate again and again;
+    // and each time the guest rewrote its code, twice as long (it may rewrite it again), up to
+    // 256 times.
+    const due = Math.min(
+      hotness * (1 + page.translations) * 2 ** Math.min(page.patches, 8),
+      REFUSED - 1,
+    );
     if (page.visits[w] === REFUSED || ++page.visits[w] < due) return null;
     page.visits[w] = 0;
     if (!page.entries.includes(w)) page.entries.push(w);
@@ -556,7 +573,10 @@ export class Jit {
     const first = (pa & 0xfff) >>> 2, last = ((pa & 0xfff) + bytes - 1) >>> 2;
     for (let w = first; w <= last && w < 1024; w++) {
       if ((mask[w >>> 5] & (1 << (w & 31))) !== 0) {
-        this.#dropPhysical(pa >>> 12);
+        const ppn = pa >>> 12;
+        if (this.#foreign.has(ppn)) this.#patched[ppn] = 1;
+        for (const p of this.#order) if (p.ppn === ppn && p.fns.length > 0) p.patches++;
+        this.#dropPhysical(ppn);
         return;
       }
     }
@@ -683,7 +703,7 @@ export class Jit {
         // stay in the function: the mapping is the identity, and the mode cannot change in it.
         if (!kseg0 || vpn >>> 17 !== 4 || region.size >= REGION_PAGES) continue;
         const q = this.#tracked(vpn, vpn & 0x1ffff);
-        if (q === null) continue;
+        if (q === null || this.#patched[q.ppn] !== 0) continue;
         region.set(vpn, p = q);
       }
       if (p === page && covered !== null && covered[start] >= 0) continue;

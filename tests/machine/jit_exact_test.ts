@@ -403,3 +403,47 @@ loop:   jalr    $t8
   assert.ok(stats.regionsTranslated > 0, "the callee never joined the caller's region");
   assert.ok(stats.translationsDropped > 0, "no translation was dropped");
 });
+
+Deno.test("jit: code that rewrites the code it calls backs off, and its caller keeps its translation", () => {
+  // The caller patches the callee before every call (its addiu's immediate), so every
+  // translation of the callee is dropped at once. Each drop by a guest store doubles the wait
+  // for the callee's next translation, and once patched the callee joins no region, so the
+  // caller's own translation is not dropped with it.
+  const callee = raw`
+        addu    $s1, $s1, $t1
+        addiu   $s0, $s0, 1
+        jr      $ra
+        xor     $s2, $s2, $s1`; // at 0x80036000
+  const [a, b] = check(
+    raw`
+        li      $t1, 3000
+        li      $t8, 0x80036000
+        li      $t9, 0x80036004
+loop:   lw      $t5, 0($t9)
+        nop
+        xori    $t5, $t5, 1
+        sw      $t5, 0($t9)
+        jalr    $t8
+        addiu   $t1, $t1, -1
+        bnez    $t1, loop
+        nop
+        break`,
+    (bench) => {
+      data(bench);
+      bench.bus.ram32.set(callee.at(0x80036000).text, 0x36000 >> 2);
+    },
+    { hotness: 3 },
+  );
+  assert.equal(a.cpu.regs[9], 0, "the loop ran to its end");
+  assert.equal(
+    a.cpu.regs[16],
+    1500,
+    "every other call added 1 (addiu 0, 1, 0, ...): each patch ran",
+  );
+  const stats = b.cpu.jitStats();
+  // Without either (the wait growing only by the hotness per translation, the callee joining
+  // the caller's region again) there were 106 translations in these 3000 calls, 88 of them the
+  // caller's region; now about 11, and the region is made once.
+  assert.ok(stats.pagesTranslated <= 16, `${stats.pagesTranslated} translations`);
+  assert.ok(stats.regionsTranslated <= 2, `${stats.regionsTranslated} regions made`);
+});
