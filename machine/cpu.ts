@@ -1675,7 +1675,7 @@ export class Cpu implements Interrupts {
         this.hi = 0;
       } else {
         this.lo = (a / b) | 0;
-        this.hi = a % b;
+        this.hi = (a % b) | 0; // never -0 (JavaScript's -6 % 3)
       }
       return;
     }

@@ -242,6 +242,17 @@ Deno.test("Cpu multiplies and divides like BigInt arithmetic for every sign comb
   }
 });
 
+Deno.test("Cpu leaves HI 0, not -0, after a signed DIV of a negative multiple", () => {
+  // JavaScript's -6 % 3 is -0; TypeScript reading cpu.hi (the REPL, snapshots) must see 0.
+  const { cpu } = finish(asm`
+    li $a0, -6
+    li $a1, 3
+    div $a0, $a1
+    break`);
+  assert.ok(Object.is(cpu.hi, 0), `HI is ${Object.is(cpu.hi, -0) ? "-0" : cpu.hi}`);
+  assert.equal(cpu.lo, -2);
+});
+
 Deno.test("Cpu multiplies the corner cases exactly", () => {
   const { cpu } = finish(asm`
     li $a0, 0x80000000
