@@ -538,7 +538,7 @@ export class Cpu implements Interrupts {
     if (jit !== 0) {
       this.#jitHostObject ??= this.#jitHost();
       this.#jit ??= new Jit(this.#jitHostObject);
-      this.#jit.epoch = (this.#jit.epoch + 1) | 0; // TypeScript may have written RAM
+      this.#jit.begin(this.cycles);
     }
     for (;;) {
       try {

@@ -42,10 +42,12 @@
  * or to another page, leaves through the dispatcher, which finds the function and case for (pc,
  * physical page) in a direct-mapped entry cache (a hit stands while the page was verified in the
  * epoch: rule 8); beyond MAX_FNS functions the page is translated again as one. Each further
- * translation of a page waits for more visits (hotness times the translations so far, doubled
- * for each time the guest's stores to its code dropped it, up to 256 times). A page whose code
- * the guest rewrote while another page's region held it joins no region again, so that its
- * callers keep theirs.
+ * translation of a page waits for more visits (hotness times the translations so far). A page
+ * whose translation a guest store dropped rests: for REST_CYCLES, doubled for each earlier such
+ * drop (up to 256 times), its words are the interpreter's (`refused`) and the dispatcher does
+ * not count its visits, so code that keeps rewriting itself runs at the interpreter's speed; the
+ * first `execute` after the rest (`begin`) hands it back. A page whose code the guest rewrote
+ * while another page's region held it joins no region again, so that its callers keep theirs.
  *
  * The exactness rules it keeps (the numbers are issue 14's):
  *
@@ -171,6 +173,14 @@ const ENTRY_SHIFT = 20;
 
 /** Pages tracked (visited or translated) at most; the oldest is evicted beyond. */
 const MAX_PAGES = 2048;
+
+/**
+ * Cycles a page rests after a guest store dropped its translation, doubled for each earlier such
+ * drop (up to 256 times): its words are the interpreter's meanwhile (`refused`), so code that
+ * keeps rewriting itself runs at the interpreter's speed, not asking the dispatcher at every
+ * block boundary and being translated again and again.
+ */
+const REST_CYCLES = 4096;
 
 /** A visit count meaning "never translate from here": its first instruction is the interpreter's. */
 const REFUSED = 0xffff;
@@ -435,7 +445,7 @@ export class Jit {
    * code calls it only while its site's count here is below JUMP_NOTES.
    */
   readonly notes = new Uint8Array(NOTE_SLOTS);
-  /** Bumped at each `execute`: TypeScript may have written RAM in between. */
+  /** Bumped at each `execute` (`begin`) and `onException`: TypeScript may have written RAM. */
   epoch = 0;
   /**
    * A bit per word of RAM, set where the dispatcher refused to translate from (the word is the
@@ -453,6 +463,8 @@ export class Jit {
    * only its own translation, not its callers'.
    */
   readonly #patched: Uint8Array;
+  /** Pages resting after a guest store dropped their translation, with the cycle they wake at. */
+  readonly #resting = new Map<Page, number>();
   /**
    * The entry cache, direct-mapped by pc: the pc (1: empty), the physical page base it was
    * found under, the case, the epoch in which its page was verified, the page and its
@@ -525,14 +537,10 @@ export class Jit {
         if (c >= 0) return this.#enter(e, pc, pbase, page, page.fns[page.owner[w]], c);
       }
     }
+    if (this.#resting.size !== 0 && this.#resting.has(page)) return null;
     // Each translation of a page makes the next one wait longer: entries found late (JR
-    // targets, returns from handlers) would otherwise make a page translate again and again;
-    // and each time the guest rewrote its code, twice as long (it may rewrite it again), up to
-    // 256 times.
-    const due = Math.min(
-      hotness * (1 + page.translations) * 2 ** Math.min(page.patches, 8),
-      REFUSED - 1,
-    );
+    // targets, returns from handlers) would otherwise make a page translate again and again.
+    const due = Math.min(hotness * (1 + page.translations), REFUSED - 1);
     if (page.visits[w] === REFUSED || ++page.visits[w] < due) return null;
     page.visits[w] = 0;
     if (!page.entries.includes(w)) page.entries.push(w);
@@ -573,10 +581,15 @@ export class Jit {
     const first = (pa & 0xfff) >>> 2, last = ((pa & 0xfff) + bytes - 1) >>> 2;
     for (let w = first; w <= last && w < 1024; w++) {
       if ((mask[w >>> 5] & (1 << (w & 31))) !== 0) {
-        const ppn = pa >>> 12;
+        const ppn = pa >>> 12, now = this.#host.cpu.cycles;
         if (this.#foreign.has(ppn)) this.#patched[ppn] = 1;
-        for (const p of this.#order) if (p.ppn === ppn && p.fns.length > 0) p.patches++;
+        const rest: Page[] = [];
+        for (const p of this.#order) if (p.ppn === ppn && p.fns.length > 0) rest.push(p);
         this.#dropPhysical(ppn);
+        for (const p of rest) {
+          this.#resting.set(p, now + REST_CYCLES * 2 ** Math.min(p.patches++, 8));
+        }
+        if (rest.length > 0) this.refused.fill(0xffffffff, ppn << 5, (ppn + 1) << 5);
         return;
       }
     }
@@ -610,8 +623,25 @@ export class Jit {
     return page;
   }
 
+  /**
+   * Starts an `execute` at cycle `now`: a new epoch (TypeScript may have written RAM since the
+   * last), and the resting pages whose time has come are the dispatcher's again.
+   */
+  begin(now: number): void {
+    this.epoch = (this.epoch + 1) | 0;
+    if (this.#resting.size === 0) return;
+    for (const [page, at] of this.#resting) if (now >= at) this.#wake(page);
+  }
+
+  /** Ends `page`'s rest: its words are asked about again. */
+  #wake(page: Page): void {
+    this.#resting.delete(page);
+    this.refused.fill(0, page.ppn << 5, (page.ppn + 1) << 5);
+  }
+
   /** Forgets `page` entirely. */
   #evict(page: Page): void {
+    if (this.#resting.has(page)) this.#wake(page);
     if (page.fns.length > 0) this.#drop(page);
     this.#order.delete(page);
     let p = this.#pages.get(page.vpn) ?? null;

@@ -404,11 +404,11 @@ loop:   jalr    $t8
   assert.ok(stats.translationsDropped > 0, "no translation was dropped");
 });
 
-Deno.test("jit: code that rewrites the code it calls backs off, and its caller keeps its translation", () => {
+Deno.test("jit: code that rewrites the code it calls rests, and its caller keeps its translation", () => {
   // The caller patches the callee before every call (its addiu's immediate), so every
-  // translation of the callee is dropped at once. Each drop by a guest store doubles the wait
-  // for the callee's next translation, and once patched the callee joins no region, so the
-  // caller's own translation is not dropped with it.
+  // translation of the callee is dropped at once. Each drop by a guest store makes the callee
+  // rest (the interpreter's, twice as long as the time before), and once patched the callee
+  // joins no region, so the caller's own translation is not dropped with it.
   const callee = raw`
         addu    $s1, $s1, $t1
         addiu   $s0, $s0, 1
@@ -443,7 +443,53 @@ loop:   lw      $t5, 0($t9)
   const stats = b.cpu.jitStats();
   // Without either (the wait growing only by the hotness per translation, the callee joining
   // the caller's region again) there were 106 translations in these 3000 calls, 88 of them the
-  // caller's region; now about 11, and the region is made once.
+  // caller's region; now a few, and the region is made once.
   assert.ok(stats.pagesTranslated <= 16, `${stats.pagesTranslated} translations`);
   assert.ok(stats.regionsTranslated <= 2, `${stats.regionsTranslated} regions made`);
+});
+
+Deno.test("jit: a page patched once rests, then is translated again", () => {
+  // The callee is patched once, at the 1000th of 3000 calls: its translation is dropped, it
+  // rests (its words the interpreter's) and, when the rest is over, it is translated again, so
+  // that as many pages hold translations at the end as in the same run without the patch.
+  const callee = raw`
+        addu    $s1, $s1, $t1
+        addiu   $s0, $s0, 1
+        jr      $ra
+        xor     $s2, $s2, $s1`; // at 0x80036000
+  const run = (patchAt: number) => {
+    const [a, b] = check(
+      raw`
+        li      $t1, 3000
+        li      $t8, 0x80036000
+        li      $t9, 0x80036004
+        li      $t3, ${patchAt}
+loop:   bne     $t1, $t3, 1f
+        nop
+        lw      $t5, 0($t9)
+        nop
+        xori    $t5, $t5, 3
+        sw      $t5, 0($t9)
+1:      jalr    $t8
+        addiu   $t1, $t1, -1
+        bnez    $t1, loop
+        nop
+        break`,
+      (bench) => {
+        data(bench);
+        bench.bus.ram32.set(callee.at(0x80036000).text, 0x36000 >> 2);
+      },
+      { hotness: 3 },
+    );
+    return { s0: a.cpu.regs[16], stats: b.cpu.jitStats() };
+  };
+  const patched = run(2000), plain = run(-1);
+  assert.equal(plain.s0, 3000);
+  assert.equal(patched.s0, 1000 + 2000 * 2, "the patch took effect once");
+  assert.ok(patched.stats.translationsDropped > plain.stats.translationsDropped, "nothing dropped");
+  assert.equal(
+    patched.stats.pagesCached,
+    plain.stats.pagesCached,
+    "the callee stayed untranslated",
+  );
 });
