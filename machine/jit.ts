@@ -174,12 +174,7 @@ const ENTRY_SHIFT = 20;
 /** Pages tracked (visited or translated) at most; the oldest is evicted beyond. */
 const MAX_PAGES = 2048;
 
-/**
- * Cycles a page rests after a guest store dropped its translation, doubled for each earlier such
- * drop (up to 256 times): its words are the interpreter's meanwhile (`refused`), so code that
- * keeps rewriting itself runs at the interpreter's speed, not asking the dispatcher at every
- * block boundary and being translated again and again.
- */
+/** Cycles a page rests after a guest store dropped its translation (see When, above). */
 const REST_CYCLES = 4096;
 
 /** A visit count meaning "never translate from here": its first instruction is the interpreter's. */
@@ -537,7 +532,7 @@ export class Jit {
         if (c >= 0) return this.#enter(e, pc, pbase, page, page.fns[page.owner[w]], c);
       }
     }
-    if (this.#resting.size !== 0 && this.#resting.has(page)) return null;
+    if (this.#resting.has(page)) return null;
     // Each translation of a page makes the next one wait longer: entries found late (JR
     // targets, returns from handlers) would otherwise make a page translate again and again.
     const due = Math.min(hotness * (1 + page.translations), REFUSED - 1);
@@ -583,9 +578,7 @@ export class Jit {
       if ((mask[w >>> 5] & (1 << (w & 31))) !== 0) {
         const ppn = pa >>> 12, now = this.#host.cpu.cycles;
         if (this.#foreign.has(ppn)) this.#patched[ppn] = 1;
-        const rest: Page[] = [];
-        for (const p of this.#order) if (p.ppn === ppn && p.fns.length > 0) rest.push(p);
-        this.#dropPhysical(ppn);
+        const rest = this.#dropPhysical(ppn);
         for (const p of rest) {
           this.#resting.set(p, now + REST_CYCLES * 2 ** Math.min(p.patches++, 8));
         }
@@ -668,15 +661,22 @@ export class Jit {
     }
   }
 
-  /** Drops every translation of physical page `ppn` and its coherence marks. */
-  #dropPhysical(ppn: number): void {
-    for (const p of this.#order) if (p.ppn === ppn && p.fns.length > 0) this.#drop(p);
+  /**
+   * Drops every translation of physical page `ppn` and its coherence marks; returns the pages of
+   * `ppn` itself whose translations it dropped.
+   */
+  #dropPhysical(ppn: number): Page[] {
+    const own: Page[] = [];
+    for (const p of this.#order) {
+      if (p.ppn === ppn && p.fns.length > 0) own.push(p), this.#drop(p);
+    }
     for (const p of this.#foreign.get(ppn) ?? []) if (p.fns.length > 0) this.#drop(p);
     this.#foreign.delete(ppn);
     this.#codeMask.delete(ppn);
     this.codePage[ppn] = 0;
     this.refused.fill(0, ppn << 5, (ppn + 1) << 5); // the code changed: ask again
     this.dirty = true;
+    return own;
   }
 
   /** Drops one page's translation (its entries stay known for the next translation). */

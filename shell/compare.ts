@@ -114,6 +114,18 @@ async function timed(program: string, args: string[], timeoutSeconds: number) {
   };
 }
 
+/** What `timed` found of `runner`, as a run of the report (without exolab's stats). */
+function asRun(runner: CompareRun["runner"], r: Awaited<ReturnType<typeof timed>>): CompareRun {
+  const run: CompareRun = {
+    runner,
+    wallSeconds: r.wallSeconds,
+    status: r.status,
+    output: r.stdout,
+  };
+  if (r.timedOut) run.timedOut = true;
+  return run;
+}
+
 /** `program` (bare ELF at `path`) on exolab's `engine`, as `exo run --engine E --stats`. */
 async function exolab(
   path: string,
@@ -133,15 +145,7 @@ async function exolab(
     String(memoryMB),
     path,
   ], timeoutSeconds);
-  if (r.timedOut) {
-    return {
-      runner: engine,
-      wallSeconds: r.wallSeconds,
-      status: r.status,
-      output: r.stdout,
-      timedOut: true,
-    };
-  }
+  if (r.timedOut) return asRun(engine, r);
   const last = r.stderr.trim().split("\n").at(-1) ?? "";
   let stats: { startupSeconds: number; instructions: number };
   try {
@@ -167,15 +171,7 @@ function shellQuote(s: string): string {
 /** `program` on gxemul under script(1). */
 async function gxemul(path: string, memoryMB: number, timeoutSeconds: number): Promise<CompareRun> {
   const inner = `stty -onlcr; exec gxemul -q -E dec -e 3max -M ${memoryMB} ${shellQuote(path)}`;
-  const r = await timed("script", ["-qec", inner, "/dev/null"], timeoutSeconds);
-  const run: CompareRun = {
-    runner: "gxemul",
-    wallSeconds: r.wallSeconds,
-    status: r.status,
-    output: r.stdout,
-  };
-  if (r.timedOut) run.timedOut = true;
-  return run;
+  return asRun("gxemul", await timed("script", ["-qec", inner, "/dev/null"], timeoutSeconds));
 }
 
 /**

@@ -365,15 +365,23 @@ loop:   jal     0x80034000
   assert.ok(stats.translationsDropped > 0, "no translation was dropped by the patches");
 });
 
+/** The callee the pointer-call tests reach by JALR at 0x80036000: s0 += its addiu's immediate. */
+const CALLEE = raw`
+        addu    $s1, $s1, $t1
+        addiu   $s0, $s0, 1
+        jr      $ra
+        xor     $s2, $s2, $s1`;
+
+/** `data`, and CALLEE at 0x80036000. */
+function withCallee(bench: Bench): void {
+  data(bench);
+  bench.bus.ram32.set(CALLEE.at(0x80036000).text, 0x36000 >> 2);
+}
+
 Deno.test("jit: kernel calls through a pointer join the caller's region once seen; patches still drop it", () => {
   // The callee is reached only by JALR, so no static transfer puts it in the caller's region:
   // the caller's translated JR reports where it left to, and after JUMP_NOTES calls the caller
   // is translated again with the callee in. The guest patches the callee every 512th call.
-  const callee = raw`
-        addu    $s1, $s1, $t1
-        addiu   $s0, $s0, 1
-        jr      $ra
-        xor     $s2, $s2, $s1`; // at 0x80036000
   const [a, b] = check(
     raw`
         li      $t1, 3000
@@ -391,10 +399,7 @@ loop:   jalr    $t8
 1:      bnez    $t1, loop
         nop
         break`,
-    (bench) => {
-      data(bench);
-      bench.bus.ram32.set(callee.at(0x80036000).text, 0x36000 >> 2);
-    },
+    withCallee,
     { hotness: 3 },
   );
   assert.equal(a.cpu.regs[9], 0, "the loop ran to its end");
@@ -409,11 +414,6 @@ Deno.test("jit: code that rewrites the code it calls rests, and its caller keeps
   // translation of the callee is dropped at once. Each drop by a guest store makes the callee
   // rest (the interpreter's, twice as long as the time before), and once patched the callee
   // joins no region, so the caller's own translation is not dropped with it.
-  const callee = raw`
-        addu    $s1, $s1, $t1
-        addiu   $s0, $s0, 1
-        jr      $ra
-        xor     $s2, $s2, $s1`; // at 0x80036000
   const [a, b] = check(
     raw`
         li      $t1, 3000
@@ -428,10 +428,7 @@ loop:   lw      $t5, 0($t9)
         bnez    $t1, loop
         nop
         break`,
-    (bench) => {
-      data(bench);
-      bench.bus.ram32.set(callee.at(0x80036000).text, 0x36000 >> 2);
-    },
+    withCallee,
     { hotness: 3 },
   );
   assert.equal(a.cpu.regs[9], 0, "the loop ran to its end");
@@ -452,11 +449,6 @@ Deno.test("jit: a page patched once rests, then is translated again", () => {
   // The callee is patched once, at the 1000th of 3000 calls: its translation is dropped, it
   // rests (its words the interpreter's) and, when the rest is over, it is translated again, so
   // that as many pages hold translations at the end as in the same run without the patch.
-  const callee = raw`
-        addu    $s1, $s1, $t1
-        addiu   $s0, $s0, 1
-        jr      $ra
-        xor     $s2, $s2, $s1`; // at 0x80036000
   const run = (patchAt: number) => {
     const [a, b] = check(
       raw`
@@ -475,10 +467,7 @@ loop:   bne     $t1, $t3, 1f
         bnez    $t1, loop
         nop
         break`,
-      (bench) => {
-        data(bench);
-        bench.bus.ram32.set(callee.at(0x80036000).text, 0x36000 >> 2);
-      },
+      withCallee,
       { hotness: 3 },
     );
     return { s0: a.cpu.regs[16], stats: b.cpu.jitStats() };
